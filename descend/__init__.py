@@ -1,0 +1,43 @@
+"""descend: gradient descent you can read.
+
+A reverse-mode automatic-differentiation engine on NumPy with PyTorch's names and semantics, so
+tutorial code runs after `import descend as torch`, plus the models, losses, optimizers, training
+loop and pictures built on it.
+"""
+
+from . import random
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import (
+    arange, empty, empty_like, eye, full, full_like, linspace, ones, ones_like, rand, rand_like, randint,
+    randn, randn_like, randperm, zeros, zeros_like,
+)
+from .gradcheck import GradcheckError, gradcheck
+from .ops import (
+    abs, add, allclose, amax, amin, argmax, argmin, cat, ceil, clamp, clip, clone, concat, concatenate, cos,
+    div, eq, equal, erf, exp, expand, flatten, floor, ge, gt, isclose, isfinite, isinf, isnan, le, log,
+    log1p, log_softmax, logical_and, logical_not, logical_or, logsumexp, lt, matmul, max, maximum, mean, min,
+    minimum, mul, ne, neg, norm, permute, pow, relu, reshape, round, sigmoid, sign, sin, softmax, sqrt,
+    squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, where,
+)
+from .random import initial_seed, manual_seed, seed
+from .tensor import (
+    Tensor, as_tensor, bool_, float16, float32, float64, from_numpy, int8, int16, int32, int64,
+    set_printoptions, tensor, uint8,
+)
+
+bool = bool_  # noqa: A001 - PyTorch's name; shadows the builtin only as `descend.bool`
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+mm = matmul
+bmm = matmul
+dot = matmul
+mv = matmul
+multiply = mul
+subtract = sub
+divide = div
+square = lambda x: pow(x, 2)  # noqa: E731
+get_default_dtype = lambda: float32  # noqa: E731
+__version__ = "0.1.0"

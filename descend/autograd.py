@@ -1,0 +1,292 @@
+"""Reverse-mode automatic differentiation: grad mode, graph nodes, and backward.
+
+A differentiable operation computes its output in NumPy and calls `record`, handing over one
+vector-Jacobian product (VJP) per input. `record` wraps the output in a Tensor and, when grad mode
+is on and an input requires grad, links it to a `Node` holding those VJPs. `backward` walks the
+nodes in reverse topological order with an explicit stack (no recursion, so a chain of a million
+operations works) and accumulates gradients into the leaves' `.grad`.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+
+import numpy as np
+
+__all__ = [
+    "Node",
+    "backward",
+    "enable_grad",
+    "is_grad_enabled",
+    "no_grad",
+    "record",
+    "set_grad_enabled",
+    "unbroadcast",
+]
+
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations are currently recorded for backward."""
+    return _GradMode.enabled
+
+
+class _GradModeContext:
+    """Base of `no_grad` / `enable_grad`: a context manager that also works as a decorator."""
+
+    _mode = True
+
+    def __enter__(self):
+        self._prev = _GradMode.enabled
+        _GradMode.enabled = self._mode
+        return self
+
+    def __exit__(self, *exc):
+        _GradMode.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Context manager and decorator that turns off graph recording.
+
+    Example:
+        >>> w = descend.tensor(1.0, requires_grad=True)
+        >>> with descend.no_grad():
+        ...     w -= 0.1 * 2.0
+    """
+
+    _mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Context manager and decorator that turns graph recording back on inside `no_grad`."""
+
+    _mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Context manager that sets grad mode to `mode` (also usable as a plain call)."""
+
+    def __init__(self, mode: bool):
+        self._mode = bool(mode)
+        self._prev = _GradMode.enabled
+        _GradMode.enabled = self._mode
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, fn):
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class Node:
+    """One recorded operation: its inputs, one VJP per input, and the tensors its VJPs read.
+
+    `grad_fn` of a non-leaf tensor is its Node; `name()` gives PyTorch's name (`PowBackward0`).
+    """
+
+    __slots__ = ("_name", "parents", "vjps", "saved", "versions", "retained", "__weakref__")
+
+    def __init__(self, name, parents, vjps, saved):
+        self._name = name
+        self.parents = parents
+        self.vjps = vjps
+        self.saved = saved
+        self.versions = tuple([t._version[0] for t in saved]) if saved else ()
+        self.retained = None
+
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def next_functions(self):
+        if self.parents is None:
+            return ()
+        return tuple((p.grad_fn, 0) if p._requires_grad else (None, 0) for p in self.parents)
+
+    def __repr__(self):
+        return f"<{self._name} object at {hex(id(self))}>"
+
+
+def record(name, data, parents, vjps, saved=()):
+    """Wrap `data` in a Tensor and, when needed, record how to differentiate it.
+
+    Args:
+        name: PyTorch's name for the backward node, e.g. "MulBackward0".
+        data: the forward result (a NumPy array or scalar).
+        parents: tuple of input Tensors.
+        vjps: tuple of callables, one per parent: `vjp(g) -> gradient for that parent`, where `g` is
+            the gradient of the output; `None` for a parent that can never need a gradient.
+        saved: tensors whose data the VJPs read; backward refuses to run if one of them was
+            modified in place after this call (a version counter, as in PyTorch).
+
+    Returns:
+        The output Tensor.
+    """
+    out = _new_tensor(data)
+    if _GradMode.enabled:
+        for p in parents:
+            if p._requires_grad:
+                out._requires_grad = True
+                out.grad_fn = Node(name, parents, vjps, saved)
+                break
+    return out
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` over the axes that broadcasting added or stretched, giving it `shape`.
+
+    The one place where binary operations reduce a broadcast gradient back to an input's shape.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if grad.shape != shape:  # a 0-d target broadcast to nothing, or a size-1 axis kept by numpy
+        grad = grad.reshape(shape)
+    return grad
+
+
+def _topological_order(root):
+    """Nodes reachable from `root`, each after every node that consumes it (root first)."""
+    order = []
+    visited = {root}
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node.vjps is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved tensors "
+                "after they have already been freed). Saved intermediate values of the graph are freed "
+                "when you call .backward(). Specify retain_graph=True if you need to backward through "
+                "the graph a second time."
+            )
+        stack.append((node, True))
+        for p in node.parents:
+            fn = p.grad_fn
+            if fn is not None and p._requires_grad and fn not in visited:
+                visited.add(fn)
+                stack.append((fn, False))
+    order.reverse()
+    return order
+
+
+def _check_versions(node):
+    for t, v in zip(node.saved, node.versions):
+        if t._version[0] != v:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: [{t.dtype} tensor of shape {tuple(t.shape)}], used by {node._name}, is at "
+                f"version {t._version[0]}; expected version {v} instead. Do the in-place change after "
+                "backward(), or use an out-of-place operation (x = x + y instead of x += y)."
+            )
+
+
+def backward(root, gradient=None, retain_graph=False):
+    """Accumulate d(root)/d(leaf) into the `.grad` of every leaf that requires grad.
+
+    Non-recursive: nodes are visited in reverse topological order from an explicit stack.
+    Gradients accumulate (add to an existing `.grad`) as PyTorch documents.
+    """
+    if not root._requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    if gradient is None:
+        if root._data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs; this output has shape "
+                f"{tuple(root.shape)}: pass backward(gradient=...) with a tensor of that shape"
+            )
+        seed = np.ones_like(root._data)
+    else:
+        seed = np.asarray(getattr(gradient, "_data", gradient), dtype=root._data.dtype)
+        if seed.shape != root._data.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[0] has a shape of {tuple(seed.shape)} and output[0] has "
+                f"a shape of {tuple(root.shape)}."
+            )
+    if root.grad_fn is None:  # a leaf: d(root)/d(root) = gradient
+        _accumulate_leaves({root: seed}, {id(seed)})
+        return
+
+    grads = {root.grad_fn: seed}
+    leaf_grads = {}
+    for node in _topological_order(root.grad_fn):
+        g = grads.pop(node)
+        if node.saved:
+            _check_versions(node)
+        if node.retained is not None:
+            t = node.retained()
+            if t is not None:
+                t._grad = _wrap_grad(g.copy() if t._grad is None else t._grad._data + g)
+        for p, vjp in zip(node.parents, node.vjps):
+            if not p._requires_grad or vjp is None:
+                continue
+            pg = vjp(g)
+            fn = p.grad_fn
+            key = p if fn is None else fn
+            target = leaf_grads if fn is None else grads
+            prev = target.get(key)
+            # Never add in place here: `prev` may be an array another VJP passed through unchanged.
+            target[key] = pg if prev is None else prev + pg
+        if not retain_graph:
+            node.vjps = None
+            node.saved = ()
+    _accumulate_leaves(leaf_grads, {id(seed)})
+
+
+def _accumulate_leaves(leaf_grads, foreign):
+    """Add each leaf's gradient into its `.grad`, copying arrays that are not exclusively ours."""
+    taken = set(foreign)
+    for leaf, g in leaf_grads.items():
+        data = leaf._data
+        if type(g) is not np.ndarray:  # NumPy returns scalars, not 0-d arrays, from 0-d arithmetic
+            g = np.asarray(g)
+        if g.shape != data.shape:
+            g = unbroadcast(g, data.shape)
+        if g.dtype != data.dtype:
+            g = g.astype(data.dtype)
+        if leaf._grad is None:
+            if id(g) in taken or not g.flags.owndata or not g.flags.writeable:
+                g = g.copy()
+            taken.add(id(g))
+            leaf._grad = _wrap_grad(g)
+        else:
+            acc = leaf._grad._data
+            np.add(acc, g, out=acc)
+            leaf._grad._version[0] += 1
+
+
+def register_retain(tensor):
+    """Make backward store the gradient of the non-leaf `tensor` in its `.grad`."""
+    tensor.grad_fn.retained = weakref.ref(tensor)
+
+
+# Set by tensor.py once Tensor exists (tensor.py imports this module first).
+_new_tensor = None
+_wrap_grad = None

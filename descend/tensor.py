@@ -1,0 +1,658 @@
+"""`Tensor`: a NumPy array with a gradient, a link to the operation that made it, and PyTorch's manners.
+
+The arithmetic itself lives in `ops.py`; this file holds storage, dtype rules, autograd attributes,
+in-place updates (with the version counter that keeps gradients honest), conversion and `repr`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import autograd
+from .autograd import _GradMode
+
+__all__ = ["Tensor", "from_numpy", "tensor", "as_tensor"]
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+float16 = np.dtype(np.float16)
+int64 = np.dtype(np.int64)
+int32 = np.dtype(np.int32)
+int16 = np.dtype(np.int16)
+int8 = np.dtype(np.int8)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+_SUPPORTED = {float16, float32, float64, int8, int16, int32, int64, uint8, bool_}
+_FLOATS = {float16, float32, float64}
+
+
+def _dtype(dtype):
+    """Normalise a dtype argument (descend/NumPy dtype, Python type or name) to a supported NumPy dtype."""
+    if dtype is None:
+        return None
+    if dtype is float:
+        return float32
+    if dtype is int:
+        return int64
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unsupported dtype {dtype!r}") from None
+    if d not in _SUPPORTED:
+        raise TypeError(
+            f"unsupported dtype {d}: descend tensors hold float16/32/64, (u)int8/16/32/64 or bool"
+        )
+    return d
+
+
+def _to_array(data, dtype=None):
+    """Convert Python data or an array to a NumPy array with PyTorch's default dtypes (copying)."""
+    dtype = _dtype(dtype)
+    if isinstance(data, Tensor):
+        arr = data._data
+        return arr.astype(dtype if dtype is not None else arr.dtype, copy=True)
+    if isinstance(data, np.ndarray):
+        if data.dtype not in _SUPPORTED and dtype is None:
+            if data.dtype.kind == "u" or data.dtype.kind == "i":
+                return data.astype(int64)
+            raise TypeError(f"can't convert np.ndarray of type {data.dtype} to a tensor: unsupported dtype")
+        return np.array(data, dtype=dtype, copy=True)
+    if isinstance(data, (bool, np.bool_)):
+        return np.array(data, dtype=dtype or bool_)
+    if isinstance(data, numbers.Integral):
+        return np.array(data, dtype=dtype or int64)
+    if isinstance(data, numbers.Real):
+        return np.array(data, dtype=dtype or float32)
+    if isinstance(data, (list, tuple)):
+        if any(isinstance(x, Tensor) for x in data):
+            data = [x._data if isinstance(x, Tensor) else x for x in data]
+        try:
+            arr = np.array(data)
+        except ValueError as e:
+            raise ValueError(f"expected a rectangular nested sequence of numbers (ragged input?): {e}") from None
+        if arr.dtype == object:
+            raise ValueError("expected a rectangular nested sequence of numbers, got a ragged or mixed one")
+        if arr.dtype.kind in "US":
+            raise TypeError("can't convert strings to a tensor: expected numbers")
+        if dtype is None:
+            dtype = {"f": float32, "i": int64, "u": int64, "b": bool_}.get(arr.dtype.kind)
+            if dtype is None:
+                raise TypeError(f"can't convert a sequence of {arr.dtype} to a tensor")
+        return arr.astype(dtype, copy=False)
+    if isinstance(data, np.generic):
+        return _to_array(data.item(), dtype)
+    raise TypeError(f"can't convert {type(data).__name__} to a tensor: expected a number, sequence or array")
+
+
+def _check_grad_dtype(arr):
+    if arr.dtype not in _FLOATS:
+        raise RuntimeError(
+            f"only Tensors of floating point dtype can require gradients (this one is {arr.dtype})"
+        )
+
+
+class Tensor:
+    """An n-dimensional array that can record operations for reverse-mode differentiation.
+
+    Example:
+        >>> x = descend.tensor(3.0, requires_grad=True)
+        >>> y = x**2
+        >>> y.backward()
+        >>> x.grad
+        tensor(6.)
+    """
+
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_version", "__weakref__")
+    __array_priority__ = 1000  # ndarray + Tensor calls Tensor.__radd__, keeping the graph
+
+    def __init__(self, data=None, dtype=None, requires_grad=False):
+        arr = _to_array([] if data is None else data, dtype)
+        self._data = arr
+        self._grad = None
+        self.grad_fn = None
+        self._version = [0]
+        self._requires_grad = False
+        if requires_grad:
+            _check_grad_dtype(arr)
+            self._requires_grad = True
+
+    # --- autograd attributes ---
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(bool(value))
+
+    def requires_grad_(self, requires_grad=True):
+        """Start (or stop) recording operations on this leaf tensor; returns self."""
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables; use detach() to get a "
+                "tensor that does not require grad"
+            )
+        if requires_grad:
+            _check_grad_dtype(self._data)
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor of this shape), or None until backward sets it."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: grad shape {tuple(value.shape)}, "
+                    f"tensor shape {tuple(self.shape)}"
+                )
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def retain_grad(self):
+        """Keep the gradient of this non-leaf tensor in `.grad` after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            autograd.register_retain(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self.grad_fn is not None and self.grad_fn.retained is not None
+
+    def backward(self, gradient=None, retain_graph=False, create_graph=False):
+        """Accumulate the gradient of this tensor into the `.grad` of every leaf it depends on.
+
+        Args:
+            gradient: d(something)/d(self) for non-scalar tensors; defaults to 1 for a scalar.
+            retain_graph: keep the graph so backward can run through it again.
+        """
+        if create_graph:
+            raise NotImplementedError("create_graph=True (higher-order gradients) is not supported by descend")
+        autograd.backward(self, gradient, retain_graph)
+
+    @property
+    def data(self):
+        """A tensor sharing this one's storage, outside the graph (changes to it are not tracked)."""
+        return _wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = arr
+
+    def detach(self):
+        """A tensor sharing storage and version counter with this one, cut from the graph."""
+        t = _wrap(self._data)
+        t._version = self._version
+        return t
+
+    def detach_(self):
+        if self.grad_fn is not None:
+            self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    # --- shape and type ---
+    @property
+    def shape(self):
+        return self._data.shape
+
+    def size(self, dim=None):
+        """The shape, or the length of dimension `dim`."""
+        if dim is None:
+            return self._data.shape
+        return self._data.shape[dim]
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    @property
+    def device(self):
+        return "cpu"
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype in _FLOATS
+
+    def element_size(self):
+        return self._data.itemsize
+
+    # --- conversion ---
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise ValueError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar (shape {self.shape})"
+            )
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, force=False):
+        """The underlying NumPy array (shared, not copied), as PyTorch's `Tensor.numpy()`."""
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self._data
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __format__(self, spec):
+        if self._data.size == 1 and spec:
+            return format(self._data.item(), spec)
+        return format(repr(self), spec)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("descend runs on the CPU with NumPy; there is no CUDA device")
+
+    def contiguous(self):
+        return self
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        return _format_tensor(self)
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("descend tensors are not pickled; use descend.save(obj, path), which writes .npz")
+
+    # --- in-place updates ---
+    def _apply_inplace(self, op_name, ufunc, *operands):
+        """Update this tensor in place, bumping its version so stale graphs notice.
+
+        Under grad mode, a leaf that requires grad cannot be changed in place (the update would not
+        be differentiable); a non-leaf result is rebased on the out-of-place version of the op.
+        """
+        if _GradMode.enabled and (
+            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands)
+        ):
+            if self._requires_grad and self.grad_fn is None:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation; wrap the "
+                    "update in `with descend.no_grad():` or update `.data`"
+                )
+            from . import ops
+
+            result = getattr(ops, op_name)(self, *operands)
+            self._data = result._data
+            self.grad_fn = result.grad_fn
+            self._requires_grad = result._requires_grad
+            self._version[0] += 1
+            return self
+        arrays = [o._data if isinstance(o, Tensor) else o for o in operands]
+        try:
+            ufunc(self._data, *arrays, out=self._data)
+        except (ValueError, TypeError) as e:
+            shapes = " and ".join(str(tuple(np.shape(a))) for a in arrays)
+            raise RuntimeError(
+                f"in-place {op_name} on a tensor of shape {tuple(self.shape)} and dtype {self.dtype} with "
+                f"{shapes} failed: the result must keep this tensor's shape and dtype ({e})"
+            ) from None
+        self._version[0] += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        if alpha != 1:
+            other = other * alpha
+        return self._apply_inplace("add", np.add, other)
+
+    def sub_(self, other, alpha=1):
+        if alpha != 1:
+            other = other * alpha
+        return self._apply_inplace("sub", np.subtract, other)
+
+    def mul_(self, other):
+        return self._apply_inplace("mul", np.multiply, other)
+
+    def div_(self, other):
+        return self._apply_inplace("div", np.true_divide, other)
+
+    def pow_(self, exponent):
+        return self._apply_inplace("pow", np.power, exponent)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        if _GradMode.enabled and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation")
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        self._version[0] += 1
+        return self
+
+    def copy_(self, src):
+        """Copy `src` (broadcast to this shape) into this tensor's storage."""
+        if _GradMode.enabled and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation")
+        arr = src._data if isinstance(src, Tensor) else np.asarray(src)
+        try:
+            np.copyto(self._data, np.broadcast_to(arr, self._data.shape), casting="unsafe")
+        except ValueError:
+            raise RuntimeError(
+                f"copy_: the source of shape {tuple(arr.shape)} can't be broadcast to the destination "
+                f"shape {tuple(self.shape)}"
+            ) from None
+        self._version[0] += 1
+        return self
+
+    def clamp_(self, min=None, max=None):
+        if _GradMode.enabled and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation")
+        np.clip(self._data, min, max, out=self._data)
+        self._version[0] += 1
+        return self
+
+    def uniform_(self, a=0.0, b=1.0):
+        from .random import generator
+
+        return self.copy_(generator().uniform(a, b, self.shape))
+
+    def normal_(self, mean=0.0, std=1.0):
+        from .random import generator
+
+        return self.copy_(generator().normal(mean, std, self.shape))
+
+    def __setitem__(self, index, value):
+        if _GradMode.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+            if self._requires_grad and self.grad_fn is None:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation (item assignment)"
+                )
+            from . import ops
+
+            result = ops.index_put(self, index, value)
+            self._data, self.grad_fn, self._requires_grad = result._data, result.grad_fn, result._requires_grad
+        else:
+            from .ops import _index
+
+            self._data[_index(index)] = value._data if isinstance(value, Tensor) else value
+        self._version[0] += 1
+
+
+_new = object.__new__
+
+
+def _wrap(data):
+    """A Tensor around an existing array, with no copy and no graph (the fast internal constructor)."""
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    t = _new(Tensor)
+    t._data = data
+    t._requires_grad = False
+    t._grad = None
+    t.grad_fn = None
+    t._version = [0]
+    return t
+
+
+autograd._new_tensor = _wrap
+autograd._wrap_grad = _wrap
+
+
+def tensor(data, dtype=None, requires_grad=False, device=None):
+    """Make a tensor from a number, a (nested) sequence or an array, copying the data.
+
+    Python floats become float32 and ints int64 (PyTorch's defaults); NumPy arrays keep their dtype.
+
+    Example:
+        >>> descend.tensor([1.0, 2.0], requires_grad=True)
+        tensor([1., 2.], requires_grad=True)
+    """
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None):
+    """Like `tensor`, but shares memory with a NumPy array or Tensor of the right dtype."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == _dtype(dtype)):
+        return data
+    if isinstance(data, np.ndarray) and data.dtype in _SUPPORTED and (dtype is None or data.dtype == _dtype(dtype)):
+        return _wrap(data)
+    return Tensor(data, dtype=dtype)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with a NumPy array (no copy), as `torch.from_numpy`."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    if array.dtype not in _SUPPORTED:
+        raise TypeError(f"can't convert np.ndarray of type {array.dtype}: unsupported dtype")
+    return _wrap(array)
+
+
+# --- repr, in PyTorch's format ---
+_PRINT = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, sci_mode=None):
+    """Set how tensors print (as `torch.set_printoptions`)."""
+    for k, v in dict(precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth).items():
+        if v is not None:
+            _PRINT[k] = v
+    _PRINT["sci_mode"] = sci_mode
+
+
+def _summarise(arr, edge):
+    """The elements that will be shown when the tensor is summarised with '...'."""
+    if arr.ndim == 0:
+        return arr.reshape(1)
+    n = arr.shape[0]
+    rows = list(range(n)) if n <= 2 * edge else [*range(edge), *range(n - edge, n)]
+    if arr.ndim == 1:
+        return arr[rows]
+    return np.concatenate([_summarise(arr[i], edge) for i in rows])
+
+
+class _Formatter:
+    """Chooses one width and notation for all elements, as PyTorch's printer does."""
+
+    def __init__(self, values):
+        self.kind = values.dtype.kind
+        self.int_mode = True
+        self.sci = False
+        prec = _PRINT["precision"]
+        if self.kind == "b":
+            strs = [str(bool(v)) for v in values]
+        elif self.kind in "iu":
+            strs = [str(int(v)) for v in values]
+        else:
+            finite = values[np.isfinite(values)]
+            self.int_mode = bool(finite.size == 0 or np.all(finite == np.ceil(finite)))
+            nonzero = np.abs(finite[finite != 0]).astype(np.float64)
+            if self.int_mode:
+                if nonzero.size and nonzero.max() > 1e8:
+                    self.int_mode, self.sci = False, True
+            elif nonzero.size:
+                hi, lo = nonzero.max(), nonzero.min()
+                self.sci = bool(hi / lo > 1000.0 or hi > 1e8 or lo < 1e-4)
+            if _PRINT["sci_mode"] is not None:
+                self.sci = _PRINT["sci_mode"]
+            self.prec = prec
+            strs = [self._fmt(v) for v in values]
+        self.width = max((len(s) for s in strs), default=1)
+
+    def _fmt(self, v):
+        if not np.isfinite(v):
+            return str(float(v)).replace("inf", "inf").replace("nan", "nan")
+        if self.sci:
+            return f"{float(v):.{self.prec}e}"
+        if self.int_mode:
+            return f"{float(v):.0f}."
+        return f"{float(v):.{self.prec}f}"
+
+    def format(self, v):
+        if self.kind == "b":
+            s = str(bool(v))
+        elif self.kind in "iu":
+            s = str(int(v))
+        else:
+            s = self._fmt(v)
+        return s.rjust(self.width)
+
+
+def _format_array(arr, fmt, indent, summarise):
+    edge = _PRINT["edgeitems"]
+    if arr.ndim == 0:
+        return fmt.format(arr.item())
+    if arr.ndim == 1:
+        items = [fmt.format(v) for v in arr.tolist()] if not (summarise and arr.shape[0] > 2 * edge) else (
+            [fmt.format(v) for v in arr[:edge].tolist()] + ["..."] + [fmt.format(v) for v in arr[-edge:].tolist()]
+        )
+        per_line = max(1, (_PRINT["linewidth"] - indent) // (fmt.width + 2))
+        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    rows = range(arr.shape[0])
+    if summarise and arr.shape[0] > 2 * edge:
+        rows = list(range(edge)) + [None] + list(range(arr.shape[0] - edge, arr.shape[0]))
+    parts = ["..." if i is None else _format_array(arr[i], fmt, indent + 1, summarise) for i in rows]
+    sep = "," + "\n" * (arr.ndim - 1) + " " * (indent + 1)
+    return "[" + sep.join(parts) + "]"
+
+
+def _format_tensor(t, prefix="tensor("):
+    arr = t._data
+    summarise = arr.size > _PRINT["threshold"]
+    if arr.size == 0:
+        body = "[]"
+    else:
+        values = _summarise(arr, _PRINT["edgeitems"]) if summarise else arr.reshape(-1)
+        body = _format_array(arr, _Formatter(values), len(prefix), summarise)
+    extras = []
+    if arr.size == 0 and arr.ndim != 1:
+        extras.append(f"size={tuple(arr.shape)}")
+    if arr.dtype not in (float32, int64, bool_):
+        extras.append(f"dtype=descend.{arr.dtype}")
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t._requires_grad:
+        extras.append("requires_grad=True")
+    return prefix + body + "".join(", " + e for e in extras) + ")"
+
+
+# --- operators and methods: each is one function from ops.py ---
+from . import ops as _ops  # noqa: E402  (ops needs Tensor, defined above)
+
+
+def _method_to(self, *args, **kwargs):
+    """`to(dtype)`, `to("cpu")`, `to(other_tensor)`: devices are no-ops, dtypes convert (differentiably)."""
+    dtype = kwargs.get("dtype")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, str) and a.startswith("cpu"):
+            continue
+        elif isinstance(a, str) and (a.startswith("cuda") or a.startswith("mps")):
+            raise RuntimeError(f"descend runs on the CPU with NumPy; device {a!r} is not available")
+        elif a is not None:
+            dtype = a
+    return self if dtype is None else _ops.to_dtype(self, _dtype(dtype))
+
+
+_METHODS = dict(
+    __add__=_ops.add, __radd__=_ops.add, __sub__=_ops.sub, __rsub__=_ops.rsub, __mul__=_ops.mul,
+    __rmul__=_ops.mul, __truediv__=_ops.div, __rtruediv__=_ops.rdiv, __pow__=_ops.pow, __rpow__=_ops.rpow,
+    __matmul__=_ops.matmul, __rmatmul__=lambda a, b: _ops.matmul(b, a), __neg__=_ops.neg,
+    __pos__=lambda a: a, __abs__=_ops.abs, __getitem__=_ops.getitem,
+    __eq__=_ops.eq, __ne__=_ops.ne, __lt__=_ops.lt, __le__=_ops.le, __gt__=_ops.gt, __ge__=_ops.ge,
+    __and__=_ops.bitwise_and, __or__=_ops.bitwise_or, __xor__=_ops.logical_xor, __invert__=_ops.bitwise_not,
+    add=_ops.add, sub=_ops.sub, subtract=_ops.sub, mul=_ops.mul, multiply=_ops.mul, div=_ops.div,
+    divide=_ops.div, pow=_ops.pow, matmul=_ops.matmul, mm=_ops.matmul, neg=_ops.neg, exp=_ops.exp,
+    log=_ops.log, log1p=_ops.log1p, sqrt=_ops.sqrt, abs=_ops.abs, sin=_ops.sin, cos=_ops.cos,
+    tanh=_ops.tanh, sigmoid=_ops.sigmoid, relu=_ops.relu, erf=_ops.erf, clamp=_ops.clamp, clip=_ops.clamp,
+    maximum=_ops.maximum, minimum=_ops.minimum, sum=_ops.sum, mean=_ops.mean, max=_ops.max, min=_ops.min,
+    amax=_ops.amax, amin=_ops.amin, argmax=_ops.argmax, argmin=_ops.argmin, var=_ops.var, std=_ops.std,
+    norm=_ops.norm, logsumexp=_ops.logsumexp, softmax=_ops.softmax, log_softmax=_ops.log_softmax,
+    reshape=_ops.reshape, view=_ops.view, flatten=_ops.flatten, squeeze=_ops.squeeze,
+    unsqueeze=_ops.unsqueeze, transpose=_ops.transpose, t=_ops.t, permute=_ops.permute, expand=_ops.expand,
+    expand_as=_ops.expand_as, clone=_ops.clone, sign=_ops.sign, floor=_ops.floor, ceil=_ops.ceil,
+    round=_ops.round, isnan=_ops.isnan, isinf=_ops.isinf, isfinite=_ops.isfinite, eq=_ops.eq, ne=_ops.ne,
+    lt=_ops.lt, le=_ops.le, gt=_ops.gt, ge=_ops.ge, to=_method_to,
+    logical_not=_ops.logical_not, logical_and=_ops.logical_and, logical_or=_ops.logical_or,
+)
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+
+Tensor.T = property(lambda self: _ops.permute(self, *reversed(range(self.ndim))) if self.ndim > 1 else self)
+Tensor.mT = property(lambda self: _ops.transpose(self, -2, -1))
+Tensor.float = lambda self: _ops.to_dtype(self, float32)
+Tensor.double = lambda self: _ops.to_dtype(self, float64)
+Tensor.half = lambda self: _ops.to_dtype(self, float16)
+Tensor.long = lambda self: _ops.to_dtype(self, int64)
+Tensor.int = lambda self: _ops.to_dtype(self, int32)
+Tensor.bool = lambda self: _ops.to_dtype(self, bool_)
+Tensor.type_as = lambda self, other: _ops.to_dtype(self, other.dtype)
+Tensor.view_as = lambda self, other: _ops.reshape(self, *other.shape)
+Tensor.reshape_as = lambda self, other: _ops.reshape(self, *other.shape)
+Tensor.square = lambda self: _ops.pow(self, 2)
+Tensor.masked_fill = lambda self, mask, value: _ops.where(mask, value, self)
+Tensor.any = lambda self, dim=None, keepdim=False: _wrap(np.asarray(np.any(self._data, axis=dim, keepdims=keepdim)))
+Tensor.all = lambda self, dim=None, keepdim=False: _wrap(np.asarray(np.all(self._data, axis=dim, keepdims=keepdim)))
+Tensor.new_zeros = lambda self, *size, dtype=None: _wrap(np.zeros(_ops._shape_args(size), dtype=_dtype(dtype) or self.dtype))
+Tensor.new_ones = lambda self, *size, dtype=None: _wrap(np.ones(_ops._shape_args(size), dtype=_dtype(dtype) or self.dtype))
+Tensor.new_full = lambda self, size, value, dtype=None: _wrap(np.full(size, value, dtype=_dtype(dtype) or self.dtype))
+Tensor.new_tensor = lambda self, data, dtype=None: Tensor(data, dtype=dtype or self.dtype)
