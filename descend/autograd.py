@@ -254,9 +254,10 @@ def backward(root, gradient=None, retain_graph=False):
             prev = target.get(key)
             # Never add in place here: `prev` may be an array another VJP passed through unchanged.
             target[key] = pg if prev is None else prev + pg
-        if not retain_graph:
+        if not retain_graph:  # free what the VJPs hold; a later backward through here raises
             node.vjps = None
             node.saved = ()
+            node.parents = ()
     _accumulate_leaves(leaf_grads, {id(seed)})
 
 

@@ -8,8 +8,23 @@ from .random import generator
 from .tensor import _dtype, _wrap, float32, int64
 
 __all__ = [
-    "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "ones", "ones_like", "rand",
-    "rand_like", "randint", "randn", "randn_like", "randperm", "zeros", "zeros_like",
+    "arange",
+    "empty",
+    "empty_like",
+    "eye",
+    "full",
+    "full_like",
+    "linspace",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "randperm",
+    "zeros",
+    "zeros_like",
 ]
 
 
@@ -47,9 +62,13 @@ def empty(*size, dtype=None, requires_grad=False, device=None):
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     """A tensor filled with `fill_value` (its dtype follows the value, as in PyTorch)."""
     if dtype is None:
-        dtype = np.bool_ if isinstance(fill_value, bool) else int64 if isinstance(fill_value, int) else float32
-    return _make(np.full(_size((size,) if isinstance(size, int) else (size,)), fill_value, dtype=_dtype(dtype)),
-                 requires_grad)
+        dtype = (
+            np.bool_ if isinstance(fill_value, bool) else int64 if isinstance(fill_value, int) else float32
+        )
+    return _make(
+        np.full(_size((size,) if isinstance(size, int) else (size,)), fill_value, dtype=_dtype(dtype)),
+        requires_grad,
+    )
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
@@ -64,7 +83,9 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-    return _make(np.arange(start, end, step, dtype=_dtype(dtype) or (int64 if ints else float32)), requires_grad)
+    return _make(
+        np.arange(start, end, step, dtype=_dtype(dtype) or (int64 if ints else float32)), requires_grad
+    )
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
@@ -95,8 +116,11 @@ def randint(low, high=None, size=None, dtype=None, generator=None, device=None):
     if high is None:
         low, high = 0, low
     rng = generator or _global()
-    return _wrap(rng.integers(low, high, size=_size((size,) if isinstance(size, int) else (size,)))
-                 .astype(_dtype(dtype) or int64))
+    return _wrap(
+        rng.integers(low, high, size=_size((size,) if isinstance(size, int) else (size,))).astype(
+            _dtype(dtype) or int64
+        )
+    )
 
 
 def randperm(n, dtype=None, generator=None, device=None):
@@ -128,6 +152,3 @@ def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
 
 def _global():
     return generator()
-
-
-

@@ -84,8 +84,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     if worst[1] is None:
         return True
     i, where, a, numeric = worst[1]
-    msg = (f"gradcheck failed for input {i} at element {tuple(int(k) for k in where)}: analytic {a:.6g} vs "
-           f"numerical {numeric:.6g} (atol={atol}, rtol={rtol})")
+    msg = (
+        f"gradcheck failed for input {i} at element {tuple(int(k) for k in where)}: analytic {a:.6g} vs "
+        f"numerical {numeric:.6g} (atol={atol}, rtol={rtol})"
+    )
     if raise_exception:
         raise GradcheckError(msg)
     return False

@@ -36,17 +36,22 @@ def _operand(x):
     """(tensor or None, value for NumPy): Python numbers stay weak scalars, as in PyTorch."""
     if isinstance(x, Tensor):
         return x, x._data
+    if isinstance(x, np.generic):  # before numbers: np.float64 is a float, but NumPy treats it as strong
+        return None, x.item()
     if isinstance(x, _NUMBER):
         return None, x
-    if isinstance(x, np.generic):
-        return None, x.item()
     t = _tensor(x)
     return t, t._data
 
 
+def _is_f64(x):
+    return isinstance(x, np.ndarray) and x.dtype == _F64
+
+
 def _float_result(out, a, b):
     """Keep PyTorch's promotion: a Python float or true division never makes float64 from float32/ints."""
-    if out.dtype == _F64 and getattr(a, "dtype", None) != _F64 and getattr(b, "dtype", None) != _F64:
+    # NOTE: not `getattr(b, "dtype", None) != _F64`: NumPy reads a None dtype as float64.
+    if out.dtype == _F64 and not _is_f64(a) and not _is_f64(b):
         return out.astype(float32)
     return out
 
@@ -75,12 +80,14 @@ def _binary(name, a, b, forward, vjp_a, vjp_b, save_a=False, save_b=False):
         )
     if ta is not None:
         sa = A.shape
-        return record(name, out, (ta,), (lambda g: unbroadcast(vjp_a(g, A, B, out), sa),),
-                      saved=(ta,) if save_a else ())
+        return record(
+            name, out, (ta,), (lambda g: unbroadcast(vjp_a(g, A, B, out), sa),), saved=(ta,) if save_a else ()
+        )
     if tb is not None:
         sb = B.shape
-        return record(name, out, (tb,), (lambda g: unbroadcast(vjp_b(g, A, B, out), sb),),
-                      saved=(tb,) if save_b else ())
+        return record(
+            name, out, (tb,), (lambda g: unbroadcast(vjp_b(g, A, B, out), sb),), saved=(tb,) if save_b else ()
+        )
     return _wrap(out)
 
 
@@ -108,14 +115,30 @@ def rsub(a, b):
 
 def mul(a, b):
     """a * b."""
-    return _binary("MulBackward0", a, b, np.multiply, lambda g, A, B, o: g * B, lambda g, A, B, o: g * A,
-                   save_a=True, save_b=True)
+    return _binary(
+        "MulBackward0",
+        a,
+        b,
+        np.multiply,
+        lambda g, A, B, o: g * B,
+        lambda g, A, B, o: g * A,
+        save_a=True,
+        save_b=True,
+    )
 
 
 def div(a, b):
     """a / b (true division: integer tensors give float32, as in PyTorch)."""
-    return _binary("DivBackward0", a, b, np.true_divide, lambda g, A, B, o: g / B,
-                   lambda g, A, B, o: -g * o / B, save_a=True, save_b=True)
+    return _binary(
+        "DivBackward0",
+        a,
+        b,
+        np.true_divide,
+        lambda g, A, B, o: g / B,
+        lambda g, A, B, o: -g * o / B,
+        save_a=True,
+        save_b=True,
+    )
 
 
 def rdiv(a, b):
@@ -146,8 +169,13 @@ def pow(a, exponent):  # noqa: A001 - PyTorch's name
             log_a = np.where(A > 0, np.log(np.where(A > 0, A, 1)), np.where(A == 0, 0.0, np.nan))
         return unbroadcast(g * out * log_a, se)
 
-    return record("PowBackward1", out, (ta, te),
-                  (lambda g: unbroadcast(g * E * np.power(A, E - 1), sa), vjp_exp), saved=(ta, te))
+    return record(
+        "PowBackward1",
+        out,
+        (ta, te),
+        (lambda g: unbroadcast(g * E * np.power(A, E - 1), sa), vjp_exp),
+        saved=(ta, te),
+    )
 
 
 def rpow(a, base):
@@ -174,8 +202,9 @@ def matmul(a, b):
     a, b = _tensor(a), _tensor(b)
     A, B = a._data, b._data
     if A.ndim == 0 or B.ndim == 0:
-        raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
-                           f"{A.ndim}D and {B.ndim}D")
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {A.ndim}D and {B.ndim}D"
+        )
     if A.shape[-1] != B.shape[-2 if B.ndim > 1 else 0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(A)} and {_shape_str(B)}): "
@@ -201,8 +230,10 @@ def matmul(a, b):
         name,
         out,
         (a, b),
-        (lambda g: unbroadcast(as_2d(g) @ np.swapaxes(B2, -1, -2), A2.shape).reshape(A.shape),
-         lambda g: unbroadcast(np.swapaxes(A2, -1, -2) @ as_2d(g), B2.shape).reshape(B.shape)),
+        (
+            lambda g: unbroadcast(as_2d(g) @ np.swapaxes(B2, -1, -2), A2.shape).reshape(A.shape),
+            lambda g: unbroadcast(np.swapaxes(A2, -1, -2) @ as_2d(g), B2.shape).reshape(B.shape),
+        ),
         saved=(a, b),
     )
 
@@ -281,16 +312,40 @@ def erf(x):
     """
     X = x._data
     out = _erf(X).astype(X.dtype, copy=False)
-    return record("ErfBackward0", out, (x,), (lambda g: g * (2 / math.sqrt(math.pi)) * np.exp(-X * X),),
-                  saved=(x,))
+    return record(
+        "ErfBackward0", out, (x,), (lambda g: g * (2 / math.sqrt(math.pi)) * np.exp(-X * X),), saved=(x,)
+    )
 
 
 def _erf(X):
     # Numerical Recipes' erfc approximation (Chebyshev fit), fractional error < 1.2e-7 everywhere.
     z = np.abs(X.astype(np.float64))
     t = 1.0 / (1.0 + 0.5 * z)
-    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
-        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+    poly = (
+        -z * z
+        - 1.26551223
+        + t
+        * (
+            1.00002368
+            + t
+            * (
+                0.37409196
+                + t
+                * (
+                    0.09678418
+                    + t
+                    * (
+                        -0.18628806
+                        + t
+                        * (
+                            0.27886807
+                            + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))
+                        )
+                    )
+                )
+            )
+        )
+    )
     erfc = t * np.exp(poly)
     return np.sign(X) * (1.0 - erfc)
 
@@ -326,23 +381,43 @@ def clip(x, min=None, max=None):  # noqa: A002
 
 def maximum(a, b):
     """Elementwise max; ties split the gradient equally, as in PyTorch."""
-    return _binary("MaximumBackward0", a, b, np.maximum,
-                   lambda g, A, B, o: g * ((A > B) + 0.5 * (A == B)),
-                   lambda g, A, B, o: g * ((B > A) + 0.5 * (A == B)), save_a=True, save_b=True)
+    return _binary(
+        "MaximumBackward0",
+        a,
+        b,
+        np.maximum,
+        lambda g, A, B, o: g * ((A > B) + 0.5 * (A == B)),
+        lambda g, A, B, o: g * ((B > A) + 0.5 * (A == B)),
+        save_a=True,
+        save_b=True,
+    )
 
 
 def minimum(a, b):
     """Elementwise min; ties split the gradient equally."""
-    return _binary("MinimumBackward0", a, b, np.minimum,
-                   lambda g, A, B, o: g * ((A < B) + 0.5 * (A == B)),
-                   lambda g, A, B, o: g * ((B < A) + 0.5 * (A == B)), save_a=True, save_b=True)
+    return _binary(
+        "MinimumBackward0",
+        a,
+        b,
+        np.minimum,
+        lambda g, A, B, o: g * ((A < B) + 0.5 * (A == B)),
+        lambda g, A, B, o: g * ((B < A) + 0.5 * (A == B)),
+        save_a=True,
+        save_b=True,
+    )
 
 
 def where(condition, a, b):
     """a where condition holds, else b (each broadcast); the gradient follows the chosen branch."""
     C = np.asarray(condition._data if isinstance(condition, Tensor) else condition, dtype=bool)
-    return _binary("WhereBackward0", a, b, lambda A, B: np.where(C, A, B),
-                   lambda g, A, B, o: np.where(C, g, 0), lambda g, A, B, o: np.where(C, 0, g))
+    return _binary(
+        "WhereBackward0",
+        a,
+        b,
+        lambda A, B: np.where(C, A, B),
+        lambda g, A, B, o: np.where(C, g, 0),
+        lambda g, A, B, o: np.where(C, 0, g),
+    )
 
 
 def _no_grad_unary(fn):
@@ -377,7 +452,8 @@ def _compare(ufunc):
             return _wrap(np.asarray(ufunc(A, B)))
         except ValueError:
             raise RuntimeError(
-                f"{ufunc.__name__}: shapes {tuple(np.shape(A))} and {tuple(np.shape(B))} are not broadcastable"
+                f"{ufunc.__name__}: shapes {tuple(np.shape(A))} and {tuple(np.shape(B))} "
+                "are not broadcastable"
             ) from None
 
     op.__name__ = ufunc.__name__
@@ -437,10 +513,10 @@ def _dims(dim, ndim):
     out = []
     for d in dims:
         d = int(d)
-        if not -max(ndim, 1) <= d < max(ndim, 1):
+        n = builtins.max(ndim, 1)
+        if not -n <= d < n:
             raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, {max(ndim, 1) - 1}], "
-                f"but got {d})"
+                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
             )
         out.append(d % ndim if ndim else 0)
     if len(set(out)) != len(out):
@@ -479,7 +555,7 @@ def mean(x, dim=None, keepdim=False, dtype=None):
         )
     axes = _dims(dim, X.ndim)
     out = X.mean(axis=axes, keepdims=keepdim, dtype=dtype)
-    n = X.size // max(out.size, 1) if X.size else 0
+    n = X.size // builtins.max(out.size, 1) if X.size else 0
     shape = X.shape
     name = "MeanBackward0" if dim is None else "MeanBackward1"
     return record(name, out, (x,), (lambda g: _expand_back(g / n, shape, axes, keepdim),))
@@ -507,8 +583,9 @@ def _extreme(x, dim, keepdim, pick, arg, name):
         raise TypeError(f"{name}(): dim must be an int, got {type(dim).__name__}")
     (axis,) = _dims(dim, X.ndim) or (0,)
     if X.ndim == 0:
-        return _MinMax(record(f"{name.capitalize()}Backward0", X.copy(), (x,), (lambda g: g,)),
-                       _wrap(np.array(0)))
+        return _MinMax(
+            record(f"{name.capitalize()}Backward0", X.copy(), (x,), (lambda g: g,)), _wrap(np.array(0))
+        )
     idx = np.expand_dims(arg(X, axis=axis), axis)
     values = np.take_along_axis(X, idx, axis=axis)
 
@@ -517,11 +594,11 @@ def _extreme(x, dim, keepdim, pick, arg, name):
         np.put_along_axis(grad, idx, g if keepdim else np.expand_dims(g, axis), axis=axis)
         return grad
 
+    indices = idx if keepdim else np.squeeze(idx, axis)
     if not keepdim:
         values = np.squeeze(values, axis)
-        idx = np.squeeze(idx, axis)
     out = record(f"{name.capitalize()}Backward0", values, (x,), (vjp,))
-    return _MinMax(out, _wrap(idx.astype(np.int64)))
+    return _MinMax(out, _wrap(indices.astype(np.int64)))
 
 
 def max(x, dim=None, keepdim=False):  # noqa: A001
@@ -607,8 +684,9 @@ def logsumexp(x, dim, keepdim=False):
     out_k = np.log(s) + m
     out = out_k if keepdim else np.squeeze(out_k, axes)
     soft = e / s
-    return record("LogsumexpBackward0", out, (x,),
-                  (lambda g: soft * (g if keepdim else np.expand_dims(g, axes)),))
+    return record(
+        "LogsumexpBackward0", out, (x,), (lambda g: soft * (g if keepdim else np.expand_dims(g, axes)),)
+    )
 
 
 def softmax(x, dim=None, dtype=None):
@@ -618,8 +696,9 @@ def softmax(x, dim=None, dtype=None):
     axis = _softmax_dim(dim, X.ndim)
     e = np.exp(X - X.max(axis=axis, keepdims=True))
     out = e / e.sum(axis=axis, keepdims=True)
-    return record("SoftmaxBackward0", out, (x,),
-                  (lambda g: out * (g - (g * out).sum(axis=axis, keepdims=True)),))
+    return record(
+        "SoftmaxBackward0", out, (x,), (lambda g: out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+    )
 
 
 def log_softmax(x, dim=None, dtype=None):
@@ -629,8 +708,9 @@ def log_softmax(x, dim=None, dtype=None):
     axis = _softmax_dim(dim, X.ndim)
     shifted = X - X.max(axis=axis, keepdims=True)
     out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-    return record("LogSoftmaxBackward0", out, (x,),
-                  (lambda g: g - np.exp(out) * g.sum(axis=axis, keepdims=True),))
+    return record(
+        "LogSoftmaxBackward0", out, (x,), (lambda g: g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+    )
 
 
 def _softmax_dim(dim, ndim):
@@ -669,7 +749,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     if x.ndim == 0:
         return reshape(x, 1)
     s, e = _dims(start_dim, x.ndim)[0], _dims(end_dim, x.ndim)[0]
-    shape = x.shape[:s] + (-1,) + x.shape[e + 1:]
+    shape = x.shape[:s] + (-1,) + x.shape[e + 1 :]
     return reshape(x, *shape) if s <= e else x
 
 
@@ -687,8 +767,9 @@ def unsqueeze(x, dim):
     """Insert a size-1 dim at `dim`."""
     d = int(dim)
     if not -(x.ndim + 1) <= d <= x.ndim:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-(x.ndim + 1)}, {x.ndim}], "
-                         f"but got {d})")
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-(x.ndim + 1)}, {x.ndim}], but got {d})"
+        )
     d = d % (x.ndim + 1)
     return reshape(x, *(x.shape[:d] + (1,) + x.shape[d:]))
 
@@ -696,7 +777,9 @@ def unsqueeze(x, dim):
 def transpose(x, dim0, dim1):
     """Swap two dims."""
     d0, d1 = _dims(dim0, x.ndim)[0], _dims(dim1, x.ndim)[0]
-    return record("TransposeBackward0", np.swapaxes(x._data, d0, d1), (x,), (lambda g: np.swapaxes(g, d0, d1),))
+    return record(
+        "TransposeBackward0", np.swapaxes(x._data, d0, d1), (x,), (lambda g: np.swapaxes(g, d0, d1),)
+    )
 
 
 def t(x):
@@ -710,10 +793,14 @@ def permute(x, *dims):
     """Reorder dims."""
     dims = _shape_args(dims)
     if sorted(d % builtins.max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
-        raise RuntimeError(f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}")
+        raise RuntimeError(
+            f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}"
+        )
     dims = tuple(d % x.ndim for d in dims)
     inverse = tuple(np.argsort(dims))
-    return record("PermuteBackward0", np.transpose(x._data, dims), (x,), (lambda g: np.transpose(g, inverse),))
+    return record(
+        "PermuteBackward0", np.transpose(x._data, dims), (x,), (lambda g: np.transpose(g, inverse),)
+    )
 
 
 def expand(x, *sizes):
@@ -721,8 +808,10 @@ def expand(x, *sizes):
     sizes = _shape_args(sizes)
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
-                           f"the number of dimensions in the tensor ({x.ndim})")
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
+            f"the number of dimensions in the tensor ({x.ndim})"
+        )
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     try:
         out = np.broadcast_to(x._data, shape)
@@ -815,7 +904,8 @@ def cat(tensors, dim=0):
         ) from None
     bounds = np.cumsum([0] + [t.shape[axis] for t in tensors])
     vjps = tuple(
-        (lambda g, lo=lo, hi=hi: np.take(g, np.arange(lo, hi), axis=axis)) for lo, hi in zip(bounds[:-1], bounds[1:])
+        (lambda g, lo=lo, hi=hi: np.take(g, np.arange(lo, hi), axis=axis))
+        for lo, hi in zip(bounds[:-1], bounds[1:])
     )
     return record("CatBackward0", out, tuple(tensors), vjps)
 
@@ -831,7 +921,9 @@ def stack(tensors, dim=0):
         raise RuntimeError("stack expects a non-empty TensorList")
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
-        raise RuntimeError(f"stack expects each tensor to be equal size, but got shapes {[t.shape for t in tensors]}")
+        raise RuntimeError(
+            f"stack expects each tensor to be equal size, but got shapes {[t.shape for t in tensors]}"
+        )
     axis = int(dim) % (tensors[0].ndim + 1)
     out = np.stack([t._data for t in tensors], axis=axis)
     vjps = tuple((lambda g, i=i: np.take(g, i, axis=axis)) for i in range(len(tensors)))

@@ -71,7 +71,9 @@ def _to_array(data, dtype=None):
         try:
             arr = np.array(data)
         except ValueError as e:
-            raise ValueError(f"expected a rectangular nested sequence of numbers (ragged input?): {e}") from None
+            raise ValueError(
+                f"expected a rectangular nested sequence of numbers (ragged input?): {e}"
+            ) from None
         if arr.dtype == object:
             raise ValueError("expected a rectangular nested sequence of numbers, got a ragged or mixed one")
         if arr.dtype.kind in "US":
@@ -148,7 +150,9 @@ class Tensor:
     def grad(self, value):
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got {type(value).__name__}"
+                )
             if value.shape != self.shape:
                 raise RuntimeError(
                     f"assigned grad has data of a different size: grad shape {tuple(value.shape)}, "
@@ -183,7 +187,9 @@ class Tensor:
             retain_graph: keep the graph so backward can run through it again.
         """
         if create_graph:
-            raise NotImplementedError("create_graph=True (higher-order gradients) is not supported by descend")
+            raise NotImplementedError(
+                "create_graph=True (higher-order gradients) is not supported by descend"
+            )
         autograd.backward(self, gradient, retain_graph)
 
     @property
@@ -260,7 +266,9 @@ class Tensor:
     def numpy(self, force=False):
         """The underlying NumPy array (shared, not copied), as PyTorch's `Tensor.numpy()`."""
         if self._requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
         return self._data
 
     def __array__(self, dtype=None, copy=None):
@@ -334,12 +342,7 @@ class Tensor:
                 )
             from . import ops
 
-            result = getattr(ops, op_name)(self, *operands)
-            self._data = result._data
-            self.grad_fn = result.grad_fn
-            self._requires_grad = result._requires_grad
-            self._version[0] += 1
-            return self
+            return self._rebase(getattr(ops, op_name), *operands)
         arrays = [o._data if isinstance(o, Tensor) else o for o in operands]
         try:
             ufunc(self._data, *arrays, out=self._data)
@@ -350,6 +353,18 @@ class Tensor:
                 f"{shapes} failed: the result must keep this tensor's shape and dtype ({e})"
             ) from None
         self._version[0] += 1
+        return self
+
+    def _rebase(self, op, *args):
+        """Make this non-leaf tensor the output of `op(self, *args)`: an in-place op inside a graph.
+
+        The op's input is this tensor's current state under a separate handle, so the new node does
+        not point at itself; the old array is left untouched, so nothing that saved it is invalidated.
+        """
+        before = _wrap(self._data)
+        before._requires_grad, before.grad_fn = self._requires_grad, self.grad_fn
+        result = op(before, *args)
+        self._data, self.grad_fn, self._requires_grad = result._data, result.grad_fn, result._requires_grad
         return self
 
     def add_(self, other, alpha=1):
@@ -419,15 +434,18 @@ class Tensor:
         return self.copy_(generator().normal(mean, std, self.shape))
 
     def __setitem__(self, index, value):
-        if _GradMode.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+        if _GradMode.enabled and (
+            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+        ):
             if self._requires_grad and self.grad_fn is None:
                 raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place operation (item assignment)"
+                    "a leaf Variable that requires grad is being used in an in-place operation "
+                    "(item assignment)"
                 )
             from . import ops
 
-            result = ops.index_put(self, index, value)
-            self._data, self.grad_fn, self._requires_grad = result._data, result.grad_fn, result._requires_grad
+            self._rebase(ops.index_put, index, value)
+            return
         else:
             from .ops import _index
 
@@ -471,7 +489,11 @@ def as_tensor(data, dtype=None):
     """Like `tensor`, but shares memory with a NumPy array or Tensor of the right dtype."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == _dtype(dtype)):
         return data
-    if isinstance(data, np.ndarray) and data.dtype in _SUPPORTED and (dtype is None or data.dtype == _dtype(dtype)):
+    if (
+        isinstance(data, np.ndarray)
+        and data.dtype in _SUPPORTED
+        and (dtype is None or data.dtype == _dtype(dtype))
+    ):
         return _wrap(data)
     return Tensor(data, dtype=dtype)
 
@@ -491,7 +513,9 @@ _PRINT = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "s
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, sci_mode=None):
     """Set how tensors print (as `torch.set_printoptions`)."""
-    for k, v in dict(precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth).items():
+    for k, v in dict(
+        precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth
+    ).items():
         if v is not None:
             _PRINT[k] = v
     _PRINT["sci_mode"] = sci_mode
@@ -560,11 +584,17 @@ def _format_array(arr, fmt, indent, summarise):
     if arr.ndim == 0:
         return fmt.format(arr.item())
     if arr.ndim == 1:
-        items = [fmt.format(v) for v in arr.tolist()] if not (summarise and arr.shape[0] > 2 * edge) else (
-            [fmt.format(v) for v in arr[:edge].tolist()] + ["..."] + [fmt.format(v) for v in arr[-edge:].tolist()]
+        items = (
+            [fmt.format(v) for v in arr.tolist()]
+            if not (summarise and arr.shape[0] > 2 * edge)
+            else (
+                [fmt.format(v) for v in arr[:edge].tolist()]
+                + ["..."]
+                + [fmt.format(v) for v in arr[-edge:].tolist()]
+            )
         )
         per_line = max(1, (_PRINT["linewidth"] - indent) // (fmt.width + 2))
-        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     rows = range(arr.shape[0])
     if summarise and arr.shape[0] > 2 * edge:
@@ -614,25 +644,100 @@ def _method_to(self, *args, **kwargs):
 
 
 _METHODS = dict(
-    __add__=_ops.add, __radd__=_ops.add, __sub__=_ops.sub, __rsub__=_ops.rsub, __mul__=_ops.mul,
-    __rmul__=_ops.mul, __truediv__=_ops.div, __rtruediv__=_ops.rdiv, __pow__=_ops.pow, __rpow__=_ops.rpow,
-    __matmul__=_ops.matmul, __rmatmul__=lambda a, b: _ops.matmul(b, a), __neg__=_ops.neg,
-    __pos__=lambda a: a, __abs__=_ops.abs, __getitem__=_ops.getitem,
-    __eq__=_ops.eq, __ne__=_ops.ne, __lt__=_ops.lt, __le__=_ops.le, __gt__=_ops.gt, __ge__=_ops.ge,
-    __and__=_ops.bitwise_and, __or__=_ops.bitwise_or, __xor__=_ops.logical_xor, __invert__=_ops.bitwise_not,
-    add=_ops.add, sub=_ops.sub, subtract=_ops.sub, mul=_ops.mul, multiply=_ops.mul, div=_ops.div,
-    divide=_ops.div, pow=_ops.pow, matmul=_ops.matmul, mm=_ops.matmul, neg=_ops.neg, exp=_ops.exp,
-    log=_ops.log, log1p=_ops.log1p, sqrt=_ops.sqrt, abs=_ops.abs, sin=_ops.sin, cos=_ops.cos,
-    tanh=_ops.tanh, sigmoid=_ops.sigmoid, relu=_ops.relu, erf=_ops.erf, clamp=_ops.clamp, clip=_ops.clamp,
-    maximum=_ops.maximum, minimum=_ops.minimum, sum=_ops.sum, mean=_ops.mean, max=_ops.max, min=_ops.min,
-    amax=_ops.amax, amin=_ops.amin, argmax=_ops.argmax, argmin=_ops.argmin, var=_ops.var, std=_ops.std,
-    norm=_ops.norm, logsumexp=_ops.logsumexp, softmax=_ops.softmax, log_softmax=_ops.log_softmax,
-    reshape=_ops.reshape, view=_ops.view, flatten=_ops.flatten, squeeze=_ops.squeeze,
-    unsqueeze=_ops.unsqueeze, transpose=_ops.transpose, t=_ops.t, permute=_ops.permute, expand=_ops.expand,
-    expand_as=_ops.expand_as, clone=_ops.clone, sign=_ops.sign, floor=_ops.floor, ceil=_ops.ceil,
-    round=_ops.round, isnan=_ops.isnan, isinf=_ops.isinf, isfinite=_ops.isfinite, eq=_ops.eq, ne=_ops.ne,
-    lt=_ops.lt, le=_ops.le, gt=_ops.gt, ge=_ops.ge, to=_method_to,
-    logical_not=_ops.logical_not, logical_and=_ops.logical_and, logical_or=_ops.logical_or,
+    __add__=_ops.add,
+    __radd__=_ops.add,
+    __sub__=_ops.sub,
+    __rsub__=_ops.rsub,
+    __mul__=_ops.mul,
+    __rmul__=_ops.mul,
+    __truediv__=_ops.div,
+    __rtruediv__=_ops.rdiv,
+    __pow__=_ops.pow,
+    __rpow__=_ops.rpow,
+    __matmul__=_ops.matmul,
+    __rmatmul__=lambda a, b: _ops.matmul(b, a),
+    __neg__=_ops.neg,
+    __pos__=lambda a: a,
+    __abs__=_ops.abs,
+    __getitem__=_ops.getitem,
+    __eq__=_ops.eq,
+    __ne__=_ops.ne,
+    __lt__=_ops.lt,
+    __le__=_ops.le,
+    __gt__=_ops.gt,
+    __ge__=_ops.ge,
+    __and__=_ops.bitwise_and,
+    __or__=_ops.bitwise_or,
+    __xor__=_ops.logical_xor,
+    __invert__=_ops.bitwise_not,
+    add=_ops.add,
+    sub=_ops.sub,
+    subtract=_ops.sub,
+    mul=_ops.mul,
+    multiply=_ops.mul,
+    div=_ops.div,
+    divide=_ops.div,
+    pow=_ops.pow,
+    matmul=_ops.matmul,
+    mm=_ops.matmul,
+    neg=_ops.neg,
+    exp=_ops.exp,
+    log=_ops.log,
+    log1p=_ops.log1p,
+    sqrt=_ops.sqrt,
+    abs=_ops.abs,
+    sin=_ops.sin,
+    cos=_ops.cos,
+    tanh=_ops.tanh,
+    sigmoid=_ops.sigmoid,
+    relu=_ops.relu,
+    erf=_ops.erf,
+    clamp=_ops.clamp,
+    clip=_ops.clamp,
+    maximum=_ops.maximum,
+    minimum=_ops.minimum,
+    sum=_ops.sum,
+    mean=_ops.mean,
+    max=_ops.max,
+    min=_ops.min,
+    amax=_ops.amax,
+    amin=_ops.amin,
+    argmax=_ops.argmax,
+    argmin=_ops.argmin,
+    var=_ops.var,
+    std=_ops.std,
+    norm=_ops.norm,
+    logsumexp=_ops.logsumexp,
+    softmax=_ops.softmax,
+    log_softmax=_ops.log_softmax,
+    reshape=_ops.reshape,
+    view=_ops.view,
+    flatten=_ops.flatten,
+    squeeze=_ops.squeeze,
+    unsqueeze=_ops.unsqueeze,
+    transpose=_ops.transpose,
+    t=_ops.t,
+    permute=_ops.permute,
+    expand=_ops.expand,
+    expand_as=_ops.expand_as,
+    clone=_ops.clone,
+    sign=_ops.sign,
+    floor=_ops.floor,
+    ceil=_ops.ceil,
+    round=_ops.round,
+    isnan=_ops.isnan,
+    isinf=_ops.isinf,
+    isfinite=_ops.isfinite,
+    eq=_ops.eq,
+    ne=_ops.ne,
+    lt=_ops.lt,
+    le=_ops.le,
+    gt=_ops.gt,
+    ge=_ops.ge,
+    to=_method_to,
+    logical_not=_ops.logical_not,
+    logical_and=_ops.logical_and,
+    logical_or=_ops.logical_or,
 )
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
@@ -650,9 +755,19 @@ Tensor.view_as = lambda self, other: _ops.reshape(self, *other.shape)
 Tensor.reshape_as = lambda self, other: _ops.reshape(self, *other.shape)
 Tensor.square = lambda self: _ops.pow(self, 2)
 Tensor.masked_fill = lambda self, mask, value: _ops.where(mask, value, self)
-Tensor.any = lambda self, dim=None, keepdim=False: _wrap(np.asarray(np.any(self._data, axis=dim, keepdims=keepdim)))
-Tensor.all = lambda self, dim=None, keepdim=False: _wrap(np.asarray(np.all(self._data, axis=dim, keepdims=keepdim)))
-Tensor.new_zeros = lambda self, *size, dtype=None: _wrap(np.zeros(_ops._shape_args(size), dtype=_dtype(dtype) or self.dtype))
-Tensor.new_ones = lambda self, *size, dtype=None: _wrap(np.ones(_ops._shape_args(size), dtype=_dtype(dtype) or self.dtype))
-Tensor.new_full = lambda self, size, value, dtype=None: _wrap(np.full(size, value, dtype=_dtype(dtype) or self.dtype))
+Tensor.any = lambda self, dim=None, keepdim=False: _wrap(
+    np.asarray(np.any(self._data, axis=dim, keepdims=keepdim))
+)
+Tensor.all = lambda self, dim=None, keepdim=False: _wrap(
+    np.asarray(np.all(self._data, axis=dim, keepdims=keepdim))
+)
+Tensor.new_zeros = lambda self, *size, dtype=None: _wrap(
+    np.zeros(_ops._shape_args(size), dtype=_dtype(dtype) or self.dtype)
+)
+Tensor.new_ones = lambda self, *size, dtype=None: _wrap(
+    np.ones(_ops._shape_args(size), dtype=_dtype(dtype) or self.dtype)
+)
+Tensor.new_full = lambda self, size, value, dtype=None: _wrap(
+    np.full(size, value, dtype=_dtype(dtype) or self.dtype)
+)
 Tensor.new_tensor = lambda self, data, dtype=None: Tensor(data, dtype=dtype or self.dtype)
