@@ -1,0 +1,475 @@
+"""descend.data: datasets, the DataLoader's three ways of sampling, random_split, synthetic sets."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import descend
+from descend.data import (
+    DataLoader,
+    Dataset,
+    Subset,
+    TensorDataset,
+    blobs,
+    linear,
+    moons,
+    random_split,
+    speed,
+    spirals,
+)
+
+
+def make_dataset(n=10):
+    """x[i] = (i, 10 i), y[i] = i: every batch tells which samples it holds."""
+    idx = np.arange(n)
+    x = descend.from_numpy(np.stack([idx, 10 * idx], axis=1).astype(np.float32))
+    y = descend.from_numpy(idx.astype(np.int64))
+    return TensorDataset(x, y)
+
+
+def epoch_labels(loader):
+    return [yb.numpy().tolist() for _, yb in loader]
+
+
+class Squares(Dataset):
+    """A plain Dataset (no vectorised path): samples are Python numbers."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        return float(i), i * i
+
+
+# --- TensorDataset ---
+
+
+def test_tensor_dataset_items_and_tensors():
+    ds = make_dataset(5)
+    assert len(ds) == 5
+    x, y = ds[3]
+    assert x.numpy().tolist() == [3.0, 30.0] and y.item() == 3
+    assert x.dtype == descend.float32 and y.dtype == descend.int64
+    assert len(ds.tensors) == 2 and ds.tensors[1].shape == (5,)
+
+
+def test_tensor_dataset_item_is_a_copy():
+    ds = make_dataset(3)
+    x, _ = ds[0]
+    x._data[:] = 99.0
+    assert ds.tensors[0].numpy()[0].tolist() == [0.0, 0.0]
+
+
+def test_tensor_dataset_length_mismatch_names_sizes():
+    with pytest.raises(ValueError, match=r"Size mismatch.*\[4, 3\]"):
+        TensorDataset(descend.zeros(4, 2), descend.zeros(3))
+
+
+def test_tensor_dataset_bad_arguments():
+    with pytest.raises(ValueError, match="at least one tensor"):
+        TensorDataset()
+    with pytest.raises(TypeError, match="expects Tensors, got ndarray at position 1"):
+        TensorDataset(descend.zeros(3), np.zeros(3))
+    with pytest.raises(ValueError, match="0-d"):
+        TensorDataset(descend.tensor(1.0))
+
+
+# --- DataLoader: batch, stochastic and mini-batch ---
+
+
+@pytest.mark.parametrize("batch_size, expected", [(None, [10]), (1, [1] * 10), (3, [3, 3, 3, 1]), (10, [10])])
+def test_each_sample_once_per_epoch_in_order(batch_size, expected):
+    loader = DataLoader(make_dataset(10), batch_size=batch_size)
+    batches = list(loader)
+    assert [len(yb.numpy()) for _, yb in batches] == expected
+    assert len(loader) == len(expected)
+    xs = np.concatenate([xb.numpy() for xb, _ in batches])
+    np.testing.assert_array_equal(xs[:, 1], 10 * np.arange(10))
+    assert all(xb.dtype == descend.float32 and yb.dtype == descend.int64 for xb, yb in batches)
+    assert all(isinstance(b, tuple) and len(b) == 2 for b in batches)
+
+
+@pytest.mark.parametrize("batch_size", [None, 1, 3, 4])
+def test_shuffled_epoch_is_a_permutation(batch_size):
+    loader = DataLoader(make_dataset(10), batch_size=batch_size, shuffle=True, seed=0)
+    for _ in range(3):
+        batches = list(loader)
+        labels = np.concatenate([yb.numpy() for _, yb in batches])
+        assert sorted(labels.tolist()) == list(range(10))
+        for xb, yb in batches:  # x and y stay paired after shuffling
+            np.testing.assert_array_equal(xb.numpy()[:, 0], yb.numpy())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 40),
+    batch_size=st.one_of(st.none(), st.integers(1, 45)),
+    shuffle=st.booleans(),
+    drop_last=st.booleans(),
+    seed=st.integers(0, 2**32),
+)
+def test_every_sample_at_most_once_and_len_matches(n, batch_size, shuffle, drop_last, seed):
+    ds = make_dataset(n)
+    loader = DataLoader(ds, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed)
+    batches = epoch_labels(loader)
+    assert len(batches) == len(loader)
+    seen = sum(batches, [])
+    assert len(seen) == len(set(seen))
+    size = n if batch_size is None else batch_size
+    dropped = n % size if (drop_last and size) else 0
+    assert len(seen) == n - dropped
+    assert all(len(b) == size for b in batches[:-1] if size)
+    if not shuffle:
+        assert seen == list(range(n - dropped))
+
+
+def test_batch_shapes():
+    x = descend.randn(7, 3, 2)
+    y = descend.randn(7, 1)
+    shapes = [(tuple(xb.shape), tuple(yb.shape)) for xb, yb in DataLoader(TensorDataset(x, y), batch_size=5)]
+    assert shapes == [((5, 3, 2), (5, 1)), ((2, 3, 2), (2, 1))]
+
+
+def test_drop_last():
+    loader = DataLoader(make_dataset(10), batch_size=3, drop_last=True)
+    assert len(loader) == 3
+    assert epoch_labels(loader) == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+    shuffled = DataLoader(make_dataset(10), batch_size=3, drop_last=True, shuffle=True, seed=1)
+    sizes = [len(b) for b in epoch_labels(shuffled)]
+    assert sizes == [3, 3, 3]
+    # Larger than the dataset: no batch at all, and that is fine.
+    empty = DataLoader(make_dataset(10), batch_size=11, drop_last=True)
+    assert len(empty) == 0 and list(empty) == []
+    # Exactly divisible: nothing dropped.
+    assert len(DataLoader(make_dataset(9), batch_size=3, drop_last=True)) == 3
+
+
+def test_shuffle_reproducible_by_seed_and_different_across_epochs():
+    a = DataLoader(make_dataset(20), batch_size=4, shuffle=True, seed=123)
+    b = DataLoader(make_dataset(20), batch_size=4, shuffle=True, seed=123)
+    run_a = [epoch_labels(a) for _ in range(3)]
+    run_b = [epoch_labels(b) for _ in range(3)]
+    assert run_a == run_b
+    assert run_a[0] != run_a[1] and run_a[1] != run_a[2]
+    assert run_a[0] != [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15], [16, 17, 18, 19]]
+    c = DataLoader(make_dataset(20), batch_size=4, shuffle=True, seed=124)
+    assert epoch_labels(c) != run_a[0]
+
+
+def test_set_epoch_replays_an_epoch():
+    loader = DataLoader(make_dataset(20), batch_size=5, shuffle=True, seed=7)
+    epochs = [epoch_labels(loader) for _ in range(3)]
+    loader.set_epoch(1)
+    assert epoch_labels(loader) == epochs[1]
+
+
+def test_shuffle_without_seed_follows_manual_seed():
+    ds = make_dataset(20)
+    descend.manual_seed(5)
+    first = epoch_labels(DataLoader(ds, batch_size=20, shuffle=True))
+    descend.manual_seed(5)
+    again = epoch_labels(DataLoader(ds, batch_size=20, shuffle=True))
+    assert first == again
+
+
+def test_shuffle_with_generator():
+    ds = make_dataset(12)
+    one = DataLoader(ds, batch_size=12, shuffle=True, generator=np.random.default_rng(3))
+    two = DataLoader(ds, batch_size=12, shuffle=True, generator=np.random.default_rng(3))
+    assert [epoch_labels(one) for _ in range(2)] == [epoch_labels(two) for _ in range(2)]
+
+
+def test_batches_do_not_alias_the_dataset():
+    ds = make_dataset(6)
+    for xb, _ in DataLoader(ds, batch_size=3):
+        xb._data[:] = -1.0
+    for xb, _ in DataLoader(ds, batch_size=3, shuffle=True, seed=0):
+        xb._data[:] = -1.0
+    np.testing.assert_array_equal(ds.tensors[0].numpy()[:, 0], np.arange(6))
+
+
+def test_tensor_dataset_never_calls_getitem(monkeypatch):
+    ds = make_dataset(8)
+
+    def forbidden(self, index):
+        raise AssertionError("per-sample __getitem__ used by the DataLoader")
+
+    monkeypatch.setattr(TensorDataset, "__getitem__", forbidden)
+    assert sum(len(b) for b in epoch_labels(DataLoader(ds, batch_size=3, shuffle=True, seed=0))) == 8
+    sub = Subset(ds, [1, 3, 5])
+    assert epoch_labels(DataLoader(sub, batch_size=2)) == [[1, 3], [5]]
+
+
+def test_plain_dataset_is_collated():
+    batches = list(DataLoader(Squares(5), batch_size=2))
+    assert len(batches) == 3
+    x, y = batches[0]
+    assert x.dtype == descend.float32 and y.dtype == descend.int64
+    assert x.numpy().tolist() == [0.0, 1.0] and y.numpy().tolist() == [0, 1]
+    assert [b[1].numpy().tolist() for b in batches] == [[0, 1], [4, 9], [16]]
+
+
+def test_subclass_with_own_getitem_is_not_bypassed():
+    class Doubled(TensorDataset):
+        def __getitem__(self, index):
+            x, y = super().__getitem__(index)
+            return x * 2, y
+
+    ds = Doubled(*make_dataset(4).tensors)
+    (xb, yb), = list(DataLoader(ds, batch_size=None))
+    np.testing.assert_array_equal(xb.numpy()[:, 0], [0, 2, 4, 6])
+
+
+def test_collate_dicts_and_tensor_samples():
+    class Pairs(Dataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return {"x": descend.full((2,), float(i)), "y": i}
+
+    (batch,) = list(DataLoader(Pairs(), batch_size=3))
+    assert batch["x"].shape == (3, 2) and batch["y"].numpy().tolist() == [0, 1, 2]
+
+
+def test_abstract_dataset_errors():
+    with pytest.raises(NotImplementedError, match="__len__"):
+        len(Dataset())
+    with pytest.raises(NotImplementedError, match="__getitem__"):
+        Dataset()[0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"batch_size": 0}, ValueError, "batch_size must be a positive int or None, got 0"),
+        ({"batch_size": -2}, ValueError, "got -2"),
+        ({"batch_size": 2.0}, TypeError, "batch_size must be a positive int or None, got float"),
+        ({"batch_size": True}, TypeError, "batch_size"),
+        ({"shuffle": "yes"}, TypeError, "shuffle must be True or False"),
+        ({"drop_last": 2}, TypeError, "drop_last must be True or False, got 2"),
+        ({"drop_last": None}, TypeError, "drop_last must be True or False, got None"),
+        ({"seed": 1.5}, TypeError, "seed must be an int"),
+        ({"seed": -1}, ValueError, "seed must be non-negative"),
+        ({"generator": 3}, TypeError, "generator must be a numpy.random.Generator"),
+        ({"seed": 1, "generator": np.random.default_rng(0)}, ValueError, "not both"),
+    ],
+)
+def test_loader_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        DataLoader(make_dataset(4), **kwargs)
+
+
+def test_loader_needs_a_dataset():
+    with pytest.raises(TypeError, match="DataLoader expects a Dataset, got tuple"):
+        DataLoader((descend.zeros(3), descend.zeros(3)), batch_size=2)
+
+
+def test_empty_dataset():
+    ds = TensorDataset(descend.zeros(0, 2))
+    for bs in (None, 1, 4):
+        loader = DataLoader(ds, batch_size=bs, shuffle=True, seed=0)
+        assert len(loader) == 0 and list(loader) == []
+
+
+# --- random_split ---
+
+
+def test_random_split_lengths_disjoint_and_complete():
+    ds = make_dataset(10)
+    parts = random_split(ds, [6, 3, 1], seed=0)
+    assert [len(p) for p in parts] == [6, 3, 1]
+    labels = [yb.numpy().tolist() for p in parts for _, yb in DataLoader(p, batch_size=None)]
+    assert sorted(sum(labels, [])) == list(range(10))
+    assert all(isinstance(p, Subset) and p.dataset is ds for p in parts)
+
+
+def test_random_split_fractions_round_robin_remainder():
+    # floor(11 * [0.5, 0.3, 0.2]) = [5, 3, 2]; the one left over goes to the first split.
+    assert [len(p) for p in random_split(make_dataset(11), [0.5, 0.3, 0.2], seed=0)] == [6, 3, 2]
+    # floor(10 * 1/3) = 3 each; the one left over goes round-robin from the first split.
+    assert [len(p) for p in random_split(make_dataset(10), [1 / 3, 1 / 3, 1 / 3], seed=0)] == [4, 3, 3]
+    # PyTorch's example: floor(5 * [0.3, 0.3, 0.4]) = [1, 1, 2] -> [2, 1, 2]
+    assert [len(p) for p in random_split(make_dataset(5), [0.3, 0.3, 0.4], seed=0)] == [2, 1, 2]
+
+
+def test_random_split_reproducible_by_seed():
+    def indices(seed):
+        return [p.indices.tolist() for p in random_split(make_dataset(20), [0.5, 0.5], seed=seed)]
+
+    assert indices(3) == indices(3)
+    assert indices(3) != indices(4)
+    # PyTorch's idiom: random_split(ds, lengths, generator=torch.manual_seed(42))
+    with_generator = random_split(make_dataset(20), [0.5, 0.5], generator=np.random.default_rng(3))
+    assert [p.indices.tolist() for p in with_generator] == indices(3)
+    with pytest.raises(ValueError, match="not both"):
+        random_split(make_dataset(20), [10, 10], seed=1, generator=np.random.default_rng(1))
+
+
+def test_random_split_empty_split_warns():
+    with pytest.warns(UserWarning, match="index 1 is 0"):
+        random_split(make_dataset(2), [0.9, 0.1], seed=0)
+
+
+def test_random_split_errors():
+    ds = make_dataset(10)
+    with pytest.raises(ValueError, match="sum of lengths .* is 9, but the dataset has 10 samples"):
+        random_split(ds, [5, 4])
+    with pytest.raises(ValueError, match="fractions must sum to 1"):
+        random_split(ds, [0.5, 0.2])
+    with pytest.raises(ValueError, match="non-negative"):
+        random_split(ds, [12, -2])
+    with pytest.raises(ValueError, match="fractions must sum to 1"):
+        random_split(ds, [5, 0.5])
+    with pytest.raises(TypeError, match="all ints or all fractions"):
+        random_split(ds, ["5", 5])
+    with pytest.raises(TypeError, match="random_split expects a Dataset"):
+        random_split([1, 2, 3], [2, 1])
+
+
+def test_subset_of_subset_batches_vectorised():
+    ds = make_dataset(10)
+    inner = Subset(ds, [9, 8, 7, 6, 5])
+    outer = Subset(inner, [4, 0])
+    assert epoch_labels(DataLoader(outer, batch_size=None)) == [[5, 9]]
+    assert outer[1][1].item() == 9
+    with pytest.raises(IndexError, match="Subset indices"):
+        Subset(ds, [10])
+
+
+# --- synthetic data ---
+
+
+def test_linear_is_y_equals_4x():
+    x, y = linear(n=50)
+    assert x.shape == (50, 1) and y.shape == (50, 1)
+    assert x.dtype == descend.float32 and y.dtype == descend.float32
+    np.testing.assert_allclose(y.numpy(), 4 * x.numpy(), rtol=1e-6)
+    assert -1 <= x.numpy().min() and x.numpy().max() <= 1
+
+
+def test_linear_with_noise_fits_the_slope():
+    x, y = linear(n=2000, w=4.0, b=1.0, noise=0.1, seed=1)
+    slope, intercept = np.polyfit(x.numpy()[:, 0], y.numpy()[:, 0], 1)
+    assert abs(slope - 4.0) < 0.02 and abs(intercept - 1.0) < 0.02
+    residual = y.numpy() - (4 * x.numpy() + 1)
+    assert abs(residual.std() - 0.1) < 0.01
+
+
+def test_speed_is_the_tutorial_quadratic():
+    time, s = speed(seed=0)
+    np.testing.assert_array_equal(time.numpy(), np.arange(20, dtype=np.float32))
+    assert time.dtype == descend.float32 and s.dtype == descend.float32 and s.shape == (20,)
+    # What is left after the quadratic is the standard normal noise.
+    noise = s.numpy() - (0.5 * (time.numpy() - 9.5) ** 2 + 1)
+    expected = np.random.default_rng(0).standard_normal(20)
+    np.testing.assert_allclose(noise, expected, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda seed: linear(30, noise=0.5, seed=seed),
+        lambda seed: speed(seed=seed),
+        lambda seed: spirals(20, seed=seed),
+        lambda seed: blobs(30, seed=seed),
+        lambda seed: moons(30, seed=seed),
+    ],
+)
+def test_synthetic_deterministic_by_seed(make):
+    a, b, c = make(1), make(1), make(2)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u.numpy(), v.numpy())
+    assert any(not np.array_equal(u.numpy(), v.numpy()) for u, v in zip(a, c))
+
+
+def test_synthetic_seed_none_follows_manual_seed():
+    descend.manual_seed(11)
+    a = spirals(10, seed=None)[0].numpy()
+    descend.manual_seed(11)
+    b = spirals(10, seed=None)[0].numpy()
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "make, n, k",
+    [(lambda: spirals(40, classes=4), 160, 4), (lambda: blobs(31), 31, 3), (lambda: moons(31), 31, 2)],
+)
+def test_classification_sets_shapes_and_dtypes(make, n, k):
+    x, y = make()
+    assert x.shape == (n, 2) and y.shape == (n,)
+    assert x.dtype == descend.float32 and y.dtype == descend.int64
+    assert sorted(set(y.numpy().tolist())) == list(range(k))
+
+
+def test_spirals_geometry():
+    x, y = spirals(100, classes=3, noise=0.0)
+    r = np.linalg.norm(x.numpy(), axis=1)
+    # each arm's radius runs linearly from 0 to 1
+    for j in range(3):
+        np.testing.assert_allclose(r[y.numpy() == j], np.linspace(0, 1, 100), atol=1e-6)
+    # arm j's last point sits at angle 4(j+1) (x = r sin t, y = r cos t)
+    last = x.numpy()[99]
+    np.testing.assert_allclose(last, [np.sin(4.0), np.cos(4.0)], atol=1e-6)
+
+
+def test_blobs_centres_and_spread():
+    x, y = blobs(3000, centers=3, std=0.5, seed=0)
+    angles = 2 * np.pi * np.arange(3) / 3
+    centres = 5 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    for j in range(3):
+        pts = x.numpy()[y.numpy() == j]
+        assert len(pts) == 1000
+        np.testing.assert_allclose(pts.mean(axis=0), centres[j], atol=0.05)
+        np.testing.assert_allclose(pts.std(axis=0), [0.5, 0.5], atol=0.05)
+
+
+def test_blobs_explicit_centres_and_uneven_counts():
+    x, y = blobs(7, centers=[[0.0, 0.0], [10.0, 10.0]], std=0.0)
+    assert y.numpy().tolist() == [0, 0, 0, 0, 1, 1, 1]
+    np.testing.assert_array_equal(x.numpy()[4:], 10.0)
+    with pytest.raises(ValueError, match=r"shape \(k, 2\)"):
+        blobs(10, centers=[1.0, 2.0])
+
+
+def test_moons_geometry():
+    x, y = moons(100, noise=0.0)
+    upper, lower = x.numpy()[y.numpy() == 0], x.numpy()[y.numpy() == 1]
+    np.testing.assert_allclose(np.linalg.norm(upper, axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(lower - [1.0, 0.5], axis=1), 1.0, atol=1e-6)
+    assert (upper[:, 1] >= -1e-6).all() and (lower[:, 1] <= 0.5 + 1e-6).all()
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: linear(0), ValueError, "n must be at least 1"),
+        (lambda: linear(2.5), TypeError, "n must be an int"),
+        (lambda: spirals(10, noise=-1), ValueError, "noise must be a finite number >= 0"),
+        (lambda: blobs(10, std=float("nan")), ValueError, "std must be"),
+        (lambda: moons(1), ValueError, "n must be at least 2"),
+        (lambda: speed(seed="x"), TypeError, "seed must be"),
+    ],
+)
+def test_synthetic_bad_arguments(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_mini_batch_sgd_on_linear_learns_w_4():
+    """The three sampling schemes on y = 4x, with plain NumPy updates: all reach w = 4."""
+    x, y = linear(n=32, seed=0)
+    for batch_size, lr, epochs in ((None, 0.5, 100), (1, 0.1, 10), (8, 0.3, 30)):
+        w = 0.0
+        for _ in range(epochs):
+            for xb, yb in DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True, seed=0):
+                xv, yv = xb.numpy()[:, 0], yb.numpy()[:, 0]
+                w -= lr * np.mean(2 * (w * xv - yv) * xv)
+        assert abs(w - 4.0) < 1e-3, batch_size
+
