@@ -322,6 +322,26 @@ class Tensor:
     def __repr__(self):
         return _format_tensor(self)
 
+    def __deepcopy__(self, memo):
+        """A copy with its own storage (and `.grad`), as `copy.deepcopy` of a PyTorch leaf tensor."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol; "
+                "use .detach() first"
+            )
+        new = _new(type(self))
+        memo[id(self)] = new
+        new._data = self._data.copy()
+        new._requires_grad = self._requires_grad
+        new._grad = None if self._grad is None else self._grad.__deepcopy__(memo)
+        new.grad_fn = None
+        new._version = [0]
+        if hasattr(self, "__dict__"):  # subclasses such as Parameter may carry attributes
+            import copy
+
+            new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
+
     def __reduce_ex__(self, protocol):
         raise TypeError("descend tensors are not pickled; use descend.save(obj, path), which writes .npz")
 

@@ -107,3 +107,16 @@ def test_in_place_setitem_and_fill():
     assert x.tolist() == [3.0, 3.0, 3.0]
     x.copy_(descend.tensor([1.0, 2.0, 3.0]))
     assert x.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_deepcopy_copies_storage_and_grad():
+    import copy
+
+    x = descend.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    y = copy.deepcopy(x)
+    y.data += 1
+    assert x.tolist() == [1.0, 2.0] and y.tolist() == [2.0, 3.0]
+    assert y.requires_grad and y.grad.tolist() == [3.0, 3.0] and y.grad is not x.grad
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(x * 2)
