@@ -132,3 +132,17 @@ divide = div
 square = lambda x: pow(x, 2)  # noqa: E731
 get_default_dtype = lambda: float32  # noqa: E731
 __version__ = "0.1.0"
+
+# The layers built on the engine (imported last: they use the names above).
+from . import data, metrics, nn, optim, problems  # noqa: E402
+from .serialize import load, save  # noqa: E402
+from .train import fit, lr_find  # noqa: E402
+
+
+def __getattr__(name):
+    # `descend.plot` pulls in matplotlib, so it loads on first use rather than at `import descend`.
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'descend' has no attribute {name!r}")
