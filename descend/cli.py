@@ -1,0 +1,847 @@
+"""The ``descend`` command line: the demo, and gradient descent on built-in problems from the shell.
+
+Commands (``descend COMMAND --help`` shows each one's options and examples):
+
+    descend demo      the tutorials' worked examples, step by step, with every picture
+    descend run       one optimizer on a named problem: the path and the final loss
+    descend compare   several optimizers on the same problem from the same start
+    descend problems  the built-in problems and optimizer names
+    descend lr-find   the learning-rate range test on spirals or MNIST
+    descend train     an MLP on MNIST or Fashion-MNIST with a progress bar
+
+Bad arguments (an unknown problem or optimizer, a malformed number, a missing data folder) get one
+line on standard error that names the valid choices, and exit status 2; success exits with 0.
+
+Example:
+    >>> from descend.cli import main
+    >>> main(["run", "bowl", "--optim", "gd", "--steps", "5"])  # doctest: +SKIP
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import math
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from descend.train import Callback, EarlyStopping, fit, lr_find
+
+__all__ = ["EpochLines", "TRAIN_LRS", "UsageError", "accuracy_of", "build_parser", "load_mnist", "main",
+           "mlp", "optimizer_for"]
+
+# Learning rates for `descend train` / `lr-find` per optimizer preset: the usual starting points for
+# an MLP on MNIST (adaptive methods want ~1e-3, plain and momentum SGD a much larger step).
+TRAIN_LRS = {"gd": 0.1, "sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 1e-3, "adamw": 1e-3,
+             "rmsprop": 1e-3, "adagrad": 0.01}
+DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+_PATH_ROWS = 12  # `run` prints every step up to this many, a summary beyond
+
+
+class UsageError(Exception):
+    """A bad argument found after parsing (unknown name, wrong length, missing folder): exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (``descend run: error: ...``), not usage + error."""
+
+    def error(self, message):
+        # argparse prints the whole usage block and then the error; one line is easier to read, and
+        # `--help` is one command away.
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+# --- argument types: each raises ArgumentTypeError, which argparse turns into a one-line error ---
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number such as 0.01, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number such as 0.01, got {text!r}")
+    return value
+
+
+def _float_list(text: str) -> list[float]:
+    """``"0.01"`` or ``"0.001,0.01,0.1"``: one positive number, or one per optimizer."""
+    return [_positive_float(part.strip()) for part in text.split(",")]
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number such as 100, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _point(text: str) -> tuple[float, ...]:
+    try:
+        coords = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected coordinates such as -1.5,2 got {text!r}") from None
+    if not all(math.isfinite(c) for c in coords):
+        raise argparse.ArgumentTypeError(f"expected finite coordinates, got {text!r}")
+    return coords
+
+
+_NUMBER_LIST = re.compile(r"^-?[0-9.][0-9.eE+\-]*(,-?[0-9.][0-9.eE+\-]*)*$")
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """``--start -1.5,2`` -> ``--start=-1.5,2``: argparse would read ``-1.5,2`` as an option."""
+    out, i = [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--start" and i + 1 < len(argv) and _NUMBER_LIST.match(argv[i + 1]):
+            out.append(f"--start={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
+# --- shared lookups ------------------------------------------------------------------------------
+def _problem(name: str):
+    from descend import problems
+
+    try:
+        return problems.get(name)
+    except ValueError:
+        raise UsageError(f"unknown problem {name!r}; choose from: {', '.join(problems.names())}") from None
+
+
+def _optim_names(text: str) -> list[str]:
+    from descend import problems
+
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    valid = problems.optimizer_names()
+    for name in names:
+        if name not in valid:
+            raise UsageError(f"unknown optimizer {name!r}; choose from: {', '.join(valid)}")
+    if not names:
+        raise UsageError(f"no optimizer given; choose from: {', '.join(valid)}")
+    return names
+
+
+def _one_optim(text: str, command: str) -> str:
+    names = _optim_names(text)
+    if len(names) != 1:
+        hint = "; use 'descend compare' for several" if command == "run" else ""
+        raise UsageError(f"--optim takes one optimizer here, got {text!r}{hint}")
+    return names[0]
+
+
+def optimizer_for(name: str, params, lr: float):
+    """A ``descend.optim`` optimizer from a preset name over ``params`` with learning rate ``lr``.
+
+    Args:
+        name: ``gd sgd momentum nesterov adam adamw rmsprop adagrad`` (momentum and nesterov are SGD
+            with momentum 0.9, the latter with ``nesterov=True``).
+        params: the parameters to optimize, e.g. ``model.parameters()``.
+        lr: the learning rate.
+
+    Returns:
+        The optimizer.
+
+    Example:
+        >>> opt = optimizer_for("momentum", model.parameters(), 0.05)  # doctest: +SKIP
+        >>> type(opt).__name__, opt.param_groups[0]["momentum"]  # doctest: +SKIP
+        ('SGD', 0.9)
+    """
+    from descend import problems
+
+    cls, kwargs = problems.optimizer(name)
+    return cls(params, lr=lr, **kwargs)
+
+
+def _plot_target(path: str | None, allow_gif: bool) -> Path | None:
+    """Check ``--plot FILE`` before any work is done: a known image format, a folder we can create."""
+    if path is None:
+        return None
+    target = Path(path)
+    suffix = target.suffix.lower().lstrip(".")
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = sorted(FigureCanvasBase.get_supported_filetypes()) + (["gif"] if allow_gif else [])
+    if suffix not in formats:
+        raise UsageError(f"--plot {path!r}: unknown image type; end the name with one of: "
+                         + ", ".join("." + f for f in formats))
+    if target.parent.exists() and not target.parent.is_dir():
+        raise UsageError(f"--plot {path!r}: {target.parent} is not a folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _save_figure(fig, target: Path) -> None:
+    fig.savefig(target, dpi=120)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    print(f"picture written to {target}")
+
+
+def _fmt(v: float, width: int = 0) -> str:
+    """Numbers for tables: 6 significant digits, 'nan'/'inf' spelled out, right-aligned to ``width``."""
+    text = f"{v:.6g}" if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf"))
+    return text.rjust(width)
+
+
+def _coord(v: float, width: int = 0) -> str:
+    """A coordinate for tables: fixed 6 decimals so the columns line up; exponent form when huge."""
+    text = f"{v:.6f}" if math.isfinite(v) and abs(v) < 1e6 else _fmt(v)
+    return text.rjust(width)
+
+
+def _point_text(p, var: str = "w") -> str:
+    """``(x, y)`` rounded to 4 decimals, or ``w = 3`` for a 1-D point: ``(-1.5, 2)``, ``(0.5025, 0.2512)``."""
+    # + 0.0 turns the -0.0 that rounding a tiny negative number gives into 0.
+    coords = [f"{round(float(c), 4) + 0.0:g}" for c in p]
+    return f"{var} = {coords[0]}" if len(coords) == 1 else "(" + ", ".join(coords) + ")"
+
+
+def _variable(problem) -> str:
+    """The name of a 1-D problem's variable, as its formula writes it: w in (w - 3)², x in x²."""
+    return "x" if problem.name == "parabola" else "w"
+
+
+def _summary_rows(n: int, limit: int = _PATH_ROWS) -> list[int]:
+    """Which of steps 0..n-1 to print: all when few, else the first few and log-spaced ones to the end."""
+    if n <= limit:
+        return list(range(n))
+    head = list(range(5))
+    tail = np.unique(np.geomspace(5, n - 1, limit - 5).round().astype(int)).tolist()
+    return sorted(set(head + tail + [n - 1]))
+
+
+# --- descend run -------------------------------------------------------------------------------
+def _start(args, problem) -> tuple[float, ...]:
+    if args.start is None:
+        return tuple(problem.start)
+    if len(args.start) != problem.dim:
+        coords = "X,Y" if problem.dim == 2 else "X"
+        raise UsageError(f"--start needs {problem.dim} number{'s' * (problem.dim > 1)} ({coords}) for "
+                         f"{problem.name}, got {len(args.start)}")
+    return args.start
+
+
+def _describe_problem(problem) -> str:
+    variables = "x, y" if problem.dim == 2 else _variable(problem)
+    minimum = (f"minimum {problem.min_value:.4g} at {_point_text(problem.minima[0], variables)}"
+               if problem.minima
+               else "no minimum")
+    if len(problem.minima) > 1:
+        minimum = f"{len(problem.minima)} minima, value {problem.min_value:.4g}"
+    return f"f({variables}) = {problem.formula}   ({minimum})"
+
+
+def _nearest_minimum(problem, point) -> tuple[tuple[float, ...], float] | None:
+    if not problem.minima:
+        return None
+    dists = [float(np.linalg.norm(np.subtract(point, m))) for m in problem.minima]
+    i = int(np.argmin(dists))
+    return problem.minima[i], dists[i]
+
+
+def _cmd_run(args) -> int:
+    from descend import problems
+
+    problem = _problem(args.problem)
+    name = _one_optim(args.optim, "run")
+    start = _start(args, problem)
+    target = _plot_target(args.plot, allow_gif=True)
+    steps = args.steps or problem.steps
+    lr = args.lr if args.lr is not None else problem.lr(name)
+    label = problems.optimizer_label(name, {"lr": lr})
+
+    print(f"{label} on {problem.name}: {_describe_problem(problem)}")
+    var = _variable(problem)
+    print(f"start at {_point_text(start, var)}, {steps} steps"
+          + ("" if args.lr else "  (lr: this problem's preset)"))
+    print()
+    points, losses = problem.path(name, start=start, steps=steps, lr=lr)
+    finite = np.isfinite(losses) & np.all(np.isfinite(points), axis=1)
+    last = int(np.flatnonzero(finite)[-1])
+    coords = ["x", "y"] if problem.dim == 2 else [var]
+    header = f"{'step':>6}" + "".join(f"{c:>13}" for c in coords) + f"{'loss':>14}"
+    print(header)
+    shown = _summary_rows(last + 1)
+    previous = -1
+    for i in shown:
+        if i - previous > 1:
+            print(f"{'...':>6}")
+        print(f"{i:>6}" + "".join(_coord(c, 13) for c in points[i]) + _fmt(losses[i], 14))
+        previous = i
+    print()
+    if last < steps:
+        print(f"diverged at step {last + 1}: the loss overflowed. Try a smaller learning rate, "
+              f"e.g. --lr {lr / 10:g}")
+    print(f"final loss {losses[last]:.6g} at {_point_text(points[last], var)} after {last} steps")
+    nearest = _nearest_minimum(problem, points[last])
+    if nearest is not None:
+        print(f"distance to the minimum at {_point_text(nearest[0], var)}: {nearest[1]:.4g}")
+    if target is not None:
+        _draw_run(problem, name, lr, start, steps, target)
+    return 0
+
+
+def _draw_run(problem, name, lr, start, steps, target: Path) -> None:
+    from descend import plot, problems
+
+    if target.suffix.lower() == ".gif":
+        fig = plot.animate_path(problem, name, lr=lr, steps=steps, start=start, path=target)
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        print(f"animation written to {target}")
+        return
+    if problem.dim == 1:
+        fig = plot.descent_path_1d(problem, start=start[0], optimizer=name, lr=lr, steps=steps)
+    else:
+        label = problems.OPTIMIZERS[name][2]
+        fig = plot.contour_paths(problem, {label: (name, {"lr": lr})}, start=start, steps=steps)
+    _save_figure(fig, target)
+
+
+# --- descend compare ---------------------------------------------------------------------------
+def _cmd_compare(args) -> int:
+    from descend import problems
+
+    problem = _problem(args.problem)
+    names = _optim_names(args.optim)
+    start = _start(args, problem)
+    target = _plot_target(args.plot, allow_gif=False)
+    if target is not None and problem.dim == 1:
+        raise UsageError(f"--plot: {problem.name} is 1-D; 'descend run {problem.name} --plot FILE' "
+                         "draws one optimizer's path on its curve")
+    steps = args.steps or problem.steps
+    if args.lr is None:
+        lrs = [problem.lr(n) for n in names]
+    elif len(args.lr) == 1:
+        lrs = args.lr * len(names)
+    elif len(args.lr) == len(names):
+        lrs = args.lr
+    else:
+        raise UsageError(f"--lr takes one number or one per optimizer ({len(names)}), got {len(args.lr)}")
+
+    print(f"{len(names)} optimizers on {problem.name}: {_describe_problem(problem)}")
+    print(f"same start at {_point_text(start)}, {steps} steps each" + ("" if args.lr else
+                                                                     "  (lrs: this problem's presets)"))
+    print()
+    rows = []
+    for name, lr in zip(names, lrs):
+        points, losses = problem.path(name, start=start, steps=steps, lr=lr)
+        finite = np.flatnonzero(np.isfinite(losses) & np.all(np.isfinite(points), axis=1))
+        last = int(finite[-1])
+        nearest = _nearest_minimum(problem, points[last])
+        rows.append((problems.optimizer_label(name, {"lr": lr}), points[last], losses[last],
+                     nearest[1] if nearest else math.nan, last < steps, last))
+    width = max(len(r[0]) for r in rows) + 2
+    print(f"{'optimizer':<{width}}{'final point':>22}{'final loss':>14}{'to minimum':>12}")
+    for label, point, loss, dist, diverged, last in rows:
+        note = f"   diverged at step {last + 1}" if diverged else ""
+        print(f"{label:<{width}}{_point_text(point):>22}{_fmt(loss, 14)}{_fmt(dist, 12)}{note}")
+    best = min((r for r in rows if math.isfinite(r[2])), key=lambda r: r[2], default=None)
+    if best is not None:
+        print()
+        print(f"lowest final loss: {best[0]}")
+    if target is not None:
+        from descend import plot
+
+        optimizers = {problems.OPTIMIZERS[n][2]: (n, {"lr": lr}) for n, lr in zip(names, lrs)}
+        _save_figure(plot.contour_paths(problem, optimizers, start=start, steps=steps), target)
+    return 0
+
+
+# --- descend problems --------------------------------------------------------------------------
+def _cmd_problems(args) -> int:
+    from descend import problems
+
+    print("Built-in problems (descend run NAME / descend compare NAME):")
+    print()
+    width = max(len(n) for n in problems.names()) + 2
+    for name in problems.names():
+        p = problems.get(name)
+        print(f"  {name:<{width}}{p.dim}-D  f = {p.formula}")
+        where = (f"minimum at {_point_text(p.minima[0], _variable(p))}" if len(p.minima) == 1
+                 else f"{len(p.minima)} minima" if p.minima else "no minimum")
+        start = _point_text(p.start, _variable(p))
+        print(f"  {'':<{width}}     start at {start}, {where}, {p.steps} steps by default")
+        if p.note:
+            print(f"  {'':<{width}}     {p.note}")
+    print()
+    print("Optimizers (--optim): " + ", ".join(problems.optimizer_names()))
+    print("  momentum = SGD(momentum=0.9), nesterov = SGD(momentum=0.9, nesterov=True);")
+    print("  without --lr, each problem uses its preset learning rate for each optimizer.")
+    return 0
+
+
+# --- data for lr-find and train ----------------------------------------------------------------
+def _mnist_folder(path: str | None, option: str, dataset: str = "mnist") -> Path:
+    if path is None:
+        raise UsageError(f"{dataset} needs {option} DIR: a folder holding {', '.join(MNIST_FILES)}")
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise UsageError(f"data folder {str(folder)!r} not found; it should hold {', '.join(MNIST_FILES)}")
+    missing = [f for f in MNIST_FILES if not (folder / f).is_file()]
+    if missing:
+        raise UsageError(f"data folder {str(folder)!r} lacks {', '.join(missing)}; it should hold "
+                         f"{', '.join(MNIST_FILES)}")
+    return folder
+
+
+def load_mnist(folder: Path, dataset: str = "mnist", limit: int | None = None):
+    """The training and test images of MNIST or Fashion-MNIST in ``folder`` as flat float32 tensors.
+
+    Args:
+        folder: folder holding the four original IDX ``.gz`` files.
+        dataset: ``"mnist"`` or ``"fashion-mnist"``.
+        limit: keep only the first ``limit`` training images (quick runs); None keeps all.
+
+    Returns:
+        ``(x_train, y_train, x_test, y_test, classes)``: images ``(N, 784)`` in ``[0, 1]``, int64 labels,
+        and the class names.
+
+    Raises:
+        UsageError: a file that is not a valid IDX file (the message says what is wrong with it).
+
+    Example:
+        >>> x, y, xt, yt, classes = load_mnist(Path("../shared/data/mnist"), limit=1000)  # doctest: +SKIP
+    """
+    import descend
+    from descend import data
+
+    cls = getattr(data, DATASETS[dataset])
+    try:
+        train, test = cls(folder, train=True), cls(folder, train=False)
+    except (ValueError, OSError) as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+
+    def flat(ds, n=None):
+        images = ds.data._data[:n].reshape(-1, 784).astype(np.float32) / np.float32(255)
+        return descend.from_numpy(images), descend.from_numpy(ds.targets._data[:n].copy())
+
+    return (*flat(train, limit), *flat(test), list(train.classes))
+
+
+def _spirals_data(seed: int):
+    from descend import data
+
+    return data.spirals(200, classes=3, noise=0.2, seed=seed)
+
+
+def mlp(n_in: int, hidden: int, n_out: int, layers: int = 1):
+    """A multi-layer perceptron: ``Linear -> ReLU`` ``layers`` times, then a ``Linear`` to ``n_out`` logits.
+
+    Args:
+        n_in: input features (784 for MNIST, 2 for the spirals).
+        hidden: units in each hidden layer.
+        n_out: outputs (classes).
+        layers: number of hidden layers.
+
+    Returns:
+        An ``nn.Sequential``.
+
+    Example:
+        >>> mlp(784, 256, 10)  # doctest: +SKIP
+        Sequential(
+          (0): Linear(in_features=784, out_features=256, bias=True)
+          (1): ReLU()
+          (2): Linear(in_features=256, out_features=10, bias=True)
+        )
+    """
+    from descend import nn
+
+    modules, width = [], n_in
+    for _ in range(layers):
+        modules += [nn.Linear(width, hidden), nn.ReLU()]
+        width = hidden
+    return nn.Sequential(*modules, nn.Linear(width, n_out))
+
+
+# --- descend lr-find ---------------------------------------------------------------------------
+def _cmd_lr_find(args) -> int:
+    import descend
+    from descend import data, nn
+
+    name = _one_optim(args.optim, "lr-find")
+    target = _plot_target(args.plot, allow_gif=False)
+    descend.manual_seed(args.seed)
+    if args.data == "spirals":
+        x, y = _spirals_data(args.seed)
+        model, batch = mlp(2, 64, 3, layers=2), args.batch_size or 64
+        what = f"spirals ({len(y)} points, 3 classes), MLP 2-64-64-3"
+    else:
+        folder = _mnist_folder(args.data_dir, "--data-dir")
+        x, y, _, _, _ = load_mnist(folder, limit=args.limit)
+        model, batch = mlp(784, 128, 10), args.batch_size or 128
+        what = f"MNIST ({len(y)} training images), MLP 784-128-10"
+    loader = data.DataLoader(data.TensorDataset(x, y), batch_size=batch, shuffle=True, seed=args.seed)
+    optimizer = optimizer_for(name, model.parameters(), lr=1e-3)
+    print(f"Learning-rate range test: {what}, {args.iters} steps of {name} (batch {batch}),")
+    print(f"the learning rate growing from {args.start_lr:g} to {args.end_lr:g}; the loss is smoothed.")
+    print()
+    result = lr_find(model, nn.CrossEntropyLoss(), optimizer, loader, start_lr=args.start_lr,
+                             end_lr=args.end_lr, num_iter=args.iters)
+    if len(result.lrs) == 0:
+        print("the very first loss was not finite: nothing to show")
+        return 0
+    print(f"{'step':>6}{'lr':>12}{'smoothed loss':>16}")
+    # The lr grows exponentially, so evenly spaced steps are evenly spaced on a log-lr axis.
+    n, lowest = len(result.lrs), int(np.argmin(result.losses))
+    for i in sorted(set(np.linspace(0, n - 1, min(n, 13)).round().astype(int).tolist()) | {lowest}):
+        note = "   <- lowest" if i == lowest else ""
+        print(f"{i:>6}{result.lrs[i]:>12.3g}{result.losses[i]:>16.4f}{note}")
+    print()
+    if result.stopped_early:
+        print(f"stopped after {len(result.lrs)} steps: the loss exploded at lr {result.lrs[-1]:.3g}")
+    if result.suggestion is None:
+        print("too few steps to suggest a learning rate: try more --iters")
+    else:
+        print(f"suggested learning rate: {result.suggestion:.3g}  (where the loss falls fastest)")
+        if args.data == "mnist":
+            print(f"try it: descend train mnist --data {args.data_dir} --optim {name} "
+                  f"--lr {result.suggestion:.2g}")
+    if target is not None:
+        from descend import plot
+
+        _save_figure(plot.lr_find(result), target)
+    return 0
+
+
+# --- descend train -----------------------------------------------------------------------------
+class EpochLines(Callback):
+    """A fit callback printing one line per ``every`` epochs (and the last), through tqdm so that a live
+    progress bar stays intact, e.g.
+    ``epoch  3/10   train loss 0.2134 acc  93.4%   valid loss 0.2201 acc  93.1%    4.2 s``.
+
+    Example:
+        >>> fit(model, loss_fn, opt, loader, epochs=10, callbacks=[EpochLines(every=2)])  # doctest: +SKIP
+    """
+
+    def __init__(self, every: int = 1, indent: str = "", on_line=None):
+        """Args: every: print every this many epochs; indent: put before each line; on_line: also
+        called with each line's text (the demo keeps them for its index.html)."""
+        self.every = every
+        self.indent = indent
+        self.on_line = on_line
+        self.started = time.perf_counter()
+
+    def on_fit_start(self, learner):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, learner):
+        epoch = learner.epoch + 1
+        # Every `every`-th epoch, the last one, and the one where a callback listed before this one
+        # (early stopping) ended training.
+        if epoch % self.every and epoch != learner.epochs and learner.stop is None:
+            return
+        from tqdm import tqdm
+
+        logs = learner.logs
+        width = len(str(learner.epochs))
+        parts = [f"epoch {epoch:>{width}}/{learner.epochs}"]
+        for split in ("train", "valid"):
+            if f"{split}_loss" in logs:
+                part = f"{split} loss {logs[f'{split}_loss']:.4f}"
+                if f"{split}_accuracy" in logs:
+                    part += f" acc {logs[f'{split}_accuracy']:6.1%}"
+                parts.append(part)
+        parts.append(f"{time.perf_counter() - self.started:5.1f} s")
+        line = "   ".join(parts)
+        tqdm.write(self.indent + line, file=sys.stdout)
+        if self.on_line is not None:
+            self.on_line(line)
+
+
+def accuracy_of(model, x, y, batch: int = 2048) -> float:
+    """Fraction of ``x`` that ``model`` classifies as ``y`` (eval mode, no graph, in batches).
+
+    Args:
+        model: a classifier returning ``(N, classes)`` scores.
+        x, y: inputs and integer labels (Tensors).
+        batch: rows per forward pass (bounds the memory used).
+
+    Returns:
+        The accuracy as a float in [0, 1].
+
+    Example:
+        >>> accuracy_of(model, x_test, y_test)  # doctest: +SKIP
+        0.9602
+    """
+    import descend
+
+    was_training = model.training
+    model.eval()
+    correct = 0
+    with descend.no_grad():
+        for i in range(0, len(y), batch):
+            logits = model(x[i:i + batch])._data
+            correct += int((logits.argmax(axis=1) == y._data[i:i + batch]).sum())
+    model.train(was_training)
+    return correct / max(len(y), 1)
+
+
+def _cmd_train(args) -> int:
+    import descend
+    from descend import data, nn, problems
+    from descend.serialize import save as save_weights
+
+    name = _one_optim(args.optim, "train")
+    folder = _mnist_folder(args.data, "--data", args.dataset)
+    if args.save is not None:
+        save = Path(args.save)
+        if save.suffix != ".npz":
+            raise UsageError(f"--save {args.save!r}: descend saves .npz files; end the name with .npz")
+        save.parent.mkdir(parents=True, exist_ok=True)
+    lr = args.lr if args.lr is not None else TRAIN_LRS[name]
+    descend.manual_seed(args.seed)
+    x, y, x_test, y_test, classes = load_mnist(folder, args.dataset, args.limit)
+    # Hold out a twelfth of the training images (5000 of 60000) to watch for overfitting: the test
+    # images are only looked at once, at the end.
+    n_valid = max(1, len(y) // 12) if len(y) > 1 else 0
+    perm = np.random.default_rng(args.seed).permutation(len(y))
+    valid_idx, train_idx = perm[:n_valid], perm[n_valid:]
+    train_ds = data.TensorDataset(x[train_idx], y[train_idx])
+    loader = data.DataLoader(train_ds, batch_size=args.batch_size, shuffle=True, seed=args.seed)
+    valid = (x[valid_idx], y[valid_idx]) if n_valid else None
+    model = mlp(784, args.hidden, 10, layers=args.layers)
+    optimizer = optimizer_for(name, model.parameters(), lr)
+    n_params = sum(p.numel() for p in model.parameters())
+    title = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}[args.dataset]
+    print(f"{title}: {len(train_idx)} training, {n_valid} validation, {len(y_test)} test images "
+          f"from {folder}")
+    sizes = "-".join(["784"] + [str(args.hidden)] * args.layers + ["10"])
+    print(f"model: MLP {sizes} ({n_params:,} parameters), {problems.optimizer_label(name, {'lr': lr})}, "
+          f"batch {args.batch_size}, {args.epochs} epoch{'s' * (args.epochs > 1)}")
+    print()
+    started = time.perf_counter()
+    callbacks = [EpochLines()]
+    if args.patience:
+        callbacks.append(EarlyStopping(patience=args.patience, restore_best_weights=True))
+    history = fit(model, nn.CrossEntropyLoss(), optimizer, loader, valid=valid, epochs=args.epochs,
+                          callbacks=callbacks, metrics=["accuracy"], progress=True)
+    seconds = time.perf_counter() - started
+    accuracy = accuracy_of(model, x_test, y_test)
+    print()
+    if history.stop_reason not in (None, "completed"):
+        print(f"training stopped: {history.stop_reason} after {history.epochs} epochs")
+    print(f"trained in {seconds:.1f} s; test accuracy {accuracy:.2%} on {len(y_test)} test images")
+    if args.save is not None:
+        save_weights(model.state_dict(), args.save)
+        print(f"weights written to {args.save}")
+    return 0
+
+
+# --- descend demo ------------------------------------------------------------------------------
+def _cmd_demo(args) -> int:
+    from descend import demo
+
+    data_dir = _mnist_folder(args.data, "--data") if args.data is not None else None
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, no permission
+        raise UsageError(f"--out {args.out!r}: cannot use it as the pictures folder "
+                         f"({exc.strerror})") from None
+    demo.run(out=out, quick=args.quick, data_dir=data_dir)
+    return 0
+
+
+# --- the parser --------------------------------------------------------------------------------
+_EPILOGS = {
+    "descend": """examples:
+  descend demo                          the tutorials step by step; pictures in descend-demo/index.html
+  descend run rosenbrock --optim adam   one optimizer's path on the Rosenbrock valley
+  descend compare beale --optim sgd,momentum,adam --plot beale.png
+  descend problems                      the problems and optimizers to choose from
+  descend train mnist --data ../shared/data/mnist --epochs 3
+""",
+    "demo": """examples:
+  descend demo                        the full demo (well under a minute)
+  descend demo --quick --out /tmp/d   fewer steps and epochs, a few seconds
+  descend demo --data ../shared/data/mnist
+                                      also train on MNIST (a folder with the four .gz files)
+""",
+    "run": """examples:
+  descend run quadratic --optim gd --lr 0.1 --steps 5     the worked example (w - 3)**2 from w = 0
+  descend run rosenbrock --optim adam --steps 1000 --plot adam.png
+  descend run himmelblau --optim momentum --start -1,-1 --plot path.gif
+  descend run elongated_bowl --optim gd --lr 1.1          too large: watch it diverge
+
+PROBLEM is one of the names 'descend problems' lists; without --lr each optimizer uses the
+problem's preset learning rate. --plot draws the path (.png, .svg, .pdf) or animates it (.gif).
+""",
+    "compare": """examples:
+  descend compare rosenbrock --optim gd,momentum,adam
+  descend compare beale --optim sgd,momentum,adam --steps 500 --plot beale.png
+  descend compare elongated_bowl --optim gd,momentum --lr 0.4,0.1
+
+--lr takes one number for all, or one per optimizer; without it each uses the problem's preset.
+""",
+    "problems": """example:
+  descend problems
+""",
+    "lr-find": """examples:
+  descend lr-find --data spirals --plot lr.png
+  descend lr-find --data mnist --data-dir ../shared/data/mnist --optim sgd
+
+The learning rate grows exponentially while a fresh model trains; the suggestion is where the
+smoothed loss falls fastest (fastai's range test). The model's weights are put back afterwards.
+""",
+    "train": """examples:
+  descend train mnist --data ../shared/data/mnist
+  descend train mnist --data ../shared/data/mnist --epochs 5 --optim momentum --lr 0.05 --save mlp.npz
+  descend train fashion-mnist --data ~/data/fashion --hidden 512 --layers 2
+
+DIR holds the four original IDX files: train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,
+t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz. A twelfth of the training images is held out
+for validation; the test images are used once, for the final accuracy.
+""",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``descend`` argument parser with one sub-parser per command."""
+    from descend import problems
+
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(prog="descend", formatter_class=fmt, epilog=_EPILOGS["descend"],
+                     description="Gradient descent you can see: the tutorials' examples, optimizers on "
+                                 "classic problems, MNIST.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    optims = ", ".join(problems.optimizer_names())
+    names = ", ".join(problems.names())
+
+    p = sub.add_parser("demo", help="walk through the tutorials' examples and write every picture",
+                       formatter_class=fmt, epilog=_EPILOGS["demo"],
+                       description="The tutorials' worked examples step by step, optimizers compared, a "
+                                   "classifier trained; every picture in DIR with an index.html.")
+    p.add_argument("--out", default="descend-demo", metavar="DIR",
+                   help="folder for the pictures and index.html (default: descend-demo)")
+    p.add_argument("--quick", action="store_true", help="fewer steps and epochs: a few seconds")
+    p.add_argument("--data", metavar="DIR", help="MNIST folder (four .gz files): also train on MNIST")
+
+    p = sub.add_parser("run", help="one optimizer on a named problem: the path and final loss",
+                       formatter_class=fmt, epilog=_EPILOGS["run"],
+                       description="Run one optimizer on a built-in problem and print its path.")
+    p.add_argument("problem", metavar="PROBLEM", help=f"one of: {names}")
+    p.add_argument("--optim", default="gd", metavar="NAME", help=f"one of: {optims} (default: gd)")
+    p.add_argument("--lr", type=_positive_float, help="learning rate (default: the problem's preset)")
+    p.add_argument("--steps", type=_count, help="number of steps (default: the problem's)")
+    p.add_argument("--start", type=_point, metavar="X,Y", help="starting point (default: the problem's)")
+    p.add_argument("--plot", metavar="FILE",
+                   help="draw the path to FILE (.png/.svg/.pdf, or .gif to animate it)")
+
+    p = sub.add_parser("compare", help="several optimizers on the same problem from the same start",
+                       formatter_class=fmt, epilog=_EPILOGS["compare"],
+                       description="Run several optimizers on a built-in problem and compare where they end.")
+    p.add_argument("problem", metavar="PROBLEM", help=f"one of: {names}")
+    p.add_argument("--optim", default="gd,momentum,adam", metavar="A,B,...",
+                   help=f"comma-separated names from: {optims} (default: gd,momentum,adam)")
+    p.add_argument("--lr", type=_float_list, metavar="X[,Y,...]",
+                   help="one learning rate for all, or one per optimizer (default: presets)")
+    p.add_argument("--steps", type=_count, help="number of steps (default: the problem's)")
+    p.add_argument("--start", type=_point, metavar="X,Y", help="starting point (default: the problem's)")
+    p.add_argument("--plot", metavar="FILE", help="draw contours and paths to FILE (.png/.svg/.pdf)")
+
+    sub.add_parser("problems", help="list the built-in problems and optimizer names", formatter_class=fmt,
+                   epilog=_EPILOGS["problems"], description="The built-in problems and optimizers.")
+
+    p = sub.add_parser("lr-find", help="the learning-rate range test on spirals or MNIST",
+                       formatter_class=fmt, epilog=_EPILOGS["lr-find"],
+                       description="Find a learning rate: train briefly while it grows, watch the loss.")
+    p.add_argument("--data", choices=("spirals", "mnist"), default="spirals",
+                   help="spirals (generated) or mnist (needs --data-dir); default spirals")
+    p.add_argument("--data-dir", metavar="DIR", help="MNIST folder holding the four .gz files")
+    p.add_argument("--optim", default="sgd", metavar="NAME", help=f"one of: {optims} (default: sgd)")
+    p.add_argument("--iters", type=_count, default=100, help="steps of the test (default: 100)")
+    p.add_argument("--start-lr", type=_positive_float, default=1e-5, help="first learning rate (1e-5)")
+    p.add_argument("--end-lr", type=_positive_float, default=10.0, help="last learning rate (10)")
+    p.add_argument("--batch-size", type=_count, help="batch size (default: 64 spirals, 128 MNIST)")
+    p.add_argument("--limit", type=_count, default=10000, help="MNIST training images to use (10000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--plot", metavar="FILE", help="draw loss against learning rate to FILE")
+
+    p = sub.add_parser("train", help="an MLP on MNIST or Fashion-MNIST with a progress bar",
+                       formatter_class=fmt, epilog=_EPILOGS["train"],
+                       description="Train a multi-layer perceptron on MNIST or Fashion-MNIST.")
+    p.add_argument("dataset", choices=tuple(DATASETS), metavar="DATASET", help="mnist or fashion-mnist")
+    p.add_argument("--data", metavar="DIR", required=True, help="folder holding the four .gz files")
+    p.add_argument("--epochs", type=_count, default=3, help="passes over the training images (default: 3)")
+    p.add_argument("--batch-size", type=_count, default=128, help="images per step (default: 128)")
+    p.add_argument("--optim", default="adam", metavar="NAME", help=f"one of: {optims} (default: adam)")
+    p.add_argument("--lr", type=_positive_float,
+                   help="learning rate (default: 1e-3 for adam/adamw/rmsprop, 0.1 sgd, 0.05 momentum)")
+    p.add_argument("--hidden", type=_count, default=256, help="hidden units per layer (default: 256)")
+    p.add_argument("--layers", type=_count, default=1, help="hidden layers (default: 1)")
+    p.add_argument("--limit", type=_count, help="use only the first N training images")
+    p.add_argument("--patience", type=_count,
+                   help="stop after N epochs without a better validation loss (keeps the best weights)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--save", metavar="FILE", help="write the trained weights to FILE (.npz)")
+    return parser
+
+
+_COMMANDS = {"demo": _cmd_demo, "run": _cmd_run, "compare": _cmd_compare, "problems": _cmd_problems,
+             "lr-find": _cmd_lr_find, "train": _cmd_train}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``descend`` command line; returns the exit status (0 success, 2 bad arguments).
+
+    Args:
+        argv: the arguments after the program name; ``sys.argv[1:]`` when None.
+
+    Returns:
+        0 on success, 2 for bad arguments (one line on standard error), 130 when interrupted.
+
+    Example:
+        >>> main(["problems"])  # doctest: +SKIP
+        0
+    """
+    argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
+    for stream in (sys.stdout, sys.stderr):
+        # Formulas print as "(1 − x)²": never crash on a terminal that cannot show them.
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) and argparse's errors (2) end here; report, don't exit
+        return exc.code if isinstance(exc.code, int) else 2
+    if args.command is None:
+        print(f"descend: error: choose a command: {', '.join(_COMMANDS)} (see 'descend --help')",
+              file=sys.stderr)
+        return 2
+    try:
+        return _COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"descend {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"descend {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`descend problems | head`): stop quietly, as Python's docs advise,
+        # pointing stdout at devnull so the final flush at exit cannot fail again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+        return 1
