@@ -683,3 +683,15 @@ def test_mnist_mlp_reaches_97_5_percent_in_two_epochs():
     print(history)
     assert history.stop_reason == "completed"
     assert history["valid_accuracy"][-1] >= 0.975
+
+
+def test_lr_find_suggestion_never_lies_past_the_lowest_loss():
+    from descend.train.lr_finder import _suggest
+
+    lrs = list(np.logspace(-5, 1, 100))
+    # falls gently to a minimum at index 60, blows up, then falls steeply again (below the threshold)
+    losses = [2.0 - 0.02 * i for i in range(61)] + [0.8 + 0.1 * i for i in range(1, 20)]
+    losses += [2.7 - 0.09 * i for i in range(20)]
+    suggestion = _suggest(lrs, losses)
+    assert suggestion <= lrs[60]
+    assert suggestion >= lrs[10]

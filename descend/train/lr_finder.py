@@ -55,14 +55,16 @@ def _suggest(lrs: list, losses: list) -> float | None:
 
     The slope at point i is taken across i-k .. i+k with k = n // 20: on a slope from one point to
     the next, one noisy batch in the flat start (or a dip after the minimum) can outdo the real
-    descent. The first tenth of the curve, still averaging few batches, is left out.
+    descent. The first tenth of the curve, still averaging few batches, is left out, and so is
+    everything past the lowest smoothed loss: once the loss has started to blow up, a later fall
+    (it can recover below the divergence threshold) is no place to train.
     """
     n = len(losses)
     k = max(1, n // 20)
-    lo, hi = max(n // 10, k), n - k
+    log_lr, smoothed = np.log(np.asarray(lrs)), np.asarray(losses)
+    lo, hi = max(n // 10, k), min(n - k, int(np.nanargmin(smoothed)) + 1)
     if hi <= lo:
         return None
-    log_lr, smoothed = np.log(np.asarray(lrs)), np.asarray(losses)
     centre = np.arange(lo, hi)
     slope = (smoothed[centre + k] - smoothed[centre - k]) / (log_lr[centre + k] - log_lr[centre - k])
     return float(lrs[lo + int(np.argmin(slope))])
