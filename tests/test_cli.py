@@ -195,7 +195,16 @@ def test_train_fashion_mnist_reads_the_same_file_layout(capsys, tmp_path):
                            "--hidden", "8", "--optim", "momentum", "--patience", "1")
     assert code == 0
     assert out.startswith("Fashion-MNIST: 22 training, 2 validation, 10 test images")
-    assert "Momentum (lr=0.05, momentum=0.9)" in out
+    assert "Momentum (lr=0.1, momentum=0.9)" in out and "one-cycle schedule peaking at lr=0.1" in out
+
+
+def test_train_constant_schedule_uses_the_constant_default_lr(capsys, tmp_path):
+    folder = write_idx_folder(tmp_path / "mnist", n_train=24, n_test=10)
+    code, out, _ = run_cli(capsys, "train", "mnist", "--data", folder, "--epochs", "1", "--hidden", "8",
+                           "--schedule", "constant")
+    assert code == 0
+    assert "Adam (lr=0.001)" in out and "constant lr=0.001" in out
+    assert "inputs standardised: (pixel - " in out
 
 
 # --- bad arguments: exit 2, one line on stderr naming the valid choices --------------------------
