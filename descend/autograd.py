@@ -111,7 +111,7 @@ class Node:
         self.parents = parents
         self.vjps = vjps
         self.saved = saved
-        self.versions = tuple([t._version[0] for t in saved]) if saved else ()
+        self.versions = tuple([t._version[0] for t in saved])
         self.retained = None
 
     def name(self) -> str:
@@ -148,7 +148,16 @@ def record(name, data, parents, vjps, saved=()):
             if p._requires_grad:
                 out._requires_grad = True
                 out.grad_fn = Node(name, parents, vjps, saved)
-                break
+                return out
+    return out
+
+
+def attach(name, data, parents, vjps, saved=()):
+    """`record` for a caller that already knows a graph node is needed (grad mode on, an input
+    requiring grad): the hot path of the binary operators."""
+    out = _new_tensor(data)
+    out._requires_grad = True
+    out.grad_fn = Node(name, parents, vjps, saved)
     return out
 
 
@@ -159,53 +168,56 @@ def unbroadcast(grad, shape):
     """
     if grad.shape == shape:
         return grad
+    if not shape:  # a scalar operand: everything sums
+        return np.add.reduce(grad, axis=None)
     extra = grad.ndim - len(shape)
     if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
+        grad = np.add.reduce(grad, axis=tuple(range(extra)))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
+        grad = np.add.reduce(grad, axis=axes, keepdims=True)
     if grad.shape != shape:  # a 0-d target broadcast to nothing, or a size-1 axis kept by numpy
         grad = grad.reshape(shape)
     return grad
 
 
-def _topological_order(root):
-    """Nodes reachable from `root`, each after every node that consumes it (root first)."""
-    order = []
-    visited = {root}
-    stack = [(root, False)]
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward(). Specify retain_graph=True if you need to backward through the graph a second time."
+)
+
+
+def _count_consumers(root):
+    """For each node reachable from `root`, how many gradient-carrying edges lead into it.
+
+    Edges are counted exactly as backward follows them (a VJP, into a tensor requiring grad), so
+    every count reaches zero.
+    """
+    consumers = {root: 0}
+    stack = [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
+        node = stack.pop()
         if node.vjps is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved tensors "
-                "after they have already been freed). Saved intermediate values of the graph are freed "
-                "when you call .backward(). Specify retain_graph=True if you need to backward through "
-                "the graph a second time."
-            )
-        stack.append((node, True))
-        for p in node.parents:
+            raise RuntimeError(_FREED)
+        for p, vjp in zip(node.parents, node.vjps):
             fn = p.grad_fn
-            if fn is not None and p._requires_grad and fn not in visited:
-                visited.add(fn)
-                stack.append((fn, False))
-    order.reverse()
-    return order
+            if fn is not None and vjp is not None and p._requires_grad:
+                if fn in consumers:
+                    consumers[fn] += 1
+                else:
+                    consumers[fn] = 1
+                    stack.append(fn)
+    return consumers
 
 
-def _check_versions(node):
-    for t, v in zip(node.saved, node.versions):
-        if t._version[0] != v:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: [{t.dtype} tensor of shape {tuple(t.shape)}], used by {node._name}, is at "
-                f"version {t._version[0]}; expected version {v} instead. Do the in-place change after "
-                "backward(), or use an out-of-place operation (x = x + y instead of x += y)."
-            )
+def _modified_error(node, t, v):
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.dtype} tensor of shape {tuple(t.shape)}], used by {node._name}, is at "
+        f"version {t._version[0]}; expected version {v} instead. Do the in-place change after "
+        "backward(), or use an out-of-place operation (x = x + y instead of x += y)."
+    )
 
 
 def backward(root, gradient=None, retain_graph=False):
@@ -222,7 +234,7 @@ def backward(root, gradient=None, retain_graph=False):
                 f"grad can be implicitly created only for scalar outputs; this output has shape "
                 f"{tuple(root.shape)}: pass backward(gradient=...) with a tensor of that shape"
             )
-        seed = np.ones_like(root._data)
+        seed = np.ones(root._data.shape, root._data.dtype)
     else:
         seed = np.asarray(getattr(gradient, "_data", gradient), dtype=root._data.dtype)
         if seed.shape != root._data.shape:
@@ -234,26 +246,40 @@ def backward(root, gradient=None, retain_graph=False):
         _accumulate_leaves({root: seed}, {id(seed)})
         return
 
+    # Reverse topological order without recursion: a node runs once every node that consumes it
+    # has handed it its gradient (Kahn's algorithm over the counts of consumers).
+    consumers = _count_consumers(root.grad_fn)
     grads = {root.grad_fn: seed}
     leaf_grads = {}
-    for node in _topological_order(root.grad_fn):
-        g = grads.pop(node)
+    ready = [root.grad_fn]
+    pop_grad, next_node, schedule = grads.pop, ready.pop, ready.append
+    while ready:
+        node = next_node()
+        g = pop_grad(node)
         if node.saved:
-            _check_versions(node)
+            for t, v in zip(node.saved, node.versions):
+                if t._version[0] != v:
+                    _modified_error(node, t, v)
         if node.retained is not None:
             t = node.retained()
             if t is not None:
                 t._grad = _wrap_grad(g.copy() if t._grad is None else t._grad._data + g)
         for p, vjp in zip(node.parents, node.vjps):
-            if not p._requires_grad or vjp is None:
+            if vjp is None or not p._requires_grad:
                 continue
             pg = vjp(g)
             fn = p.grad_fn
-            key = p if fn is None else fn
-            target = leaf_grads if fn is None else grads
-            prev = target.get(key)
-            # Never add in place here: `prev` may be an array another VJP passed through unchanged.
-            target[key] = pg if prev is None else prev + pg
+            if fn is None:
+                prev = leaf_grads.get(p)
+                # Never add in place: `prev` may be an array another VJP passed through unchanged.
+                leaf_grads[p] = pg if prev is None else prev + pg
+            else:
+                prev = grads.get(fn)
+                grads[fn] = pg if prev is None else prev + pg
+                left = consumers[fn] - 1
+                consumers[fn] = left
+                if not left:
+                    schedule(fn)
         if not retain_graph:  # free what the VJPs hold; a later backward through here raises
             node.vjps = None
             node.saved = ()

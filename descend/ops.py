@@ -14,7 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .autograd import record, unbroadcast
+from .autograd import _GradMode, attach, record, unbroadcast
 from .tensor import Tensor, _wrap, float32, float64
 
 _NUMBER = (int, float)
@@ -56,10 +56,30 @@ def _float_result(out, a, b):
     return out
 
 
+def _pass(g, A, B, out):
+    """The VJP of an input that reaches the output unchanged (either side of +, the left of -)."""
+    return g
+
+
+def _identity(g):
+    return g
+
+
+def _input_vjp(vjp, A, B, out, shape):
+    """One input's VJP: the op's formula, summed back to the input's shape when it was broadcast."""
+    if shape == out.shape:
+        return _identity if vjp is _pass else (lambda g: vjp(g, A, B, out))
+    return lambda g: unbroadcast(vjp(g, A, B, out), shape)
+
+
 def _binary(name, a, b, forward, vjp_a, vjp_b, save_a=False, save_b=False):
-    """Shared plumbing of the broadcasting binary ops: operands, dtype, graph, unbroadcast."""
-    ta, A = _operand(a)
-    tb, B = _operand(b)
+    """Shared plumbing of the broadcasting binary ops: operands, dtype, graph, unbroadcast.
+
+    `vjp_a(g, A, B, out)` and `vjp_b(...)` give the gradients before unbroadcasting; `save_a` /
+    `save_b` say that a VJP reads that input's data (so in-place changes to it are caught).
+    """
+    ta, A = (a, a._data) if isinstance(a, Tensor) else _operand(a)
+    tb, B = (b, b._data) if isinstance(b, Tensor) else _operand(b)
     try:
         out = forward(A, B)
     except ValueError as e:
@@ -69,26 +89,21 @@ def _binary(name, a, b, forward, vjp_a, vjp_b, save_a=False, save_b=False):
         ) from None
     if type(out) is not np.ndarray or out.dtype == _F64:
         out = _float_result(np.asarray(out), A, B)
-    if ta is not None and tb is not None:
-        sa, sb = A.shape, B.shape
-        return record(
-            name,
-            out,
-            (ta, tb),
-            (lambda g: unbroadcast(vjp_a(g, A, B, out), sa), lambda g: unbroadcast(vjp_b(g, A, B, out), sb)),
-            saved=tuple(t for t, keep in ((ta, save_a), (tb, save_b)) if keep),
-        )
-    if ta is not None:
-        sa = A.shape
-        return record(
-            name, out, (ta,), (lambda g: unbroadcast(vjp_a(g, A, B, out), sa),), saved=(ta,) if save_a else ()
-        )
-    if tb is not None:
-        sb = B.shape
-        return record(
-            name, out, (tb,), (lambda g: unbroadcast(vjp_b(g, A, B, out), sb),), saved=(tb,) if save_b else ()
-        )
-    return _wrap(out)
+    need_a = ta is not None and ta._requires_grad
+    need_b = tb is not None and tb._requires_grad
+    if not ((need_a or need_b) and _GradMode.enabled):
+        return _wrap(out)
+    saved = ()
+    if save_a and ta is not None:
+        saved = (ta,)
+    if save_b and tb is not None:
+        saved += (tb,)
+    if need_a and need_b:
+        return attach(name, out, (ta, tb),
+                      (_input_vjp(vjp_a, A, B, out, A.shape), _input_vjp(vjp_b, A, B, out, B.shape)), saved)
+    if need_a:
+        return attach(name, out, (ta,), (_input_vjp(vjp_a, A, B, out, A.shape),), saved)
+    return attach(name, out, (tb,), (_input_vjp(vjp_b, A, B, out, B.shape),), saved)
 
 
 # --- arithmetic ---
@@ -98,19 +113,19 @@ def add(a, b, alpha=1):
     """a + alpha * b, broadcasting like NumPy."""
     if alpha != 1:
         b = mul(b, alpha)
-    return _binary("AddBackward0", a, b, np.add, lambda g, A, B, o: g, lambda g, A, B, o: g)
+    return _binary("AddBackward0", a, b, np.add, _pass, _pass)
 
 
 def sub(a, b, alpha=1):
     """a - alpha * b."""
     if alpha != 1:
         b = mul(b, alpha)
-    return _binary("SubBackward0", a, b, np.subtract, lambda g, A, B, o: g, lambda g, A, B, o: -g)
+    return _binary("SubBackward0", a, b, np.subtract, _pass, lambda g, A, B, o: -g)
 
 
 def rsub(a, b):
     """b - a (the reflected operator of `number - tensor`)."""
-    return _binary("RsubBackward1", b, a, np.subtract, lambda g, A, B, o: g, lambda g, A, B, o: -g)
+    return _binary("RsubBackward1", b, a, np.subtract, _pass, lambda g, A, B, o: -g)
 
 
 def mul(a, b):
@@ -524,11 +539,20 @@ def _dims(dim, ndim):
     return tuple(sorted(out)) if ndim else ()
 
 
-def _expand_back(g, shape, axes, keepdim):
-    """Broadcast a reduced gradient back over the reduced axes (a read-only view)."""
-    if axes is not None and not keepdim and axes:
-        g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape)
+def _kept_shape(shape, axes):
+    """The shape of a reduction over `axes` with keepdim=True (all axes when None)."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _spread(g, shape, kept):
+    """The gradient of a reduction: `g` (reshaped to the kept-dims shape) copied over the input's shape."""
+    grad = np.empty(shape, dtype=g.dtype)
+    # NOTE: a fresh array, not np.broadcast_to: that view costs more to make than this copy on small
+    # tensors, and a leaf can take a fresh array as its .grad without another copy.
+    grad[...] = g.reshape(kept)
+    return grad
 
 
 def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
@@ -536,12 +560,12 @@ def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
     x = _tensor(x)
     X = x._data
     axes = _dims(dim, X.ndim)
-    out = X.sum(axis=axes, keepdims=keepdim, dtype=dtype)
-    if X.dtype.kind == "b" and dtype is None:
-        out = out.astype(np.int64)
-    shape = X.shape
+    if dtype is None and X.dtype.kind in "biu":
+        dtype = np.int64  # integer and bool sums are int64, as in PyTorch
+    out = np.add.reduce(X, axis=axes, keepdims=keepdim, dtype=dtype)
+    shape, kept = X.shape, _kept_shape(X.shape, axes)
     name = "SumBackward0" if dim is None else "SumBackward1"
-    return record(name, out, (x,), (lambda g: _expand_back(g, shape, axes, keepdim),))
+    return record(name, out, (x,), (lambda g: _spread(np.asarray(g), shape, kept),))
 
 
 def mean(x, dim=None, keepdim=False, dtype=None):
@@ -554,11 +578,12 @@ def mean(x, dim=None, keepdim=False, dtype=None):
             "use .float() first"
         )
     axes = _dims(dim, X.ndim)
-    out = X.mean(axis=axes, keepdims=keepdim, dtype=dtype)
-    n = X.size // builtins.max(out.size, 1) if X.size else 0
-    shape = X.shape
+    shape, kept = X.shape, _kept_shape(X.shape, axes)
+    n = math.prod(shape[i] for i in range(len(shape)) if kept[i] == 1)
+    # NOTE: np.add.reduce / n rather than X.mean(): the same numbers, without NumPy's Python-level wrapper.
+    out = np.true_divide(np.add.reduce(X, axis=axes, keepdims=keepdim, dtype=dtype), n)
     name = "MeanBackward0" if dim is None else "MeanBackward1"
-    return record(name, out, (x,), (lambda g: _expand_back(g / n, shape, axes, keepdim),))
+    return record(name, out, (x,), (lambda g: _spread(np.asarray(g) / n, shape, kept),))
 
 
 _MinMax = namedtuple("return_types", ["values", "indices"])
@@ -843,8 +868,10 @@ def _is_basic(index):
 
 def getitem(x, index):
     """x[index]: basic slicing, integer arrays and boolean masks; the gradient scatter-adds back."""
-    idx = _index(index)
     X = x._data
+    if type(index) is int and X.ndim:  # the common `a, b, c = params`: one element of the first dim
+        return _select(x, X, index)
+    idx = _index(index)
     try:
         out = X[idx]
     except IndexError as e:
@@ -868,6 +895,20 @@ def getitem(x, index):
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     return record(name, out, (x,), (vjp,))
+
+
+def _select(x, X, i):
+    n = X.shape[0]
+    if not -n <= i < n:
+        raise IndexError(f"index {i} is out of bounds for dimension 0 with size {n}")
+    shape, dtype = X.shape, X.dtype
+
+    def vjp(g):
+        grad = np.zeros(shape, dtype=dtype)
+        grad[i] = g
+        return grad
+
+    return record("SelectBackward0", X[i, ...], (x,), (vjp,))
 
 
 def index_put(x, index, value):

@@ -192,3 +192,11 @@ def test_item_assignment_inside_graph_is_differentiable():
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 0.0, 2.0])
     assert v.grad.item() == 3.0
+
+
+def test_gradient_reaches_a_node_also_used_where_no_gradient_flows():
+    x = descend.tensor([0.5, 1.5], requires_grad=True)
+    h = x * 2
+    no_grad_edge = descend.ops.record("Stop", h._data.copy(), (h,), (None,))  # uses h, passes nothing back
+    (h.sum() + no_grad_edge.sum() * 0).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
