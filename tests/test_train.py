@@ -695,3 +695,27 @@ def test_lr_find_suggestion_never_lies_past_the_lowest_loss():
     suggestion = _suggest(lrs, losses)
     assert suggestion <= lrs[60]
     assert suggestion >= lrs[10]
+
+
+def test_divergence_guard_on_a_big_model_restores_its_latest_snapshot(monkeypatch):
+    from descend.train.loop import _LastGoodWeights
+
+    # Pretend the one-weight model (4 bytes) is big: a snapshot every 4 steps instead of every step.
+    monkeypatch.setattr(_LastGoodWeights, "BYTES_PER_STEP", 1)
+    x, y = linear(n=20, seed=6)
+    model = one_weight(0.0)
+    recorder = Recorder()
+    with pytest.warns(UserWarning) as caught:
+        history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=10.0), (x, y), epochs=500,
+                      callbacks=[recorder], progress=False)
+    bad = len(history.step_loss)
+    snapshot_step = 1 + 4 * ((bad - 2) // 4)  # snapshots before steps 1, 5, 9, ... up to step bad-1
+    assert history.stop_reason == "diverged"
+    # the recorder holds the initial weights, then those after each step: before step s is index s-1
+    assert model.weight.item() == recorder["weight"][snapshot_step - 1].item()
+    message = str(caught[0].message)
+    if snapshot_step == bad - 1:
+        assert f"the weights that gave the last finite loss (step {snapshot_step}) were restored" in message
+    else:
+        assert f"the weights that gave a finite loss at step {snapshot_step} (the guard's latest snapshot; " \
+               "it copies a model this size every 4 steps) were restored" in message

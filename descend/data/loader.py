@@ -112,8 +112,9 @@ class TensorDataset(Dataset):
         return tuple(from_numpy(np.array(t._data[index])) for t in self.tensors)
 
     def _gather(self, indices):
-        # A slice gives a view; copy it so a batch never aliases the dataset (fancy indexing copies anyway).
-        return tuple(np.array(t._data[indices]) for t in self.tensors)
+        if isinstance(indices, slice):  # a view: copy it so a batch never aliases the dataset
+            return tuple(t._data[indices].copy() for t in self.tensors)
+        return tuple(t._data[indices] for t in self.tensors)  # fancy indexing already made a copy
 
     def __repr__(self):
         shapes = ", ".join(str(tuple(t.shape)) for t in self.tensors)
