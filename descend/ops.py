@@ -714,7 +714,7 @@ def logsumexp(x, dim, keepdim=False):
     )
 
 
-def softmax(x, dim=None, dtype=None):
+def softmax(x, dim, dtype=None):
     """exp(x) / sum(exp(x)) along `dim`, shifted by the max so it never overflows."""
     x = _tensor(x)
     X = x._data if dtype is None else x._data.astype(dtype)
@@ -726,7 +726,7 @@ def softmax(x, dim=None, dtype=None):
     )
 
 
-def log_softmax(x, dim=None, dtype=None):
+def log_softmax(x, dim, dtype=None):
     """x - logsumexp(x) along `dim`: log-probabilities without forming log(softmax)."""
     x = _tensor(x)
     X = x._data if dtype is None else x._data.astype(dtype)
@@ -739,8 +739,8 @@ def log_softmax(x, dim=None, dtype=None):
 
 
 def _softmax_dim(dim, ndim):
-    if dim is None:  # PyTorch's legacy implicit choice, without its warning
-        dim = 0 if ndim in (0, 1, 3) else 1
+    if dim is None:
+        raise TypeError("softmax() missing required argument 'dim' (the dimension that sums to 1)")
     return _dims(dim, ndim)[0] if ndim else None
 
 
