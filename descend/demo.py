@@ -512,7 +512,8 @@ def _mnist(demo: _Demo, data_dir: Path | None) -> None:
     demo.say()
     demo.say(f"Trained in {time.perf_counter() - started:.1f} s; test accuracy {accuracy:.1%} on "
              f"{len(y_test)} images it never saw (chance: 10%).")
-    demo.say("More images and epochs do better: descend train mnist --data DIR --epochs 5")
+    demo.say("All 60000 images with a one-cycle schedule reach about 98% in 2 epochs: "
+             "descend train mnist --data DIR --epochs 2")
     demo.picture(_digits_figure(model, x_test, y_test), "mnist", "MNIST test digits and the MLP's answers",
                  "Each title is the model's guess; red ones are wrong.")
 
