@@ -201,8 +201,6 @@ def rpow(a, base):
     ta = _tensor(a)
     A = ta._data
     out = _float_result(np.asarray(np.power(B, A)), A, None)
-    if out.dtype.kind != "f":
-        out = out.astype(float32) if A.dtype.kind != "f" and isinstance(B, float) else out
     log_b = math.log(B) if B > 0 else float("nan")
     return record("PowBackward2", out, (ta,), (lambda g: g * out * log_b,))
 
