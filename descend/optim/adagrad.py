@@ -46,9 +46,7 @@ class Adagrad(Optimizer):
     def _validate(self, options):
         super()._validate(options)
         check_nonnegative(options["lr_decay"], "lr_decay value")
-        check_nonnegative(options["weight_decay"], "weight_decay value")
         check_nonnegative(options["initial_accumulator_value"], "initial_accumulator_value value")
-        check_nonnegative(options["eps"], "epsilon value")
 
     def _update(self, param, grad, group):
         theta = param._data

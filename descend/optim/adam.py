@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..tensor import _wrap
-from .optimizer import Optimizer, check_nonnegative
+from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
 
@@ -53,11 +53,9 @@ class Adam(Optimizer):
 
     def _validate(self, options):
         super()._validate(options)
-        check_nonnegative(options["eps"], "epsilon value")
         for i, beta in enumerate(options["betas"]):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-        check_nonnegative(options["weight_decay"], "weight_decay value")
 
     def _update(self, param, grad, group):
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]

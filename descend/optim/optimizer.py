@@ -75,6 +75,10 @@ class Optimizer:
         """Check hyper-parameters; subclasses raise `ValueError("Invalid ...: value")` for bad ones."""
         if "lr" in options and options["lr"] is not required:
             check_nonnegative(options["lr"], "learning rate")
+        # Options several optimizers share, checked once here with PyTorch's messages.
+        for name, what in (("eps", "epsilon value"), ("weight_decay", "weight_decay value")):
+            if name in options:
+                check_nonnegative(options[name], what)
 
     # --- parameter groups ---
     def add_param_group(self, param_group):

@@ -50,9 +50,7 @@ class RMSprop(Optimizer):
 
     def _validate(self, options):
         super()._validate(options)
-        check_nonnegative(options["eps"], "epsilon value")
         check_nonnegative(options["momentum"], "momentum value")
-        check_nonnegative(options["weight_decay"], "weight_decay value")
         check_nonnegative(options["alpha"], "alpha value")
 
     def _update(self, param, grad, group):

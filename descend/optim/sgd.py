@@ -49,7 +49,6 @@ class SGD(Optimizer):
     def _validate(self, options):
         super()._validate(options)
         check_nonnegative(options["momentum"], "momentum value")
-        check_nonnegative(options["weight_decay"], "weight_decay value")
         if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
