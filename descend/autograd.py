@@ -142,14 +142,11 @@ def record(name, data, parents, vjps, saved=()):
     Returns:
         The output Tensor.
     """
-    out = _new_tensor(data)
     if _GradMode.enabled:
         for p in parents:
             if p._requires_grad:
-                out._requires_grad = True
-                out.grad_fn = Node(name, parents, vjps, saved)
-                return out
-    return out
+                return attach(name, data, parents, vjps, saved)
+    return _new_tensor(data)
 
 
 def attach(name, data, parents, vjps, saved=()):

@@ -388,8 +388,7 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
     return record("ClampBackward1", out, (x,), (vjp,), saved=(x,))
 
 
-def clip(x, min=None, max=None):  # noqa: A002
-    return clamp(x, min, max)
+clip = clamp
 
 
 def maximum(a, b):
