@@ -103,6 +103,7 @@ from .tensor import (
     Tensor,
     as_tensor,
     bool_,
+    device,
     float16,
     float32,
     float64,
@@ -134,7 +135,7 @@ get_default_dtype = lambda: float32  # noqa: E731
 __version__ = "0.1.0"
 
 # The layers built on the engine (imported last: they use the names above).
-from . import data, metrics, nn, optim, problems  # noqa: E402
+from . import cuda, data, metrics, nn, optim, problems, utils  # noqa: E402
 from .serialize import load, save  # noqa: E402
 from .train import fit, lr_find  # noqa: E402
 

@@ -243,7 +243,7 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        return _CPU
 
     def is_floating_point(self) -> bool:
         return self._data.dtype in _FLOATS
@@ -527,6 +527,65 @@ def from_numpy(array):
     return _wrap(array)
 
 
+# --- devices: descend has one, the CPU ---
+
+
+class device:
+    """A device, as `torch.device`: `device("cpu")` works everywhere; descend has no other device.
+
+    Example:
+        >>> dev = descend.device("cuda" if descend.cuda.is_available() else "cpu")
+        >>> descend.ones(2).to(dev).device
+        device(type='cpu')
+    """
+
+    def __init__(self, type="cpu", index=None):  # noqa: A002 - PyTorch's name
+        name = str(type)
+        self.type, _, number = name.partition(":")
+        self.index = int(number) if number else index
+
+    def __eq__(self, other):
+        return str(self) == str(other)
+
+    def __hash__(self):
+        return hash(str(self))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type='{self.type}')" if self.index is None else \
+            f"device(type='{self.type}', index={self.index})"
+
+
+_CPU = device("cpu")
+
+
+def _parse_to(args, kwargs):
+    """The dtype that `to(...)` asks for (or None); any device but the CPU is a clear error.
+
+    Accepts PyTorch's forms: `to(dtype)`, `to("cpu")`, `to(device)`, `to(tensor)`, `to(device, dtype)`
+    and the keywords `device=`, `dtype=`, `non_blocking=`, `copy=`.
+    """
+    kwargs = dict(kwargs)
+    where = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("copy", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (str, device)):
+            where = a
+        elif a is not None:
+            dtype = a
+    if where is not None and device(where).type != "cpu":
+        raise RuntimeError(f"descend runs on the CPU with NumPy; device {str(where)!r} is not available")
+    return None if dtype is None else _dtype(dtype)
+
+
 # --- repr, in PyTorch's format ---
 _PRINT = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
 
@@ -649,18 +708,9 @@ from . import ops as _ops  # noqa: E402  (ops needs Tensor, defined above)
 
 
 def _method_to(self, *args, **kwargs):
-    """`to(dtype)`, `to("cpu")`, `to(other_tensor)`: devices are no-ops, dtypes convert (differentiably)."""
-    dtype = kwargs.get("dtype")
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, str) and a.startswith("cpu"):
-            continue
-        elif isinstance(a, str) and (a.startswith("cuda") or a.startswith("mps")):
-            raise RuntimeError(f"descend runs on the CPU with NumPy; device {a!r} is not available")
-        elif a is not None:
-            dtype = a
-    return self if dtype is None else _ops.to_dtype(self, _dtype(dtype))
+    """`to(dtype)`, `to("cpu")`, `to(device)`, `to(other_tensor)`: devices are no-ops, dtypes convert."""
+    dtype = _parse_to(args, kwargs)
+    return self if dtype is None else _ops.to_dtype(self, dtype)
 
 
 _METHODS = dict(

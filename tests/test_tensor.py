@@ -120,3 +120,21 @@ def test_deepcopy_copies_storage_and_grad():
     assert y.requires_grad and y.grad.tolist() == [3.0, 3.0] and y.grad is not x.grad
     with pytest.raises(RuntimeError, match="graph leaves"):
         copy.deepcopy(x * 2)
+
+
+def test_device_idioms_of_pytorch_tutorials_pick_the_cpu():
+    import descend as torch
+
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    assert dev == torch.device("cpu") and repr(dev) == "device(type='cpu')"
+    x = torch.ones(2).to(dev)
+    assert x.device == dev and x.to(dev, torch.float64).dtype == torch.float64
+    model = torch.nn.Linear(2, 1).to(dev)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(4, 2)), batch_size=2)
+    assert len(loader) == 2 and model(x).shape == (1,)
+    with pytest.raises(RuntimeError, match="device 'cuda:0' is not available"):
+        x.to("cuda:0")
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+        model.to(torch.device("cuda"))
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        x.to(memory_format=None)

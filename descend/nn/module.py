@@ -23,7 +23,8 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ..autograd import no_grad
-from ..tensor import Tensor, _dtype
+from ..tensor import Tensor
+from ..tensor import _parse_to as _parse_tensor_to
 
 __all__ = ["Module", "Parameter"]
 
@@ -80,27 +81,10 @@ def _quoted(keys):
 
 
 def _parse_to(args, kwargs):
-    """The dtype asked for by `Module.to(...)` (devices other than the CPU are rejected)."""
-    device = kwargs.pop("device", None)
-    dtype = kwargs.pop("dtype", None)
-    kwargs.pop("non_blocking", None)
-    if kwargs:
-        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif a is None:
-            continue
-        elif isinstance(a, str) or type(a).__name__ == "device":
-            device = a
-        else:
-            dtype = a
-    if device is not None and not str(device).startswith("cpu"):
-        raise RuntimeError(f"descend runs on the CPU with NumPy; can't move a module to device {device!s}")
-    if dtype is not None:
-        dtype = _dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+    """The floating dtype asked for by `Module.to(...)` (devices other than the CPU are rejected)."""
+    dtype = _parse_tensor_to(args, kwargs)
+    if dtype is not None and dtype.kind != "f":
+        raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
     return dtype
 
 

@@ -1,0 +1,14 @@
+"""`descend.cuda`: PyTorch's device checks, answered for a NumPy library (there is no GPU here).
+
+Tutorial code such as `device = "cuda" if torch.cuda.is_available() else "cpu"` then picks the CPU.
+"""
+
+
+def is_available() -> bool:
+    """False: descend computes with NumPy on the CPU."""
+    return False
+
+
+def device_count() -> int:
+    """0: descend sees no CUDA devices."""
+    return 0
