@@ -189,13 +189,15 @@ def save(obj, path):
         raise
 
 
-def load(path):
+def load(path, map_location=None, weights_only=True):
     """Load what `save` wrote: the same structure, with Tensors (same dtypes) where Tensors were saved.
 
     The file is read with ``numpy.load(..., allow_pickle=False)``: nothing in it is executed.
 
     Args:
         path: the ``.npz`` file written by `save`.
+        map_location, weights_only: accepted so `torch.load(path, weights_only=True)` runs unchanged;
+            descend has only the CPU, and loading is always weights-only (no pickle, whatever is passed).
 
     Returns:
         The saved object: dicts, lists, tuples, numbers, strings, None, Tensors and NumPy arrays.

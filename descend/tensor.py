@@ -812,6 +812,19 @@ _METHODS = dict(
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 
+_TYPE_NAMES = {float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTensor", int8: "CharTensor",
+               int16: "ShortTensor", int32: "IntTensor", int64: "LongTensor", uint8: "ByteTensor",
+               bool_: "BoolTensor"}
+
+
+def _method_type(self, dtype=None):
+    """`x.type()` names the tensor type ("descend.FloatTensor"); `x.type(dtype)` converts, as in PyTorch."""
+    if dtype is None:
+        return f"descend.{_TYPE_NAMES[self.dtype]}"
+    return _ops.to_dtype(self, _dtype(dtype))
+
+
+Tensor.type = _method_type
 Tensor.T = property(lambda self: _ops.permute(self, *reversed(range(self.ndim))) if self.ndim > 1 else self)
 Tensor.mT = property(lambda self: _ops.transpose(self, -2, -1))
 Tensor.float = lambda self: _ops.to_dtype(self, float32)

@@ -67,3 +67,44 @@ def test_noisy_quadratic_gradient_formula():
     r = 0.0121 * t**2 - 0.6397 * t + 0.6416 - y
     expected = [np.mean(2 * r * t**2), np.mean(2 * r * t), np.mean(2 * r)]
     np.testing.assert_allclose(params.grad.numpy(), expected, rtol=1e-4)
+
+
+def test_pytorch_quickstart_loop_runs_unchanged(tmp_path):
+    """PyTorch's quickstart (train/test loops, device, .type(torch.float), save/load) on small data."""
+    from descend import nn
+
+    torch.manual_seed(0)
+    y_all = torch.randint(0, 2, (128,))
+    left_half = (torch.arange(28) < 14).float()
+    sign = (2 * y_all - 1).float().reshape(-1, 1, 1, 1)  # class 1 brighter on the left, class 0 darker
+    x_all = torch.randn(128, 1, 28, 28) + 0.5 * sign * left_half
+    dataset = torch.utils.data.TensorDataset(x_all, y_all)
+    train_dataloader = torch.utils.data.DataLoader(dataset, batch_size=32)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 64), nn.ReLU(), nn.Linear(64, 10)).to(device)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def test(dataloader):
+        model.eval()
+        correct = 0
+        with torch.no_grad():
+            for X, y in dataloader:
+                X, y = X.to(device), y.to(device)
+                correct += (model(X).argmax(1) == y).type(torch.float).sum().item()
+        return correct / len(dataloader.dataset)
+
+    before = test(train_dataloader)
+    for _ in range(5):
+        model.train()
+        for X, y in train_dataloader:
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+    assert test(train_dataloader) > max(before, 0.8)
+    torch.save(model.state_dict(), tmp_path / "model.pth")
+    fresh = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 64), nn.ReLU(), nn.Linear(64, 10))
+    fresh.load_state_dict(torch.load(tmp_path / "model.pth", weights_only=True))
+    assert torch.equal(fresh(x_all), model(x_all))
+    assert x_all.type() == "descend.FloatTensor" and y_all.type(torch.float).dtype == torch.float32
