@@ -15,7 +15,7 @@ from collections import namedtuple
 import numpy as np
 
 from .autograd import _GradMode, attach, record, unbroadcast
-from .tensor import Tensor, _wrap, float32, float64
+from .tensor import Tensor, _wrap, float32, float64, tensor
 
 _NUMBER = (int, float)
 _F64 = float64
@@ -29,7 +29,7 @@ def _tensor(x):
         return x
     if isinstance(x, np.ndarray):
         return _wrap(x)
-    return Tensor(x)
+    return tensor(x)
 
 
 def _operand(x):

@@ -109,8 +109,15 @@ class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_version", "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor calls Tensor.__radd__, keeping the graph
 
-    def __init__(self, data=None, dtype=None, requires_grad=False):
-        arr = _to_array([] if data is None else data, dtype)
+    def __init__(self, *args, dtype=None, requires_grad=False):
+        # PyTorch's legacy constructor: `Tensor(data)` or `Tensor(*sizes)`, float32 unless `dtype`
+        # says otherwise. `descend.tensor(data)` is the one that infers dtypes from the data.
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            arr = _to_array(args[0], dtype or float32)
+        elif all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+            arr = np.zeros(tuple(int(a) for a in args), dtype=_dtype(dtype) or float32)
+        else:
+            raise TypeError(f"Tensor() takes data or sizes (ints), got {args!r}")
         self._data = arr
         self._grad = None
         self.grad_fn = None
@@ -502,7 +509,13 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
         >>> descend.tensor([1.0, 2.0], requires_grad=True)
         tensor([1., 2.], requires_grad=True)
     """
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    if device is not None:
+        _parse_to((device,), {})  # the CPU, or a clear error
+    t = _wrap(_to_array(data, dtype))
+    if requires_grad:
+        _check_grad_dtype(t._data)
+        t._requires_grad = True
+    return t
 
 
 def as_tensor(data, dtype=None):
@@ -515,7 +528,7 @@ def as_tensor(data, dtype=None):
         and (dtype is None or data.dtype == _dtype(dtype))
     ):
         return _wrap(data)
-    return Tensor(data, dtype=dtype)
+    return tensor(data, dtype=dtype)
 
 
 def from_numpy(array):
@@ -853,4 +866,4 @@ Tensor.new_ones = lambda self, *size, dtype=None: _wrap(
 Tensor.new_full = lambda self, size, value, dtype=None: _wrap(
     np.full(size, value, dtype=_dtype(dtype) or self.dtype)
 )
-Tensor.new_tensor = lambda self, data, dtype=None: Tensor(data, dtype=dtype or self.dtype)
+Tensor.new_tensor = lambda self, data, dtype=None: tensor(data, dtype=dtype or self.dtype)

@@ -138,3 +138,14 @@ def test_device_idioms_of_pytorch_tutorials_pick_the_cpu():
         model.to(torch.device("cuda"))
     with pytest.raises(TypeError, match="unexpected keyword"):
         x.to(memory_format=None)
+
+
+def test_legacy_tensor_constructor_is_float32_like_pytorch():
+    assert descend.Tensor([1, 2]).dtype == descend.float32 and descend.Tensor([1, 2]).tolist() == [1.0, 2.0]
+    assert descend.Tensor(2, 3).shape == (2, 3) and descend.Tensor(2, 3).dtype == descend.float32
+    assert descend.Tensor(np.arange(3)).dtype == descend.float32
+    assert descend.tensor([1, 2]).dtype == descend.int64  # the factory infers, as torch.tensor does
+    with pytest.raises(TypeError, match="data or sizes"):
+        descend.Tensor(2, "a")
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+        descend.tensor([1.0], device="cuda")

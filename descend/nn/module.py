@@ -23,7 +23,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ..autograd import no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, from_numpy, tensor
 from ..tensor import _parse_to as _parse_tensor_to
 
 __all__ = ["Module", "Parameter"]
@@ -50,9 +50,9 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         # Deliberately not Tensor.__init__, which copies: a Parameter wraps the given storage.
         if data is None:
-            data = Tensor(np.empty(0, dtype=np.float32))
+            data = tensor(np.empty(0, dtype=np.float32))
         elif not isinstance(data, Tensor):
-            data = Tensor(data)
+            data = tensor(data)
         self._data = data._data
         self._version = data._version
         self._grad = None
@@ -443,7 +443,7 @@ class Module:
                     t._data = t._data.astype(dtype)
                     t._version[0] += 1
                     if t._grad is not None:
-                        t._grad = Tensor(t._grad._data.astype(dtype))
+                        t._grad = from_numpy(t._grad._data.astype(dtype))
         return self
 
     def to(self, *args, **kwargs):
