@@ -27,7 +27,6 @@ import numpy as np
 from . import ops
 from .autograd import record, unbroadcast
 from .random import generator
-from .tensor import Tensor, as_tensor
 
 __all__ = [
     "binary_cross_entropy",
@@ -52,9 +51,7 @@ __all__ = [
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _tensor(x):
-    """A Tensor for `x`; arrays are wrapped without copying, Python data converted as `tensor` does."""
-    return x if isinstance(x, Tensor) else as_tensor(x)
+_tensor = ops._tensor
 
 
 # --- activations ---

@@ -16,7 +16,7 @@ from collections import namedtuple
 import numpy as np
 
 from .autograd import _GradMode, attach, record, unbroadcast
-from .tensor import Tensor, _wrap, float32, float64, tensor
+from .tensor import Tensor, _wrap, as_tensor, float32, float64
 
 _NUMBER = (int, float)
 _F64 = float64
@@ -25,12 +25,8 @@ _F64 = float64
 
 
 def _tensor(x):
-    """Any operand as a Tensor (constants become tensors outside the graph)."""
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, np.ndarray):
-        return _wrap(x)
-    return tensor(x)
+    """Any operand as a Tensor: constants become tensors outside the graph (arrays are not copied)."""
+    return x if isinstance(x, Tensor) else as_tensor(x)
 
 
 def _operand(x):
