@@ -362,11 +362,7 @@ class Tensor:
         if _GradMode.enabled and (
             self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands)
         ):
-            if self._requires_grad and self.grad_fn is None:
-                raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place operation; wrap the "
-                    "update in `with descend.no_grad():` or update `.data`"
-                )
+            self._refuse_leaf_inplace()
             from . import ops
 
             return self._rebase(getattr(ops, op_name), *operands)
@@ -381,6 +377,14 @@ class Tensor:
             ) from None
         self._version[0] += 1
         return self
+
+    def _refuse_leaf_inplace(self):
+        """Under grad mode a leaf requiring grad can't change in place (it wouldn't be differentiable)."""
+        if self._requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation; wrap the "
+                "update in `with descend.no_grad():` or update `.data`"
+            )
 
     def _rebase(self, op, *args):
         """Make this non-leaf tensor the output of `op(self, *args)`: an in-place op inside a graph.
@@ -422,16 +426,16 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value):
-        if _GradMode.enabled and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation")
+        if _GradMode.enabled:
+            self._refuse_leaf_inplace()
         self._data[...] = value._data if isinstance(value, Tensor) else value
         self._version[0] += 1
         return self
 
     def copy_(self, src):
         """Copy `src` (broadcast to this shape) into this tensor's storage."""
-        if _GradMode.enabled and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation")
+        if _GradMode.enabled:
+            self._refuse_leaf_inplace()
         arr = src._data if isinstance(src, Tensor) else np.asarray(src)
         try:
             np.copyto(self._data, np.broadcast_to(arr, self._data.shape), casting="unsafe")
@@ -444,8 +448,8 @@ class Tensor:
         return self
 
     def clamp_(self, min=None, max=None):
-        if _GradMode.enabled and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation")
+        if _GradMode.enabled:
+            self._refuse_leaf_inplace()
         np.clip(self._data, min, max, out=self._data)
         self._version[0] += 1
         return self
@@ -464,11 +468,7 @@ class Tensor:
         if _GradMode.enabled and (
             self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
         ):
-            if self._requires_grad and self.grad_fn is None:
-                raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place operation "
-                    "(item assignment)"
-                )
+            self._refuse_leaf_inplace()
             from . import ops
 
             self._rebase(ops.index_put, index, value)
