@@ -480,16 +480,8 @@ logical_or = _compare(np.logical_or)
 logical_xor = _compare(np.logical_xor)
 
 
-def bitwise_and(a, b):
-    _, A = _operand(a)
-    _, B = _operand(b)
-    return _wrap(np.asarray(A & B))
-
-
-def bitwise_or(a, b):
-    _, A = _operand(a)
-    _, B = _operand(b)
-    return _wrap(np.asarray(A | B))
+bitwise_and = _compare(np.bitwise_and)  # `&` and `|`: on bool tensors, logical and / or
+bitwise_or = _compare(np.bitwise_or)
 
 
 def bitwise_not(a):
