@@ -5,7 +5,10 @@ tutorial code runs after `import descend as torch`, plus the models, losses, opt
 loop and pictures built on it.
 """
 
-from . import random
+from . import (
+    ops,  # noqa: E402  (binds the op table onto Tensor)
+    random,
+)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,
@@ -27,77 +30,6 @@ from .creation import (
     zeros_like,
 )
 from .gradcheck import GradcheckError, gradcheck
-from .ops import (
-    abs,
-    add,
-    allclose,
-    amax,
-    amin,
-    argmax,
-    argmin,
-    cat,
-    ceil,
-    clamp,
-    clip,
-    clone,
-    concat,
-    concatenate,
-    cos,
-    div,
-    eq,
-    equal,
-    erf,
-    exp,
-    expand,
-    flatten,
-    floor,
-    ge,
-    gt,
-    isclose,
-    isfinite,
-    isinf,
-    isnan,
-    le,
-    log,
-    log1p,
-    log_softmax,
-    logical_and,
-    logical_not,
-    logical_or,
-    logsumexp,
-    lt,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    minimum,
-    mul,
-    ne,
-    neg,
-    norm,
-    permute,
-    pow,
-    relu,
-    reshape,
-    round,
-    sigmoid,
-    sign,
-    sin,
-    softmax,
-    sqrt,
-    squeeze,
-    stack,
-    std,
-    sub,
-    sum,
-    t,
-    tanh,
-    transpose,
-    unsqueeze,
-    var,
-    where,
-)
 from .random import initial_seed, manual_seed, seed
 from .tensor import (
     Tensor,
@@ -116,6 +48,9 @@ from .tensor import (
     tensor,
     uint8,
 )
+
+globals().update(ops.functions())  # descend.<name> for every function in the op table
+from .ops import div, matmul, mul, pow, sub  # noqa: E402
 
 bool = bool_  # noqa: A001 - PyTorch's name; shadows the builtin only as `descend.bool`
 float = float32  # noqa: A001

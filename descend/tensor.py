@@ -1,6 +1,6 @@
 """`Tensor`: a NumPy array with a gradient, a link to the operation that made it, and PyTorch's manners.
 
-The arithmetic itself lives in `ops.py`; this file holds storage, dtype rules, autograd attributes,
+The arithmetic itself lives in the `ops` package (which binds it onto Tensor); this file holds storage, dtype rules, autograd attributes,
 in-place updates (with the version counter that keeps gradients honest), conversion and `repr`.
 """
 
@@ -716,154 +716,9 @@ def _format_tensor(t, prefix="tensor("):
     return prefix + body + "".join(", " + e for e in extras) + ")"
 
 
-# --- operators and methods: each is one function from ops.py ---
-from . import ops as _ops  # noqa: E402  (ops needs Tensor, defined above)
-
-
-def _method_to(self, *args, **kwargs):
-    """`to(dtype)`, `to("cpu")`, `to(device)`, `to(other_tensor)`: devices are no-ops, dtypes convert."""
-    dtype = _parse_to(args, kwargs)
-    return self if dtype is None else _ops.to_dtype(self, dtype)
-
-
-_METHODS = dict(
-    __add__=_ops.add,
-    __radd__=_ops.add,
-    __sub__=_ops.sub,
-    __rsub__=_ops.rsub,
-    __mul__=_ops.mul,
-    __rmul__=_ops.mul,
-    __truediv__=_ops.div,
-    __rtruediv__=_ops.rdiv,
-    __pow__=_ops.pow,
-    __rpow__=_ops.rpow,
-    __matmul__=_ops.matmul,
-    __rmatmul__=lambda a, b: _ops.matmul(b, a),
-    __neg__=_ops.neg,
-    __pos__=lambda a: a,
-    __abs__=_ops.abs,
-    __getitem__=_ops.getitem,
-    __eq__=_ops.eq,
-    __ne__=_ops.ne,
-    __lt__=_ops.lt,
-    __le__=_ops.le,
-    __gt__=_ops.gt,
-    __ge__=_ops.ge,
-    __and__=_ops.bitwise_and,
-    __or__=_ops.bitwise_or,
-    __xor__=_ops.logical_xor,
-    __invert__=_ops.bitwise_not,
-    add=_ops.add,
-    sub=_ops.sub,
-    subtract=_ops.sub,
-    mul=_ops.mul,
-    multiply=_ops.mul,
-    div=_ops.div,
-    divide=_ops.div,
-    pow=_ops.pow,
-    matmul=_ops.matmul,
-    mm=_ops.matmul,
-    neg=_ops.neg,
-    exp=_ops.exp,
-    log=_ops.log,
-    log1p=_ops.log1p,
-    sqrt=_ops.sqrt,
-    abs=_ops.abs,
-    sin=_ops.sin,
-    cos=_ops.cos,
-    tanh=_ops.tanh,
-    sigmoid=_ops.sigmoid,
-    relu=_ops.relu,
-    erf=_ops.erf,
-    clamp=_ops.clamp,
-    clip=_ops.clamp,
-    maximum=_ops.maximum,
-    minimum=_ops.minimum,
-    sum=_ops.sum,
-    mean=_ops.mean,
-    max=_ops.max,
-    min=_ops.min,
-    amax=_ops.amax,
-    amin=_ops.amin,
-    argmax=_ops.argmax,
-    argmin=_ops.argmin,
-    var=_ops.var,
-    std=_ops.std,
-    norm=_ops.norm,
-    logsumexp=_ops.logsumexp,
-    softmax=_ops.softmax,
-    log_softmax=_ops.log_softmax,
-    reshape=_ops.reshape,
-    view=_ops.view,
-    flatten=_ops.flatten,
-    squeeze=_ops.squeeze,
-    unsqueeze=_ops.unsqueeze,
-    transpose=_ops.transpose,
-    t=_ops.t,
-    permute=_ops.permute,
-    expand=_ops.expand,
-    expand_as=_ops.expand_as,
-    clone=_ops.clone,
-    sign=_ops.sign,
-    floor=_ops.floor,
-    ceil=_ops.ceil,
-    round=_ops.round,
-    isnan=_ops.isnan,
-    isinf=_ops.isinf,
-    isfinite=_ops.isfinite,
-    eq=_ops.eq,
-    ne=_ops.ne,
-    lt=_ops.lt,
-    le=_ops.le,
-    gt=_ops.gt,
-    ge=_ops.ge,
-    to=_method_to,
-    logical_not=_ops.logical_not,
-    logical_and=_ops.logical_and,
-    logical_or=_ops.logical_or,
-)
-for _name, _fn in _METHODS.items():
-    setattr(Tensor, _name, _fn)
-
-_TYPE_NAMES = {float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTensor", int8: "CharTensor",
-               int16: "ShortTensor", int32: "IntTensor", int64: "LongTensor", uint8: "ByteTensor",
-               bool_: "BoolTensor"}
-
-
-def _method_type(self, dtype=None):
-    """`x.type()` names the tensor type ("descend.FloatTensor"); `x.type(dtype)` converts, as in PyTorch."""
-    if dtype is None:
-        return f"descend.{_TYPE_NAMES[self.dtype]}"
-    return _ops.to_dtype(self, _dtype(dtype))
-
-
-Tensor.type = _method_type
-Tensor.T = property(lambda self: _ops.permute(self, *reversed(range(self.ndim))) if self.ndim > 1 else self)
-Tensor.mT = property(lambda self: _ops.transpose(self, -2, -1))
-Tensor.float = lambda self: _ops.to_dtype(self, float32)
-Tensor.double = lambda self: _ops.to_dtype(self, float64)
-Tensor.half = lambda self: _ops.to_dtype(self, float16)
-Tensor.long = lambda self: _ops.to_dtype(self, int64)
-Tensor.int = lambda self: _ops.to_dtype(self, int32)
-Tensor.bool = lambda self: _ops.to_dtype(self, bool_)
-Tensor.type_as = lambda self, other: _ops.to_dtype(self, other.dtype)
-Tensor.view_as = lambda self, other: _ops.reshape(self, *other.shape)
-Tensor.reshape_as = lambda self, other: _ops.reshape(self, *other.shape)
-Tensor.square = lambda self: _ops.pow(self, 2)
-Tensor.masked_fill = lambda self, mask, value: _ops.where(mask, value, self)
 Tensor.any = lambda self, dim=None, keepdim=False: _wrap(
     np.asarray(np.any(self._data, axis=dim, keepdims=keepdim))
 )
 Tensor.all = lambda self, dim=None, keepdim=False: _wrap(
     np.asarray(np.all(self._data, axis=dim, keepdims=keepdim))
 )
-Tensor.new_zeros = lambda self, *size, dtype=None: _wrap(
-    np.zeros(_ops._shape_args(size), dtype=_dtype(dtype) or self.dtype)
-)
-Tensor.new_ones = lambda self, *size, dtype=None: _wrap(
-    np.ones(_ops._shape_args(size), dtype=_dtype(dtype) or self.dtype)
-)
-Tensor.new_full = lambda self, size, value, dtype=None: _wrap(
-    np.full(size, value, dtype=_dtype(dtype) or self.dtype)
-)
-Tensor.new_tensor = lambda self, data, dtype=None: tensor(data, dtype=dtype or self.dtype)

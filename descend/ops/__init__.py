@@ -1,0 +1,92 @@
+"""Every differentiable primitive, one file per family, and the one table that binds them.
+
+Each family file holds its primitives' forwards and vector-Jacobian products side by side and
+registers each public name with `@op(...)` beside its definition. This module imports the families
+and binds the table once: `Tensor.<name>` methods, `descend.<name>` functions and the operator
+dunders, so a method and its function are the same callable and cannot drift apart.
+
+Families: arithmetic (+ - * / **), elementwise (unary maths, comparisons, logic), reductions,
+shape (views, joins, casts), indexing, linalg.
+"""
+
+from __future__ import annotations
+
+from ..tensor import Tensor
+from . import arithmetic, elementwise, indexing, linalg, reductions, shape
+from ._core import TABLE, _index, _operand, _shape_args, _tensor, op
+from .arithmetic import *  # noqa: F403 - each family's public names
+from .arithmetic import add, div, mul, neg, pow, rdiv, rpow, rsub, sub
+from .elementwise import *  # noqa: F403
+from .elementwise import (
+    abs,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    clamp,
+    eq,
+    ge,
+    gt,
+    le,
+    logical_xor,
+    lt,
+    maximum,
+    minimum,
+    ne,
+    where,
+)
+from .indexing import *  # noqa: F403
+from .indexing import getitem, index_put
+from .linalg import *  # noqa: F403
+from .linalg import matmul
+from .reductions import *  # noqa: F403
+from .shape import *  # noqa: F403
+from .shape import permute, to_dtype, transpose
+
+_DUNDERS = dict(
+    __add__=add,
+    __radd__=add,
+    __sub__=sub,
+    __rsub__=rsub,
+    __mul__=mul,
+    __rmul__=mul,
+    __truediv__=div,
+    __rtruediv__=rdiv,
+    __pow__=pow,
+    __rpow__=rpow,
+    __matmul__=matmul,
+    __rmatmul__=lambda a, b: matmul(b, a),
+    __neg__=neg,
+    __pos__=lambda a: a,
+    __abs__=abs,
+    __getitem__=getitem,
+    __eq__=eq,
+    __ne__=ne,
+    __lt__=lt,
+    __le__=le,
+    __gt__=gt,
+    __ge__=ge,
+    __and__=bitwise_and,
+    __or__=bitwise_or,
+    __xor__=logical_xor,
+    __invert__=bitwise_not,
+)
+
+
+def functions() -> dict:
+    """The `descend.<name>` functions of the table."""
+    return {name: fn for name, (fn, _, function) in TABLE.items() if function}
+
+
+def _bind():
+    for name, fn in _DUNDERS.items():
+        setattr(Tensor, name, fn)
+    for name, (fn, method, _) in TABLE.items():
+        if method:
+            setattr(Tensor, name, fn)
+    Tensor.T = property(lambda self: permute(self, *reversed(range(self.ndim))) if self.ndim > 1 else self)
+    Tensor.mT = property(lambda self: transpose(self, -2, -1))
+    Tensor.square = lambda self: pow(self, 2)
+    Tensor.masked_fill = lambda self, mask, value: where(mask, value, self)
+
+
+_bind()
