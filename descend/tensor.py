@@ -1,6 +1,7 @@
 """`Tensor`: a NumPy array with a gradient, a link to the operation that made it, and PyTorch's manners.
 
-The arithmetic itself lives in the `ops` package (which binds it onto Tensor); this file holds storage, dtype rules, autograd attributes,
+The arithmetic itself lives in the `ops` package, which binds it onto Tensor; this file holds
+storage, dtype rules, autograd attributes,
 in-place updates (with the version counter that keeps gradients honest), conversion and `repr`.
 """
 
