@@ -104,7 +104,7 @@ class Node:
     `grad_fn` of a non-leaf tensor is its Node; `name()` gives PyTorch's name (`PowBackward0`).
     """
 
-    __slots__ = ("_name", "parents", "vjps", "saved", "versions", "retained", "__weakref__")
+    __slots__ = ("_name", "parents", "vjps", "saved", "versions", "retained", "saved_output", "__weakref__")
 
     def __init__(self, name, parents, vjps, saved):
         self._name = name
@@ -113,6 +113,7 @@ class Node:
         self.saved = saved
         self.versions = tuple([t._version[0] for t in saved])
         self.retained = None
+        self.saved_output = None  # the output's version counter, when the VJPs read the output
 
     def name(self) -> str:
         return self._name
@@ -127,7 +128,7 @@ class Node:
         return f"<{self._name} object at {hex(id(self))}>"
 
 
-def record(name, data, parents, vjps, saved=()):
+def record(name, data, parents, vjps, saved=(), save_output=False):
     """Wrap `data` in a Tensor and, when needed, record how to differentiate it.
 
     Args:
@@ -138,6 +139,8 @@ def record(name, data, parents, vjps, saved=()):
             the gradient of the output; `None` for a parent that can never need a gradient.
         saved: tensors whose data the VJPs read; backward refuses to run if one of them was
             modified in place after this call (a version counter, as in PyTorch).
+        save_output: the VJPs read the output's data (exp, tanh, sqrt, softmax...): backward refuses
+            to run if the output was modified in place afterwards.
 
     Returns:
         The output Tensor.
@@ -145,16 +148,18 @@ def record(name, data, parents, vjps, saved=()):
     if _GradMode.enabled:
         for p in parents:
             if p._requires_grad:
-                return attach(name, data, parents, vjps, saved)
+                return attach(name, data, parents, vjps, saved, save_output)
     return _new_tensor(data)
 
 
-def attach(name, data, parents, vjps, saved=()):
+def attach(name, data, parents, vjps, saved=(), save_output=False):
     """`record` for a caller that already knows a graph node is needed (grad mode on, an input
     requiring grad): the hot path of the binary operators."""
     out = _new_tensor(data)
     out._requires_grad = True
-    out.grad_fn = Node(name, parents, vjps, saved)
+    node = out.grad_fn = Node(name, parents, vjps, saved)
+    if save_output:
+        node.saved_output = out._version
     return out
 
 
@@ -209,11 +214,13 @@ def _count_consumers(root):
 
 
 def _modified_error(node, t, v):
+    what = "its output" if t is None else f"[{t.dtype} tensor of shape {tuple(t.shape)}]"
+    now = node.saved_output[0] if t is None else t._version[0]
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{t.dtype} tensor of shape {tuple(t.shape)}], used by {node._name}, is at "
-        f"version {t._version[0]}; expected version {v} instead. Do the in-place change after "
-        "backward(), or use an out-of-place operation (x = x + y instead of x += y)."
+        f"operation: {what}, used by {node._name}, is at version {now}; expected version {v} "
+        "instead. Do the in-place change after backward(), or use an out-of-place operation "
+        "(x = x + y instead of x += y)."
     )
 
 
@@ -257,6 +264,8 @@ def backward(root, gradient=None, retain_graph=False):
             for t, v in zip(node.saved, node.versions):
                 if t._version[0] != v:
                     _modified_error(node, t, v)
+        if node.saved_output is not None and node.saved_output[0] != 0:
+            _modified_error(node, None, 0)
         if node.retained is not None:
             t = node.retained()
             if t is not None:
