@@ -12,7 +12,7 @@ shape (views, joins, casts), indexing, linalg.
 from __future__ import annotations
 
 from ..tensor import Tensor
-from . import arithmetic, elementwise, indexing, linalg, reductions, shape
+from . import arithmetic, elementwise, indexing, linalg, normalization, reductions, shape
 from ._core import TABLE, _index, _operand, _shape_args, _tensor, op
 from .arithmetic import *  # noqa: F403 - each family's public names
 from .arithmetic import add, div, mul, neg, pow, rdiv, rpow, rsub, sub
@@ -38,6 +38,7 @@ from .indexing import *  # noqa: F403
 from .indexing import getitem, index_put
 from .linalg import *  # noqa: F403
 from .linalg import matmul
+from .normalization import *  # noqa: F403
 from .reductions import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .shape import permute, to_dtype, transpose
