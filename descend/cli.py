@@ -32,22 +32,22 @@ from pathlib import Path
 import numpy as np
 
 from descend.optim.lr_scheduler import OneCycleLR
-from descend.train import Callback, EarlyStopping, LRSchedulerCallback, fit, lr_find
+from descend.recipes import (
+    DATASETS,
+    MNIST_FILES,
+    ONECYCLE_LRS,
+    TRAIN_LRS,
+    EpochLines,
+    accuracy,
+    check_mnist_folder,
+    make_optimizer,
+    mlp,
+)
+from descend.recipes import load_mnist as _load_mnist
+from descend.train import EarlyStopping, LRSchedulerCallback, fit, lr_find
 
-__all__ = ["EpochLines", "TRAIN_LRS", "UsageError", "accuracy_of", "build_parser", "load_mnist", "main",
-           "mlp", "optimizer_for"]
+__all__ = ["UsageError", "build_parser", "main"]
 
-# Learning rates for `descend train` / `lr-find` per optimizer preset: the usual starting points for
-# an MLP on MNIST (adaptive methods want ~1e-3, plain and momentum SGD a much larger step).
-TRAIN_LRS = {"gd": 0.1, "sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 1e-3, "adamw": 1e-3,
-             "rmsprop": 1e-3, "adagrad": 0.01}
-# Peak learning rates for the one-cycle schedule (measured on MNIST 784-256-10, batch 128, 2 epochs:
-# adam 97.8%, sgd 97.9%, momentum 97.9% test accuracy, against 96.0% for Adam at a constant 1e-3).
-ONECYCLE_LRS = {"gd": 0.2, "sgd": 0.2, "momentum": 0.1, "nesterov": 0.1, "adam": 5e-3, "adamw": 5e-3,
-                "rmsprop": 1e-3, "adagrad": 0.05}
-DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
-MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 _PATH_ROWS = 12  # `run` prints every step up to this many, a summary beyond
 
 
@@ -146,29 +146,6 @@ def _one_optim(text: str, command: str) -> str:
         hint = "; use 'descend compare' for several" if command == "run" else ""
         raise UsageError(f"--optim takes one optimizer here, got {text!r}{hint}")
     return names[0]
-
-
-def optimizer_for(name: str, params, lr: float):
-    """A ``descend.optim`` optimizer from a preset name over ``params`` with learning rate ``lr``.
-
-    Args:
-        name: ``gd sgd momentum nesterov adam adamw rmsprop adagrad`` (momentum and nesterov are SGD
-            with momentum 0.9, the latter with ``nesterov=True``).
-        params: the parameters to optimize, e.g. ``model.parameters()``.
-        lr: the learning rate.
-
-    Returns:
-        The optimizer.
-
-    Example:
-        >>> opt = optimizer_for("momentum", model.parameters(), 0.05)  # doctest: +SKIP
-        >>> type(opt).__name__, opt.param_groups[0]["momentum"]  # doctest: +SKIP
-        ('SGD', 0.9)
-    """
-    from descend import problems
-
-    cls, kwargs = problems.optimizer(name)
-    return cls(params, lr=lr, **kwargs)
 
 
 def _plot_target(path: str | None, allow_gif: bool) -> Path | None:
@@ -396,83 +373,24 @@ def _cmd_problems(args) -> int:
 def _mnist_folder(path: str | None, option: str, dataset: str = "mnist") -> Path:
     if path is None:
         raise UsageError(f"{dataset} needs {option} DIR: a folder holding {', '.join(MNIST_FILES)}")
-    folder = Path(path).expanduser()
-    if not folder.is_dir():
-        raise UsageError(f"data folder {str(folder)!r} not found; it should hold {', '.join(MNIST_FILES)}")
-    missing = [f for f in MNIST_FILES if not (folder / f).is_file()]
-    if missing:
-        raise UsageError(f"data folder {str(folder)!r} lacks {', '.join(missing)}; it should hold "
-                         f"{', '.join(MNIST_FILES)}")
-    return folder
-
-
-def load_mnist(folder: Path, dataset: str = "mnist", limit: int | None = None):
-    """The training and test images of MNIST or Fashion-MNIST in ``folder`` as flat float32 tensors.
-
-    Args:
-        folder: folder holding the four original IDX ``.gz`` files.
-        dataset: ``"mnist"`` or ``"fashion-mnist"``.
-        limit: keep only the first ``limit`` training images (quick runs); None keeps all.
-
-    Returns:
-        ``(x_train, y_train, x_test, y_test, classes)``: images ``(N, 784)`` in ``[0, 1]``, int64 labels,
-        and the class names.
-
-    Raises:
-        UsageError: a file that is not a valid IDX file (the message says what is wrong with it).
-
-    Example:
-        >>> x, y, xt, yt, classes = load_mnist(Path("../shared/data/mnist"), limit=1000)  # doctest: +SKIP
-    """
-    import descend
-    from descend import data
-
-    cls = getattr(data, DATASETS[dataset])
     try:
-        train, test = cls(folder, train=True), cls(folder, train=False)
+        return check_mnist_folder(path)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _load(folder: Path, dataset: str = "mnist", limit: int | None = None):
+    """recipes.load_mnist, with a bad file reported as a UsageError (one line, exit 2)."""
+    try:
+        return _load_mnist(folder, dataset, limit)
     except (ValueError, OSError) as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
-
-    def flat(ds, n=None):
-        images = ds.data._data[:n].reshape(-1, 784).astype(np.float32) / np.float32(255)
-        return descend.from_numpy(images), descend.from_numpy(ds.targets._data[:n].copy())
-
-    return (*flat(train, limit), *flat(test), list(train.classes))
 
 
 def _spirals_data(seed: int):
     from descend import data
 
     return data.spirals(200, classes=3, noise=0.2, seed=seed)
-
-
-def mlp(n_in: int, hidden: int, n_out: int, layers: int = 1):
-    """A multi-layer perceptron: ``Linear -> ReLU`` ``layers`` times, then a ``Linear`` to ``n_out`` logits.
-
-    Args:
-        n_in: input features (784 for MNIST, 2 for the spirals).
-        hidden: units in each hidden layer.
-        n_out: outputs (classes).
-        layers: number of hidden layers.
-
-    Returns:
-        An ``nn.Sequential``.
-
-    Example:
-        >>> mlp(784, 256, 10)  # doctest: +SKIP
-        Sequential(
-          (0): Linear(in_features=784, out_features=256, bias=True)
-          (1): ReLU()
-          (2): Linear(in_features=256, out_features=10, bias=True)
-        )
-    """
-    from descend import nn
-
-    modules, width = [], n_in
-    for _ in range(layers):
-        modules += [nn.Linear(width, hidden), nn.ReLU()]
-        width = hidden
-    return nn.Sequential(*modules, nn.Linear(width, n_out))
 
 
 # --- descend lr-find ---------------------------------------------------------------------------
@@ -489,11 +407,11 @@ def _cmd_lr_find(args) -> int:
         what = f"spirals ({len(y)} points, 3 classes), MLP 2-64-64-3"
     else:
         folder = _mnist_folder(args.data_dir, "--data-dir")
-        x, y, _, _, _ = load_mnist(folder, limit=args.limit)
+        x, y, _, _, _ = _load(folder, limit=args.limit)
         model, batch = mlp(784, 128, 10), args.batch_size or 128
         what = f"MNIST ({len(y)} training images), MLP 784-128-10"
     loader = data.DataLoader(data.TensorDataset(x, y), batch_size=batch, shuffle=True, seed=args.seed)
-    optimizer = optimizer_for(name, model.parameters(), lr=1e-3)
+    optimizer = make_optimizer(name, model.parameters(), lr=1e-3)
     print(f"Learning-rate range test: {what}, {args.iters} steps of {name} (batch {batch}),")
     print(f"the learning rate growing from {args.start_lr:g} to {args.end_lr:g}; the loss is smoothed.")
     print()
@@ -526,78 +444,6 @@ def _cmd_lr_find(args) -> int:
 
 
 # --- descend train -----------------------------------------------------------------------------
-class EpochLines(Callback):
-    """A fit callback printing one line per ``every`` epochs (and the last), through tqdm so that a live
-    progress bar stays intact, e.g.
-    ``epoch  3/10   train loss 0.2134 acc  93.4%   valid loss 0.2201 acc  93.1%    4.2 s``.
-
-    Example:
-        >>> fit(model, loss_fn, opt, loader, epochs=10, callbacks=[EpochLines(every=2)])  # doctest: +SKIP
-    """
-
-    def __init__(self, every: int = 1, indent: str = "", on_line=None):
-        """Args: every: print every this many epochs; indent: put before each line; on_line: also
-        called with each line's text (the demo keeps them for its index.html)."""
-        self.every = every
-        self.indent = indent
-        self.on_line = on_line
-        self.started = time.perf_counter()
-
-    def on_fit_start(self, learner):
-        self.started = time.perf_counter()
-
-    def on_epoch_end(self, learner):
-        epoch = learner.epoch + 1
-        # Every `every`-th epoch, the last one, and the one where a callback listed before this one
-        # (early stopping) ended training.
-        if epoch % self.every and epoch != learner.epochs and learner.stop is None:
-            return
-        from tqdm import tqdm
-
-        logs = learner.logs
-        width = len(str(learner.epochs))
-        parts = [f"epoch {epoch:>{width}}/{learner.epochs}"]
-        for split in ("train", "valid"):
-            if f"{split}_loss" in logs:
-                part = f"{split} loss {logs[f'{split}_loss']:.4f}"
-                if f"{split}_accuracy" in logs:
-                    part += f" acc {logs[f'{split}_accuracy']:6.1%}"
-                parts.append(part)
-        parts.append(f"{time.perf_counter() - self.started:5.1f} s")
-        line = "   ".join(parts)
-        tqdm.write(self.indent + line, file=sys.stdout)
-        if self.on_line is not None:
-            self.on_line(line)
-
-
-def accuracy_of(model, x, y, batch: int = 2048) -> float:
-    """Fraction of ``x`` that ``model`` classifies as ``y`` (eval mode, no graph, in batches).
-
-    Args:
-        model: a classifier returning ``(N, classes)`` scores.
-        x, y: inputs and integer labels (Tensors).
-        batch: rows per forward pass (bounds the memory used).
-
-    Returns:
-        The accuracy as a float in [0, 1].
-
-    Example:
-        >>> accuracy_of(model, x_test, y_test)  # doctest: +SKIP
-        0.9602
-    """
-    import descend
-
-    was_training = model.training
-    model.eval()
-    correct = 0
-    with descend.no_grad():
-        for i in range(0, len(y), batch):
-            logits = model(x[i:i + batch])._data
-            correct += int((logits.argmax(axis=1) == y._data[i:i + batch]).sum())
-    model.train(was_training)
-    return correct / max(len(y), 1)
-
-
 def _cmd_train(args) -> int:
     import descend
     from descend import data, nn, problems
@@ -613,7 +459,7 @@ def _cmd_train(args) -> int:
     onecycle = args.schedule == "onecycle"
     lr = args.lr if args.lr is not None else (ONECYCLE_LRS if onecycle else TRAIN_LRS)[name]
     descend.manual_seed(args.seed)
-    x, y, x_test, y_test, classes = load_mnist(folder, args.dataset, args.limit)
+    x, y, x_test, y_test, classes = _load(folder, args.dataset, args.limit)
     # Standardise with the training images' own mean and spread (MNIST: 0.13 and 0.31), so every
     # input starts on the scale the default initialisation expects.
     mean, spread = float(x.mean()), float(x.std())
@@ -627,7 +473,7 @@ def _cmd_train(args) -> int:
     loader = data.DataLoader(train_ds, batch_size=args.batch_size, shuffle=True, seed=args.seed)
     valid = (x[valid_idx], y[valid_idx]) if n_valid else None
     model = mlp(784, args.hidden, 10, layers=args.layers)
-    optimizer = optimizer_for(name, model.parameters(), lr)
+    optimizer = make_optimizer(name, model.parameters(), lr)
     n_params = sum(p.numel() for p in model.parameters())
     title = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}[args.dataset]
     print(f"{title}: {len(train_idx)} training, {n_valid} validation, {len(y_test)} test images "
@@ -648,11 +494,11 @@ def _cmd_train(args) -> int:
     history = fit(model, nn.CrossEntropyLoss(), optimizer, loader, valid=valid, epochs=args.epochs,
                           callbacks=callbacks, metrics=["accuracy"], progress=True)
     seconds = time.perf_counter() - started
-    accuracy = accuracy_of(model, x_test, y_test)
+    test_accuracy = accuracy(model, x_test, y_test)
     print()
     if history.stop_reason not in (None, "completed"):
         print(f"training stopped: {history.stop_reason} after {history.epochs} epochs")
-    print(f"trained in {seconds:.1f} s; test accuracy {accuracy:.2%} on {len(y_test)} test images")
+    print(f"trained in {seconds:.1f} s; test accuracy {test_accuracy:.2%} on {len(y_test)} test images")
     if args.save is not None:
         save_weights(model.state_dict(), args.save)
         print(f"weights written to {args.save}")

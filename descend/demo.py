@@ -25,7 +25,7 @@ import numpy as np
 
 import descend
 from descend import data, nn, optim, plot, problems
-from descend.cli import EpochLines, accuracy_of, load_mnist, mlp, optimizer_for
+from descend.recipes import EpochLines, accuracy, load_mnist, make_optimizer, mlp
 from descend.train import EarlyStopping, fit, lr_find
 
 __all__ = ["SimpleNN", "run"]
@@ -468,8 +468,8 @@ def _spirals(demo: _Demo) -> None:
     history = fit(model, loss_fn, optimizer, loader, valid=valid, epochs=s.spiral_epochs,
                   callbacks=[stopper, lines], metrics=["accuracy"], progress=True)
     seconds = time.perf_counter() - started
-    train_acc = accuracy_of(model, x[train_set.indices], y[train_set.indices])
-    valid_acc = accuracy_of(model, *valid)
+    train_acc = accuracy(model, x[train_set.indices], y[train_set.indices])
+    valid_acc = accuracy(model, *valid)
     demo.say()
     if history.stop_reason == "early_stopping":
         demo.say(f"Early stopping after epoch {history.epochs}: the valid loss was best at epoch "
@@ -506,11 +506,11 @@ def _mnist(demo: _Demo, data_dir: Path | None) -> None:
     loader = data.DataLoader(data.TensorDataset(x, y), batch_size=64, shuffle=True, seed=0)
     started = time.perf_counter()
     lines = EpochLines(indent="   ", on_line=demo.record)
-    fit(model, nn.CrossEntropyLoss(), optimizer_for("adam", model.parameters(), 1e-3), loader,
+    fit(model, nn.CrossEntropyLoss(), make_optimizer("adam", model.parameters(), 1e-3), loader,
         epochs=s.mnist_epochs, callbacks=[lines], metrics=["accuracy"], progress=True)
-    accuracy = accuracy_of(model, x_test, y_test)
+    test_accuracy = accuracy(model, x_test, y_test)
     demo.say()
-    demo.say(f"Trained in {time.perf_counter() - started:.1f} s; test accuracy {accuracy:.1%} on "
+    demo.say(f"Trained in {time.perf_counter() - started:.1f} s; test accuracy {test_accuracy:.1%} on "
              f"{len(y_test)} images it never saw (chance: 10%).")
     demo.say("All 60000 images with a one-cycle schedule reach about 98% in 2 epochs: "
              "descend train mnist --data DIR --epochs 2")
