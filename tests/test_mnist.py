@@ -190,6 +190,46 @@ def test_label_out_of_range(root):
         MNIST(root)
 
 
+def test_header_dimensions_overflowing_int64(root):
+    # 2**32-1 cubed is about 2**96: an int64 product would wrap around (possibly to a small number).
+    big = 2**32 - 1
+    write_gz(root / FILES[0], struct.pack(">4I", 2051, big, big, big) + bytes(100))
+    message = r"train-images-idx3-ubyte\.gz has an IDX header \[4294967295, 4294967295, 4294967295\]"
+    with pytest.raises(ValueError, match=message + r" promising .*more than a \d+-byte \.gz file can hold"):
+        MNIST(root)
+
+
+def test_header_product_wrapping_to_zero_in_int64(root):
+    # 2**31 * 2**31 * 4 = 2**64 wraps to 0 in int64, which would match the empty payload here.
+    write_gz(root / FILES[2], struct.pack(">4I", 2051, 2**31, 2**31, 4))
+    message = r"t10k-images-idx3-ubyte\.gz has an IDX header .*promising 18446744073709551616 bytes"
+    with pytest.raises(ValueError, match=message):
+        MNIST(root, train=False)
+
+
+def test_payload_shorter_than_the_header_says(root, arrays):
+    # Within what gzip could hold, but the payload stops early: a truncated file, named as such.
+    images = arrays["train"][0]
+    write_gz(root / FILES[0], idx_bytes(images)[: 16 + 28 * 28 * 2])
+    message = r"train-images-idx3-ubyte\.gz holds 1568 bytes of data, but its IDX header \[6, 28, 28\]"
+    with pytest.raises(ValueError, match=message + r" promises 4704 \(a truncated file\?\)"):
+        MNIST(root)
+
+
+def test_payload_longer_than_the_header_says(root, arrays):
+    write_gz(root / FILES[1], idx_bytes(arrays["train"][1]) + b"\x00\x01")
+    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte\.gz holds more data than the 6 bytes"):
+        MNIST(root)
+
+
+def test_truncated_gzip_after_a_valid_header(root, arrays):
+    path = root / FILES[0]
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 40])  # header intact, the deflate stream and its CRC cut off
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte\.gz is truncated"):
+        MNIST(root)
+
+
 # --- downloading from a local server ---
 
 

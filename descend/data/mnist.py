@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
+import math
 import os
 import secrets
 import struct
@@ -78,38 +79,54 @@ def default_root(name):
 # --- reading IDX files ---
 
 
-def _read_gzip(path):
+# Deflate can't compress better than about 1032:1, so an IDX header promising more bytes than
+# that times the .gz file's size is a lie (or a decompression bomb); refuse it before reading.
+_MAX_GZIP_RATIO = 1100
+
+
+def _read_idx(path, magic, ndim):
+    """The array stored in an IDX .gz file, checking the magic number, dimensions and size.
+
+    The header is read first and the data size it promises (an exact Python integer, so dimensions
+    whose product overflows int64 can't wrap around) is checked against what the file can hold
+    before anything larger is read.
+    """
+    header = 4 + 4 * ndim
     try:
         with gzip.open(path, "rb") as f:
-            return f.read()
+            head = f.read(header)
+            if len(head) < header:
+                got = f"{len(head)} bytes after decompression"
+                raise ValueError(f"{path} is too short for an IDX header ({got})")
+            found = struct.unpack(">I", head[:4])[0]
+            if found != magic:
+                raise ValueError(
+                    f"{path} has IDX magic number {found} (0x{found:08x}), expected {magic} (0x{magic:08x}): "
+                    f"not an MNIST {'image' if magic == _IMAGE_MAGIC else 'label'} file"
+                )
+            dims = struct.unpack(f">{ndim}I", head[4:])
+            size = math.prod(dims)
+            limit = _MAX_GZIP_RATIO * os.path.getsize(path)
+            if size > limit:
+                raise ValueError(
+                    f"{path} has an IDX header {list(dims)} promising {size} bytes of data, more than a "
+                    f"{os.path.getsize(path)}-byte .gz file can hold: the header is corrupt"
+                )
+            data = f.read(size + 1)  # one byte more: a longer payload is found without reading it all
     except gzip.BadGzipFile as e:
         raise ValueError(f"{path} is not a gzip file ({e}); expected the original IDX .gz file") from None
     except EOFError:
         raise ValueError(f"{path} is truncated: its gzip stream ends early (interrupted download?)") from None
     except zlib.error as e:
         raise ValueError(f"{path} is corrupt: {e}") from None
-
-
-def _read_idx(path, magic, ndim):
-    """The array stored in an IDX .gz file, checking the magic number, dimensions and size."""
-    raw = _read_gzip(path)
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"{path} is too short for an IDX header ({len(raw)} bytes after decompression)")
-    found = struct.unpack(">I", raw[:4])[0]
-    if found != magic:
+    if len(data) < size:
         raise ValueError(
-            f"{path} has IDX magic number {found} (0x{found:08x}), expected {magic} (0x{magic:08x}): "
-            f"not an MNIST {'image' if magic == _IMAGE_MAGIC else 'label'} file"
+            f"{path} holds {len(data)} bytes of data, but its IDX header {list(dims)} promises {size} "
+            "(a truncated file?)"
         )
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
-    expected = header + int(np.prod(dims, dtype=np.int64))
-    if len(raw) != expected:
-        raise ValueError(
-            f"{path} holds {len(raw) - header} bytes of data, but its IDX header {list(dims)} "
-            f"promises {expected - header}"
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    if len(data) > size:
+        raise ValueError(f"{path} holds more data than the {size} bytes its IDX header {list(dims)} promises")
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
 def _md5(path):
