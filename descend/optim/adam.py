@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..tensor import _wrap
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_betas
 
 __all__ = ["Adam", "AdamW"]
 
@@ -53,9 +53,7 @@ class Adam(Optimizer):
 
     def _validate(self, options):
         super()._validate(options)
-        for i, beta in enumerate(options["betas"]):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        check_betas(options["betas"])
 
     def _update(self, param, grad, group):
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]

@@ -39,6 +39,32 @@ def check_nonnegative(value, what):
         raise ValueError(f"Invalid {what}: {value}")
 
 
+def check_betas(betas):
+    """Raise `ValueError(f"Invalid beta parameter at index {i}: {beta}")` unless each beta is in [0, 1)."""
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
+def check_device_flags(options):
+    """Reject PyTorch's implementation flags that descend cannot honour, rather than ignore them.
+
+    `foreach` and `fused` choose how PyTorch batches its kernels; descend accepts them and runs its one
+    NumPy path, whose results are the same. `capturable=True` (CUDA-graph capture) and
+    `differentiable=True` (autograd through the step) change what the step means, so they raise.
+    """
+    if options.get("capturable"):
+        raise NotImplementedError(
+            "capturable=True is not supported: it is for CUDA-graph capture and descend runs on the CPU "
+            "with NumPy; leave capturable=False"
+        )
+    if options.get("differentiable"):
+        raise NotImplementedError(
+            "differentiable=True is not supported: descend's optimizer steps update NumPy arrays in place "
+            "and are not recorded by autograd; leave differentiable=False"
+        )
+
+
 class Optimizer:
     """Base class of all optimizers: parameter groups, lazy per-parameter state, `step`, `zero_grad`.
 
@@ -79,6 +105,7 @@ class Optimizer:
         for name, what in (("eps", "epsilon value"), ("weight_decay", "weight_decay value")):
             if name in options:
                 check_nonnegative(options[name], what)
+        check_device_flags(options)
 
     # --- parameter groups ---
     def add_param_group(self, param_group):
