@@ -1,0 +1,1095 @@
+"""Convolutions, pooling, im2col (`unfold`/`fold`), padding and channel dropout, on NumPy.
+
+Every convolution is im2col plus one BLAS matrix product: the input's windows are a strided view
+(no copy), the one copy is the GEMM operand, the weight gradient is one GEMM and the input gradient
+one GEMM plus col2im (a loop over the kh*kw kernel positions adding strided slices; no np.add.at).
+One-dimensional ops run as two-dimensional ones over a height of 1 (reshapes, no copies).
+
+Example:
+    >>> x = descend.randn(8, 1, 28, 28)
+    >>> w = descend.randn(6, 1, 5, 5, requires_grad=True)
+    >>> descend.conv2d(x, w, padding=2).shape
+    (8, 6, 28, 28)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd import record
+from ..random import generator
+from ._core import _tensor, op
+
+__all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "conv1d",
+    "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "dropout1d",
+    "dropout2d",
+    "fold",
+    "max_pool1d",
+    "max_pool2d",
+    "pad",
+    "pixel_shuffle",
+    "unfold",
+]
+
+# --- argument plumbing ---
+
+
+def _pair(value, name, n=2):
+    """An int or an n-sequence of ints as an n-tuple, as PyTorch's `_pair`/`_single` accept them."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value),) * n
+    items = tuple(value)
+    if len(items) == 1 and n > 1:
+        items = items * n
+    if len(items) != n or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
+        raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
+def _size_list(shape):
+    return "[" + ", ".join(str(n) for n in shape) + "]"
+
+
+def _batched(X, spatial, name):
+    """(array with a batch dim, whether the input had one), or PyTorch's error for a wrong rank."""
+    if X.ndim == spatial + 2:
+        return X, True
+    if X.ndim == spatial + 1:
+        return X[None], False
+    raise RuntimeError(
+        f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to {name}, "
+        f"but got input of size: {_size_list(X.shape)}"
+    )
+
+
+def _out_size(size, k, s, p, d, ceil_mode=False):
+    """PyTorch's output length of a window op (with its ceil_mode rule: the last window starts inside)."""
+    span = size + 2 * p - d * (k - 1) - 1
+    if ceil_mode:
+        out = -(-span // s) + 1
+        if (out - 1) * s >= size + p:
+            out -= 1
+        return out
+    return span // s + 1
+
+
+def _pad_hw(X, ph, pw, value=0.0, extra_h=0, extra_w=0):
+    """X padded by (ph, pw) on both sides (plus extra at the end), or X itself when there is none."""
+    if not (ph or pw or extra_h or extra_w):
+        return X
+    N, C, H, W = X.shape
+    out = np.full((N, C, H + 2 * ph + extra_h, W + 2 * pw + extra_w), value, dtype=X.dtype)
+    out[:, :, ph : ph + H, pw : pw + W] = X
+    return out
+
+
+def _windows(Xp, kernel, stride, dilation, out_hw):
+    """The (N, C, OH, OW, KH, KW) window view of a padded (N, C, H, W) array: strides only, no copy."""
+    N, C = Xp.shape[:2]
+    sN, sC, sH, sW = Xp.strides
+    return as_strided(
+        Xp,
+        (N, C, out_hw[0], out_hw[1], kernel[0], kernel[1]),
+        (sN, sC, sH * stride[0], sW * stride[1], sH * dilation[0], sW * dilation[1]),
+        writeable=False,
+    )
+
+
+def _im2col(Xp, groups, kernel, stride, dilation, out_hw):
+    """The GEMM operand (G, N*OH*OW, C/G*KH*KW): the one copy a convolution makes of its input."""
+    N, C = Xp.shape[:2]
+    win = _windows(Xp, kernel, stride, dilation, out_hw)
+    win = win.reshape(N, groups, C // groups, *win.shape[2:])
+    # NOTE: (G, N, OH, OW, Cg, KH, KW) row order makes each output position one contiguous row, so
+    # the product is one GEMM per group and its result (N*OH*OW, O) is already NHWC: no output copy.
+    return win.transpose(1, 0, 3, 4, 2, 5, 6).reshape(groups, N * out_hw[0] * out_hw[1], -1)
+
+
+def _col2im(cols, padded_shape, groups, kernel, stride, dilation, out_hw):
+    """The adjoint of `_im2col`: sum (G, N*OH*OW, Cg*KH*KW) columns back into a padded image."""
+    N, C, Hp, Wp = padded_shape
+    KH, KW = kernel
+    OH, OW = out_hw
+    cols = cols.reshape(groups, N, OH, OW, C // groups, KH, KW)
+    out = np.zeros(padded_shape, dtype=cols.dtype)
+    out5 = out.reshape(N, groups, C // groups, Hp, Wp)
+    for kh in range(KH):
+        h0 = kh * dilation[0]
+        hs = slice(h0, h0 + stride[0] * (OH - 1) + 1, stride[0])
+        for kw in range(KW):
+            w0 = kw * dilation[1]
+            ws = slice(w0, w0 + stride[1] * (OW - 1) + 1, stride[1])
+            # NOTE: one strided slice per kernel position (kh*kw adds of the output's size) instead of
+            # np.add.at over every element, which is about 20x slower on LeNet's layers.
+            out5[:, :, :, hs, ws] += cols[:, :, :, :, :, kh, kw].transpose(1, 0, 4, 2, 3)
+    return out
+
+
+def _grad_rows(g, groups):
+    """An (N, O, OH, OW) output gradient as the (G, N*OH*OW, O/G) GEMM operand (a view when NHWC)."""
+    N, O, OH, OW = g.shape
+    return g.reshape(N, groups, O // groups, OH, OW).transpose(1, 0, 3, 4, 2).reshape(groups, N * OH * OW, -1)
+
+
+def _check_float(name, *arrays):
+    for A in arrays:
+        if A is not None and A.dtype.kind != "f":
+            raise RuntimeError(f"{name}: expected a floating-point tensor, got dtype {A.dtype}")
+
+
+def _check_same_dtype(name, X, Wt, B):
+    if Wt.dtype != X.dtype or (B is not None and B.dtype != X.dtype):
+        found = Wt.dtype if Wt.dtype != X.dtype else B.dtype
+        raise RuntimeError(
+            f"{name}: Input type ({X.dtype}) and weight type ({found}) should be the same"
+        )
+
+
+# --- convolution ---
+
+
+def _conv_padding(padding, spatial, kernel, dilation, stride, name):
+    """Padding as (before, after) per spatial dim; "same" may be uneven (the extra goes after)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return [(0, 0)] * spatial
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return [(t // 2, t - t // 2) for t in total]
+        raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+    p = _pair(padding, "padding", spatial)
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"{name}: negative padding is not supported, got padding={list(p)}")
+    return [(v, v) for v in p]
+
+
+def _convolve(name, input, weight, bias, stride, padding, dilation, groups, spatial):
+    """The shared conv1d/conv2d primitive: checks, im2col, one GEMM per group, VJPs for all three inputs."""
+    input, weight = _tensor(input), _tensor(weight)
+    bias = None if bias is None else _tensor(bias)
+    X, Wt = input._data, weight._data
+    B = None if bias is None else bias._data
+    _check_float(name, X, Wt, B)
+    _check_same_dtype(name, X, Wt, B)
+    X, batched = _batched(X, spatial, name)
+    if Wt.ndim != spatial + 2:
+        raise RuntimeError(
+            f"{name}: expected weight to be {spatial + 2}-dimensional, but got weight of size "
+            f"{_size_list(Wt.shape)}"
+        )
+    groups = int(groups)
+    if groups < 1:
+        raise RuntimeError(f"non-positive groups is not supported, got groups={groups}")
+    O, Cg = Wt.shape[:2]
+    C = X.shape[1]
+    if O % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size {_size_list(Wt.shape)} instead")
+    if C != Cg * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {_size_list(Wt.shape)}, expected input"
+            f"{_size_list(X.shape)} to have {Cg * groups} channels, but got {C} channels instead"
+        )
+    if B is not None and B.shape != (O,):
+        raise RuntimeError(f"{name}: expected bias of shape [{O}], got {_size_list(B.shape)}")
+    stride = _pair(stride, "stride", spatial)
+    dilation = _pair(dilation, "dilation", spatial)
+    if any(s < 1 for s in stride):
+        raise RuntimeError(f"{name}: non-positive stride is not supported, got stride={list(stride)}")
+    if any(d < 1 for d in dilation):
+        raise RuntimeError(f"{name}: dilation should be greater than zero, got dilation={list(dilation)}")
+    kernel = Wt.shape[2:]
+    pads = _conv_padding(padding, spatial, kernel, dilation, stride, name)
+    if spatial == 1:  # run as 2-D over a height of 1
+        X, Wk = X[:, :, None, :], Wt[:, :, None, :]
+        kernel, stride, dilation, pads = (1, *kernel), (1, *stride), (1, *dilation), [(0, 0), *pads]
+    else:
+        Wk = Wt
+    N, _, H, W_ = X.shape
+    (pt, pb), (pl, pr) = pads
+    Hp, Wp = H + pt + pb, W_ + pl + pr
+    out_hw = tuple(_out_size(n, k, s, 0, d) for n, k, s, d in zip((Hp, Wp), kernel, stride, dilation))
+    if out_hw[0] < 1 or out_hw[1] < 1:
+        shown = (Hp, Wp) if spatial == 2 else (Wp,)
+        kshown = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))[2 - spatial :]
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, shown))}). Kernel size: "
+            f"({' x '.join(map(str, kshown))}). Kernel size can't be greater than actual input size"
+        )
+    if pt or pb or pl or pr:
+        Xp = np.zeros((N, C, Hp, Wp), dtype=X.dtype)
+        Xp[:, :, pt : pt + H, pl : pl + W_] = X
+    else:
+        Xp = X
+    cols = _im2col(Xp, groups, kernel, stride, dilation, out_hw)
+    padded_shape, was_padded = Xp.shape, Xp is not X
+    del Xp  # the backward needs only the columns: let the padded copy go
+    Wm = Wk.reshape(groups, O // groups, -1)
+    rows = np.matmul(cols, Wm.transpose(0, 2, 1))  # (G, N*OH*OW, O/G)
+    OH, OW = out_hw
+    if groups == 1:
+        out = rows.reshape(N, OH, OW, O).transpose(0, 3, 1, 2)  # NHWC memory, NCHW shape: a view
+    else:
+        out = rows.reshape(groups, N, OH, OW, O // groups).transpose(1, 0, 4, 2, 3).reshape(N, O, OH, OW)
+    if B is not None:
+        out += B[:, None, None]
+    if spatial == 1:
+        out = out[:, :, 0, :]
+    if not batched:
+        out = out[0]
+    out_shape = out.shape
+
+    def to_4d(g):
+        g = g.reshape(out_shape)
+        if not batched:
+            g = g[None]
+        return g[:, :, None, :] if spatial == 1 else g
+
+    def vjp_input(g):
+        gr = _grad_rows(to_4d(g), groups)
+        dcols = np.matmul(gr, Wm)  # (G, N*OH*OW, Cg*KH*KW)
+        dXp = _col2im(dcols, padded_shape, groups, kernel, stride, dilation, out_hw)
+        dX = dXp[:, :, pt : pt + H, pl : pl + W_] if was_padded else dXp
+        if spatial == 1:
+            dX = dX[:, :, 0, :]
+        return dX if batched else dX[0]
+
+    def vjp_weight(g):
+        gr = _grad_rows(to_4d(g), groups)
+        # NOTE: the weight gradient is one GEMM over the saved columns (kept from the forward: no second
+        # im2col copy in backward).
+        dW = np.matmul(gr.transpose(0, 2, 1), cols)  # (G, O/G, Cg*KH*KW)
+        return dW.reshape(Wt.shape)
+
+    def vjp_bias(g):
+        g = to_4d(g)
+        return g.sum(axis=(0, 2, 3))
+
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    vjps = (vjp_input, vjp_weight) if bias is None else (vjp_input, vjp_weight, vjp_bias)
+    backward = "ConvolutionBackward0"
+    return record(backward, out, parents, vjps, saved=(weight,))
+
+
+@op("conv2d", method=False)
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation, as PyTorch) over an (N, C, H, W) or (C, H, W) input.
+
+    Args:
+        input: (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight: (C_out, C_in / groups, kH, kW).
+        bias: optional (C_out,).
+        stride, dilation: int or (h, w).
+        padding: int, (h, w), "valid" (no padding) or "same" (output as large as the input; stride 1).
+        groups: split the channels into this many independent convolutions.
+
+    Returns:
+        (N, C_out, H_out, W_out), H_out = floor((H + 2 p - d (k - 1) - 1) / s) + 1.
+
+    Example:
+        >>> descend.conv2d(descend.ones(1, 1, 3, 3), descend.ones(1, 1, 2, 2)).tolist()
+        [[[[4.0, 4.0], [4.0, 4.0]]]]
+    """
+    return _convolve("conv2d", input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+@op("conv1d", method=False)
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over an (N, C, L) or (C, L) input; weight (C_out, C_in / groups, k).
+
+    Arguments as `conv2d`, with ints (or 1-tuples) for stride, padding and dilation.
+
+    Example:
+        >>> descend.conv1d(descend.ones(1, 1, 4), descend.ones(1, 1, 2)).tolist()
+        [[[2.0, 2.0, 2.0]]]
+    """
+    return _convolve("conv1d", input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def _conv_transpose(name, input, weight, bias, stride, padding, output_padding, groups, dilation, spatial):
+    """The shared transposed convolution: conv2d's input gradient as a forward (GEMM + col2im)."""
+    input, weight = _tensor(input), _tensor(weight)
+    bias = None if bias is None else _tensor(bias)
+    X, Wt = input._data, weight._data
+    B = None if bias is None else bias._data
+    _check_float(name, X, Wt, B)
+    _check_same_dtype(name, X, Wt, B)
+    X, batched = _batched(X, spatial, name)
+    if Wt.ndim != spatial + 2:
+        raise RuntimeError(
+            f"{name}: expected weight to be {spatial + 2}-dimensional, but got weight of size "
+            f"{_size_list(Wt.shape)}"
+        )
+    groups = int(groups)
+    if groups < 1:
+        raise RuntimeError(f"non-positive groups is not supported, got groups={groups}")
+    Cin, Og = Wt.shape[:2]
+    if X.shape[1] != Cin:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {_size_list(Wt.shape)}, expected input{_size_list(X.shape)} "
+            f"to have {Cin} channels, but got {X.shape[1]} channels instead"
+        )
+    if Cin % groups:
+        raise RuntimeError(f"{name}: weight's dim 0 ({Cin}) must be divisible by groups={groups}")
+    O = Og * groups
+    if B is not None and B.shape != (O,):
+        raise RuntimeError(f"{name}: expected bias of shape [{O}], got {_size_list(B.shape)}")
+    stride = _pair(stride, "stride", spatial)
+    padding = _pair(padding, "padding", spatial)
+    output_padding = _pair(output_padding, "output_padding", spatial)
+    dilation = _pair(dilation, "dilation", spatial)
+    if any(s < 1 for s in stride):
+        raise RuntimeError(f"{name}: non-positive stride is not supported, got stride={list(stride)}")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"{name}: negative padding is not supported, got padding={list(padding)}")
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if not 0 <= op_ < max(s, d):
+            raise RuntimeError(
+                f"output padding must be smaller than either stride or dilation, but got "
+                f"output_padding={list(output_padding)}, stride={list(stride)}, dilation={list(dilation)}"
+            )
+    kernel = Wt.shape[2:]
+    if spatial == 1:
+        X, Wk = X[:, :, None, :], Wt[:, :, None, :]
+        kernel, stride, padding = (1, *kernel), (1, *stride), (0, *padding)
+        output_padding, dilation = (0, *output_padding), (1, *dilation)
+    else:
+        Wk = Wt
+    N, _, H, W_ = X.shape
+    out_hw = tuple(
+        (n - 1) * s - 2 * p + d * (k - 1) + op_ + 1
+        for n, s, p, d, k, op_ in zip((H, W_), stride, padding, dilation, kernel, output_padding)
+    )
+    if out_hw[0] < 1 or out_hw[1] < 1:
+        raise RuntimeError(f"{name}: the output size {list(out_hw)} is too small (padding too large)")
+    ph, pw = padding
+    full_shape = (N, O, out_hw[0] + 2 * ph, out_hw[1] + 2 * pw)
+    Wm = Wk.reshape(groups, Cin // groups, -1)  # (G, Cin/G, O/G*KH*KW)
+    rows = _grad_rows(X, groups)  # (G, N*H*W, Cin/G)
+    full = _col2im(np.matmul(rows, Wm), full_shape, groups, kernel, stride, dilation, (H, W_))
+    out = full[:, :, ph : ph + out_hw[0], pw : pw + out_hw[1]]
+    if B is not None:
+        out = out + B[:, None, None]
+    if spatial == 1:
+        out = out[:, :, 0, :]
+    if not batched:
+        out = out[0]
+    out_shape = out.shape
+
+    def cols_of(g):
+        g = g.reshape(out_shape)
+        if not batched:
+            g = g[None]
+        if spatial == 1:
+            g = g[:, :, None, :]
+        gp = _pad_hw(g, ph, pw)
+        # the adjoint of col2im is im2col; the extra output_padding rows/cols at the end are never read
+        return _im2col(gp, groups, kernel, stride, dilation, (H, W_))  # (G, N*H*W, O/G*KH*KW)
+
+    def vjp_input(g):
+        dX = np.matmul(cols_of(g), Wm.transpose(0, 2, 1))  # (G, N*H*W, Cin/G)
+        dX = dX.reshape(groups, N, H, W_, Cin // groups).transpose(1, 0, 4, 2, 3).reshape(N, Cin, H, W_)
+        if spatial == 1:
+            dX = dX[:, :, 0, :]
+        return dX if batched else dX[0]
+
+    def vjp_weight(g):
+        dW = np.matmul(rows.transpose(0, 2, 1), cols_of(g))  # (G, Cin/G, O/G*KH*KW)
+        return dW.reshape(Wt.shape)
+
+    def vjp_bias(g):
+        g = g.reshape(out_shape)
+        axes = (0,) + tuple(range(2, g.ndim)) if batched else tuple(range(1, g.ndim))
+        return g.sum(axis=axes)
+
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    vjps = (vjp_input, vjp_weight) if bias is None else (vjp_input, vjp_weight, vjp_bias)
+    return record("ConvolutionBackward0", out, parents, vjps, saved=(input, weight))
+
+
+@op("conv_transpose2d", method=False)
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution ("deconvolution"): the gradient of conv2d with respect to its input.
+
+    Args:
+        input: (N, C_in, H, W) or (C_in, H, W).
+        weight: (C_in, C_out / groups, kH, kW) (PyTorch's transposed layout).
+        bias: optional (C_out,).
+        stride, padding, output_padding, dilation: int or (h, w); output_padding < max(stride, dilation)
+            adds rows/columns at the end so that the output can invert a strided conv2d's size.
+        groups: independent channel groups.
+
+    Returns:
+        (N, C_out, H_out, W_out), H_out = (H - 1) s - 2 p + d (k - 1) + output_padding + 1.
+
+    Example:
+        >>> descend.conv_transpose2d(descend.ones(1, 1, 2, 2), descend.ones(1, 1, 2, 2), stride=2).shape
+        (1, 1, 4, 4)
+    """
+    return _conv_transpose("conv_transpose2d", input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 2)
+
+
+@op("conv_transpose1d", method=False)
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution over (N, C_in, L) or (C_in, L); weight (C_in, C_out / groups, k).
+
+    Example:
+        >>> descend.conv_transpose1d(descend.ones(1, 1, 3), descend.ones(1, 1, 2)).tolist()
+        [[[1.0, 2.0, 2.0, 1.0]]]
+    """
+    return _conv_transpose("conv_transpose1d", input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 1)
+
+
+# --- pooling ---
+
+
+def _pool_args(name, kernel_size, stride, padding, dilation, spatial):
+    kernel = _pair(kernel_size, "kernel_size", spatial)
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(tuple(stride)) == 0) else \
+        _pair(stride, "stride", spatial)
+    padding = _pair(padding, "padding", spatial)
+    dilation = _pair(dilation, "dilation", spatial)
+    if any(k < 1 for k in kernel):
+        raise RuntimeError(f"{name}: kernel_size must be greater than zero, but got {list(kernel)}")
+    if any(s < 1 for s in stride):
+        raise RuntimeError(f"{name}: stride must be greater than zero, but got {list(stride)}")
+    if any(d < 1 for d in dilation):
+        raise RuntimeError(f"{name}: dilation must be greater than zero, but got {list(dilation)}")
+    for p, k in zip(padding, kernel):
+        if p < 0 or p > k // 2:
+            raise RuntimeError(
+                f"{name}: pad should be at most half of effective kernel size, but got pad={p}, "
+                f"kernel_size={k} and dilation={dilation[0]}"
+            )
+    if spatial == 1:
+        kernel, stride, padding, dilation = (1, *kernel), (1, *stride), (0, *padding), (1, *dilation)
+    return kernel, stride, padding, dilation
+
+
+def _pool_input(input, spatial, name):
+    """(tensor, its data as (N, C, H, W), a function restoring the input's own layout)."""
+    input = _tensor(input)
+    X = input._data
+    _check_float(name, X)
+    X, batched = _batched(X, spatial, name)
+    if spatial == 1:
+        X = X[:, :, None, :]
+
+    def restore(A):
+        if spatial == 1:
+            A = A[:, :, 0, :]
+        return A if batched else A[0]
+
+    def to_4d(g):
+        if not batched:
+            g = g[None]
+        return g[:, :, None, :] if spatial == 1 else g
+
+    return input, X, restore, to_4d
+
+
+def _pool_geometry(X, name, kernel, stride, padding, dilation, ceil_mode):
+    N, C, H, W = X.shape
+    out_hw = tuple(_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in
+                   zip((H, W), kernel, stride, padding, dilation))
+    if out_hw[0] < 1 or out_hw[1] < 1:
+        raise RuntimeError(
+            f"{name}: Given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{out_hw[0]}x{out_hw[1]}). "
+            f"Output size is too small"
+        )
+    # ceil_mode's last window may run past the padding: pad at the end just enough to hold it
+    extra = tuple(
+        max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p))
+        for o, s, d, k, n, p in zip(out_hw, stride, dilation, kernel, (H, W), padding)
+    )
+    return out_hw, extra
+
+
+def _tiles(X, kernel, stride, padding, dilation, out_hw):
+    """Whether windows tile the input exactly (kernel == stride, no padding or dilation): the reshape path."""
+    return (
+        kernel == stride
+        and padding == (0, 0)
+        and dilation == (1, 1)
+        and out_hw[0] * kernel[0] <= X.shape[2]
+        and out_hw[1] * kernel[1] <= X.shape[3]
+    )
+
+
+def _max_pool(name, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, spatial):
+    input, X, restore, to_4d = _pool_input(input, spatial, name)
+    kernel, stride, padding, dilation = _pool_args(name, kernel_size, stride, padding, dilation, spatial)
+    out_hw, extra = _pool_geometry(X, name, kernel, stride, padding, dilation, ceil_mode)
+    N, C, H, W = X.shape
+    OH, OW = out_hw
+    KH, KW = kernel
+    if _tiles(X, kernel, stride, padding, dilation, out_hw):
+        # NOTE: kernel == stride: the windows are a reshape of the input (no padding copy, no strided view);
+        # the flat copy for argmax is the only one, measured 2x faster than the general window path on
+        # LeNet's 2x2 pools.
+        X6 = X[:, :, : OH * KH, : OW * KW].reshape(N, C, OH, KH, OW, KW)
+        flat = X6.transpose(0, 1, 2, 4, 3, 5).reshape(N, C, OH, OW, KH * KW)
+        Xp = None
+    else:
+        Xp = _pad_hw(X, padding[0], padding[1], -np.inf, extra[0], extra[1])
+        flat = _windows(Xp, kernel, stride, dilation, out_hw).reshape(N, C, OH, OW, KH * KW)
+    arg = flat.argmax(axis=-1)[..., None]
+    out = np.take_along_axis(flat, arg, axis=-1)[..., 0]
+    arg = arg[..., 0]
+
+    def vjp(g):
+        g = to_4d(g.reshape(out_shape))
+        if Xp is None:
+            onehot = np.zeros((N, C, OH, OW, KH * KW), dtype=g.dtype)
+            np.put_along_axis(onehot, arg[..., None], g[..., None], axis=-1)
+            dX = np.zeros(X.shape, dtype=g.dtype)
+            dX[:, :, : OH * KH, : OW * KW] = (
+                onehot.reshape(N, C, OH, OW, KH, KW).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, OH * KH, OW * KW)
+            )
+            return restore(dX)
+        dXp = np.zeros(Xp.shape, dtype=g.dtype)
+        for kh in range(KH):
+            h0 = kh * dilation[0]
+            hs = slice(h0, h0 + stride[0] * (OH - 1) + 1, stride[0])
+            for kw in range(KW):
+                w0 = kw * dilation[1]
+                ws = slice(w0, w0 + stride[1] * (OW - 1) + 1, stride[1])
+                dXp[:, :, hs, ws] += np.where(arg == kh * KW + kw, g, 0)
+        return restore(dXp[:, :, padding[0] : padding[0] + H, padding[1] : padding[1] + W])
+
+    out = restore(out)
+    out_shape = out.shape
+    result = record("MaxPool2DWithIndicesBackward0", out, (input,), (vjp,))
+    if not return_indices:
+        return result
+    kh, kw = np.divmod(arg, KW)
+    rows = np.arange(OH)[:, None] * stride[0] - padding[0] + kh * dilation[0]
+    cols = np.arange(OW)[None, :] * stride[1] - padding[1] + kw * dilation[1]
+    from ..tensor import _wrap
+
+    return result, _wrap(restore((rows * W + cols).astype(np.int64)))
+
+
+@op("max_pool2d", method=False)
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """2-D max pooling over (N, C, H, W) or (C, H, W); padding counts as -inf.
+
+    Args:
+        kernel_size: int or (h, w).
+        stride: defaults to kernel_size.
+        padding: implicit -inf padding, at most half the kernel.
+        dilation: spacing between window elements.
+        ceil_mode: round the output size up (a last, partial window that starts inside the input).
+        return_indices: also return each maximum's flat index into its input plane (H * W).
+
+    Example:
+        >>> descend.max_pool2d(descend.arange(16.).reshape(1, 1, 4, 4), 2).tolist()
+        [[[[5.0, 7.0], [13.0, 15.0]]]]
+    """
+    return _max_pool("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
+
+
+@op("max_pool1d", method=False)
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """1-D max pooling over (N, C, L) or (C, L); arguments as `max_pool2d` with ints.
+
+    Example:
+        >>> descend.max_pool1d(descend.tensor([[1., 3., 2., 0.]]), 2).tolist()
+        [[3.0, 2.0]]
+    """
+    return _max_pool("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
+
+
+def _avg_divisor(n, k, s, p, out, count_include_pad):
+    """Per-output window sizes along one axis, as PyTorch counts them (ceil_mode windows are clipped)."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, n + p)
+    size = end - start
+    if not count_include_pad:
+        size = np.minimum(end, n) - np.maximum(start, 0)
+    return size
+
+
+def _avg_pool(name, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+              spatial):
+    input, X, restore, to_4d = _pool_input(input, spatial, name)
+    kernel, stride, padding, dilation = _pool_args(name, kernel_size, stride, padding, 1, spatial)
+    out_hw, extra = _pool_geometry(X, name, kernel, stride, padding, dilation, ceil_mode)
+    if divisor_override is not None and int(divisor_override) == 0:
+        raise RuntimeError("divisor must be not zero")
+    N, C, H, W = X.shape
+    OH, OW = out_hw
+    KH, KW = kernel
+    if divisor_override is not None:
+        div = np.full((OH, OW), float(divisor_override))
+    else:
+        dh = _avg_divisor(H, KH, stride[0], padding[0], OH, count_include_pad)
+        dw = _avg_divisor(W, KW, stride[1], padding[1], OW, count_include_pad)
+        div = np.outer(dh, dw).astype(np.float64)
+    uniform = bool((div == div.flat[0]).all())
+    scale = (1.0 / div).astype(X.dtype)
+    if _tiles(X, kernel, stride, padding, dilation, out_hw):
+        # NOTE: kernel == stride: a reshape and one sum over the two window axes, no window view.
+        X6 = X[:, :, : OH * KH, : OW * KW].reshape(N, C, OH, KH, OW, KW)
+        out = X6.sum(axis=(3, 5))
+        Xp = None
+    else:
+        Xp = _pad_hw(X, padding[0], padding[1], 0.0, extra[0], extra[1])
+        out = _windows(Xp, kernel, stride, (1, 1), out_hw).sum(axis=(4, 5))
+    out = out * scale.flat[0] if uniform else out * scale
+
+    def vjp(g):
+        g = to_4d(g.reshape(out_shape))
+        gs = g * scale.flat[0] if uniform else g * scale
+        if Xp is None:
+            dX = np.zeros(X.shape, dtype=g.dtype)
+            dX[:, :, : OH * KH, : OW * KW].reshape(N, C, OH, KH, OW, KW)[...] = gs[:, :, :, None, :, None]
+            return restore(dX)
+        dXp = np.zeros(Xp.shape, dtype=g.dtype)
+        for kh in range(KH):
+            hs = slice(kh, kh + stride[0] * (OH - 1) + 1, stride[0])
+            for kw in range(KW):
+                dXp[:, :, hs, slice(kw, kw + stride[1] * (OW - 1) + 1, stride[1])] += gs
+        return restore(dXp[:, :, padding[0] : padding[0] + H, padding[1] : padding[1] + W])
+
+    out = restore(out.astype(X.dtype, copy=False))
+    out_shape = out.shape
+    return record("AvgPool2DBackward0", out, (input,), (vjp,))
+
+
+@op("avg_pool2d", method=False)
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """2-D average pooling over (N, C, H, W) or (C, H, W).
+
+    Args:
+        kernel_size: int or (h, w); stride defaults to it.
+        padding: implicit zero padding, at most half the kernel.
+        ceil_mode: round the output size up.
+        count_include_pad: count padded zeros in each window's divisor.
+        divisor_override: divide every window's sum by this instead.
+
+    Example:
+        >>> descend.avg_pool2d(descend.arange(16.).reshape(1, 1, 4, 4), 2).tolist()
+        [[[[2.5, 4.5], [10.5, 12.5]]]]
+    """
+    return _avg_pool("avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 2)
+
+
+@op("avg_pool1d", method=False)
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """1-D average pooling over (N, C, L) or (C, L); arguments as `avg_pool2d` with ints.
+
+    Example:
+        >>> descend.avg_pool1d(descend.tensor([[1., 3., 2., 0.]]), 2).tolist()
+        [[2.0, 1.0]]
+    """
+    return _avg_pool("avg_pool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
+
+
+def _adaptive_bounds(n, out):
+    """PyTorch's adaptive windows along one axis: [floor(i n / out), ceil((i + 1) n / out))."""
+    i = np.arange(out)
+    return (i * n) // out, -(-((i + 1) * n) // out)
+
+
+def _adaptive_size(output_size, spatial, in_hw):
+    sizes = (output_size,) * spatial if isinstance(output_size, (int, np.integer)) or output_size is None \
+        else tuple(output_size)
+    if len(sizes) != spatial:
+        raise ValueError(f"output_size must be an int or a tuple of {spatial}, got {output_size!r}")
+    sizes = tuple(n if s is None else int(s) for s, n in zip(sizes, in_hw[2 - spatial :]))
+    if any(s < 1 for s in sizes):
+        raise RuntimeError(f"adaptive pooling: output_size must be positive, got {list(sizes)}")
+    return (1, *sizes) if spatial == 1 else sizes
+
+
+def _adaptive_avg(name, input, output_size, spatial):
+    input, X, restore, to_4d = _pool_input(input, spatial, name)
+    N, C, H, W = X.shape
+    OH, OW = _adaptive_size(output_size, spatial, (H, W))
+    mats = []
+    for n, o in ((H, OH), (W, OW)):
+        start, end = _adaptive_bounds(n, o)
+        idx = np.arange(n)
+        inside = (idx[None, :] >= start[:, None]) & (idx[None, :] < end[:, None])
+        mats.append((inside / (end - start)[:, None]).astype(X.dtype))
+    Ah, Aw = mats  # (OH, H), (OW, W)
+    # NOTE: an adaptive window's mean is separable: rows averaged, then columns, as two small matrix
+    # products (any output size, overlapping windows included) instead of a loop over output cells.
+    out = restore(np.matmul(np.matmul(Ah, X), Aw.T))
+    out_shape = out.shape
+
+    def vjp(g):
+        g = to_4d(g.reshape(out_shape))
+        return restore(np.matmul(np.matmul(Ah.T, g), Aw))
+
+    return record("AdaptiveAvgPool2DBackward0", out, (input,), (vjp,))
+
+
+@op("adaptive_avg_pool2d", method=False)
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size (int or (h, w); None keeps that input size).
+
+    Example:
+        >>> descend.adaptive_avg_pool2d(descend.ones(1, 2, 5, 7), 1).shape
+        (1, 2, 1, 1)
+    """
+    return _adaptive_avg("adaptive_avg_pool2d", input, output_size, 2)
+
+
+@op("adaptive_avg_pool1d", method=False)
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of (N, C, L) or (C, L) to a fixed length.
+
+    Example:
+        >>> descend.adaptive_avg_pool1d(descend.tensor([[1., 2., 3., 4.]]), 2).tolist()
+        [[1.5, 3.5]]
+    """
+    return _adaptive_avg("adaptive_avg_pool1d", input, output_size, 1)
+
+
+def _adaptive_max(name, input, output_size, return_indices, spatial):
+    input, X, restore, to_4d = _pool_input(input, spatial, name)
+    N, C, H, W = X.shape
+    OH, OW = _adaptive_size(output_size, spatial, (H, W))
+    hs, he = _adaptive_bounds(H, OH)
+    ws, we = _adaptive_bounds(W, OW)
+    out = np.empty((N, C, OH, OW), dtype=X.dtype)
+    index = np.empty((N, C, OH, OW), dtype=np.int64)
+    for i in range(OH):  # one small region per output cell (the output is small by design)
+        for j in range(OW):
+            region = X[:, :, hs[i] : he[i], ws[j] : we[j]]
+            rw = we[j] - ws[j]
+            flat = region.reshape(N, C, -1)
+            a = flat.argmax(axis=-1)
+            out[:, :, i, j] = np.take_along_axis(flat, a[..., None], axis=-1)[..., 0]
+            index[:, :, i, j] = (hs[i] + a // rw) * W + ws[j] + a % rw
+
+    def vjp(g):
+        g = to_4d(g.reshape(out_shape))
+        dX = np.zeros((N, C, H * W), dtype=g.dtype)
+        for i in range(OH):  # overlapping windows may pick the same element: accumulate per cell
+            for j in range(OW):
+                np.put_along_axis(
+                    dX, index[:, :, i, j, None],
+                    np.take_along_axis(dX, index[:, :, i, j, None], axis=-1) + g[:, :, i, j, None], axis=-1,
+                )
+        return restore(dX.reshape(N, C, H, W))
+
+    out = restore(out)
+    out_shape = out.shape
+    result = record("AdaptiveMaxPool2DBackward0", out, (input,), (vjp,))
+    if not return_indices:
+        return result
+    from ..tensor import _wrap
+
+    return result, _wrap(restore(index))
+
+
+@op("adaptive_max_pool2d", method=False)
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output size (int or (h, w)); indices are flat into each H * W plane.
+
+    Example:
+        >>> descend.adaptive_max_pool2d(descend.arange(16.).reshape(1, 1, 4, 4), 1).tolist()
+        [[[[15.0]]]]
+    """
+    return _adaptive_max("adaptive_max_pool2d", input, output_size, return_indices, 2)
+
+
+@op("adaptive_max_pool1d", method=False)
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling of (N, C, L) or (C, L) to a fixed length.
+
+    Example:
+        >>> descend.adaptive_max_pool1d(descend.tensor([[1., 5., 3., 4.]]), 2).tolist()
+        [[5.0, 4.0]]
+    """
+    return _adaptive_max("adaptive_max_pool1d", input, output_size, return_indices, 1)
+
+
+# --- im2col as PyTorch exposes it ---
+
+
+@op("unfold", method=False, function=False)
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding local blocks of an (N, C, H, W) or (C, H, W) input as columns: (N, C*kH*kW, L).
+
+    L = OH * OW blocks in row-major order; each column lists C, then kH, then kW (PyTorch's order).
+
+    Example:
+        >>> descend.nn.functional.unfold(descend.ones(1, 2, 3, 3), 2).shape
+        (1, 8, 4)
+    """
+    input = _tensor(input)
+    X = input._data
+    _check_float("unfold", X)
+    if X.ndim not in (3, 4):
+        raise RuntimeError(
+            f"Input Error: Only 3D or 4D input Tensors are supported (got {X.ndim}D)"
+        )
+    batched = X.ndim == 4
+    X = X if batched else X[None]
+    kernel, dilation = _pair(kernel_size, "kernel_size"), _pair(dilation, "dilation")
+    padding, stride = _pair(padding, "padding"), _pair(stride, "stride")
+    N, C, H, W = X.shape
+    out_hw = tuple(_out_size(n, k, s, p, d) for n, k, s, p, d in zip((H, W), kernel, stride, padding, dilation))
+    if out_hw[0] < 1 or out_hw[1] < 1:
+        raise RuntimeError(
+            f"Given input with spatial size ({H}, {W}), kernel_size={list(kernel)}, dilation={list(dilation)}, "
+            f"padding={list(padding)}, calculated shape of the array of sliding blocks as "
+            f"({out_hw[0]}, {out_hw[1]}), but its components must be at least one."
+        )
+    Xp = _pad_hw(X, *padding)
+    cols = _im2col(Xp, 1, kernel, stride, dilation, out_hw)[0]  # (N*L, C*K)
+    L = out_hw[0] * out_hw[1]
+    out = cols.reshape(N, L, -1).transpose(0, 2, 1)
+    out = out if batched else out[0]
+    out_shape = out.shape
+
+    def vjp(g):
+        g = g.reshape(out_shape)
+        g = g if batched else g[None]
+        dXp = _col2im(g.transpose(0, 2, 1)[None], Xp.shape, 1, kernel, stride, dilation, out_hw)
+        dX = dXp[:, :, padding[0] : padding[0] + H, padding[1] : padding[1] + W]
+        return dX if batched else dX[0]
+
+    return record("Im2ColBackward0", out, (input,), (vjp,))
+
+
+@op("fold", method=False, function=False)
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum columns (N, C*kH*kW, L) back into an (N, C, H, W) image: the adjoint of `unfold` (col2im).
+
+    Example:
+        >>> F = descend.nn.functional
+        >>> F.fold(F.unfold(descend.ones(1, 1, 3, 3), 2), (3, 3), 2)[0, 0].tolist()
+        [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
+    """
+    input = _tensor(input)
+    X = input._data
+    _check_float("fold", X)
+    if X.ndim not in (2, 3):
+        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
+                           f"(got {X.ndim}D)")
+    batched = X.ndim == 3
+    X = X if batched else X[None]
+    size = _pair(output_size, "output_size")
+    kernel, dilation = _pair(kernel_size, "kernel_size"), _pair(dilation, "dilation")
+    padding, stride = _pair(padding, "padding"), _pair(stride, "stride")
+    N, CK, L = X.shape
+    K = kernel[0] * kernel[1]
+    if CK % K:
+        raise RuntimeError(
+            f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got "
+            f"input.size(1)={CK} and kernel_size={tuple(kernel)}"
+        )
+    out_hw = tuple(_out_size(n, k, s, p, d) for n, k, s, p, d in zip(size, kernel, stride, padding, dilation))
+    if out_hw[0] * out_hw[1] != L:
+        raise RuntimeError(
+            f"Given output_size={tuple(size)}, kernel_size={tuple(kernel)}, dilation={tuple(dilation)}, "
+            f"padding={tuple(padding)}, stride={tuple(stride)}, expected size of input's dimension 2 to match "
+            f"the calculated number of sliding blocks {out_hw[0]} * {out_hw[1]} = {out_hw[0] * out_hw[1]}, "
+            f"but got input.size(2)={L}."
+        )
+    C = CK // K
+    padded = (N, C, size[0] + 2 * padding[0], size[1] + 2 * padding[1])
+    full = _col2im(X.transpose(0, 2, 1)[None], padded, 1, kernel, stride, dilation, out_hw)
+    out = full[:, :, padding[0] : padding[0] + size[0], padding[1] : padding[1] + size[1]]
+    out = out if batched else out[0]
+    out_shape = out.shape
+
+    def vjp(g):
+        g = g.reshape(out_shape)
+        g = g if batched else g[None]
+        cols = _im2col(_pad_hw(g, *padding), 1, kernel, stride, dilation, out_hw)[0]
+        dX = cols.reshape(N, L, CK).transpose(0, 2, 1)
+        return dX if batched else dX[0]
+
+    return record("Col2ImBackward0", out, (input,), (vjp,))
+
+
+# --- padding ---
+
+
+def _pad_index(n, before, after, mode):
+    """Source index of every padded position along one axis, for reflect/replicate/circular."""
+    idx = np.arange(-before, n + after)
+    if mode == "reflect":
+        if before >= n or after >= n:
+            raise RuntimeError(
+                f"Argument #4: Padding size should be less than the corresponding input dimension, but got: "
+                f"padding ({before}, {after}) at dimension of input size {n}"
+            )
+        period = 2 * (n - 1) if n > 1 else 1
+        idx = np.abs(idx) % period
+        idx = np.where(idx >= n, period - idx, idx)
+    elif mode == "replicate":
+        idx = np.clip(idx, 0, n - 1)
+    else:  # circular
+        if before > n or after > n:
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        idx = idx % n
+    return idx
+
+
+@op("pad", method=False, function=False)
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last len(pad) / 2 dims: pad = (left, right, top, bottom, ...) from the last dim backwards.
+
+    Args:
+        pad: an even-length sequence of non-negative ints (negative crops, for "constant" only).
+        mode: "constant" (fill with `value`, default 0), "reflect", "replicate" or "circular".
+        value: fill value for "constant".
+
+    Example:
+        >>> descend.nn.functional.pad(descend.tensor([[1., 2.]]), (1, 1), mode="replicate").tolist()
+        [[1.0, 1.0, 2.0, 2.0]]
+    """
+    input = _tensor(input)
+    X = input._data
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > X.ndim:
+        raise RuntimeError(
+            f"Padding length must be divisible by 2 and at most twice the input's dims, got {len(pad)} "
+            f"for an input of {X.ndim} dims"
+        )
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(
+            f"Unrecognised padding mode {mode!r}: expected constant, reflect, replicate or circular"
+        )
+    if mode != "constant" and value not in (None, 0, 0.0):
+        raise ValueError(f"Padding mode {mode!r} doesn't take in value argument")
+    k = len(pad) // 2
+    pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(k)][::-1]  # first pair is the last dim
+    axes = list(range(X.ndim - k, X.ndim))
+    if mode == "constant":
+        before = [(0, 0)] * (X.ndim - k)
+        crop = tuple(slice(None) for _ in before) + tuple(
+            slice(-min(a, 0), n - (-min(b, 0))) for (a, b), n in zip(pairs, X.shape[X.ndim - k :])
+        )
+        widths = before + [(max(a, 0), max(b, 0)) for a, b in pairs]
+        out = np.pad(X[crop], widths, constant_values=0 if value is None else value)
+        inner = tuple(slice(w0, w0 + n) for (w0, _), n in zip(widths, X[crop].shape))
+
+        def vjp(g):
+            dX = np.zeros(X.shape, dtype=g.dtype)
+            dX[crop] = g[inner]
+            return dX
+
+        return record("ConstantPadNdBackward0", out, (input,), (vjp,))
+    if any(a < 0 or b < 0 for a, b in pairs):
+        raise RuntimeError(f"{mode} padding: negative padding is only supported in constant mode, got {pad}")
+    if X.ndim < k + 1:
+        raise RuntimeError(f"{mode} padding of {k} dims expects a ({k + 1}D) or ({k + 2}D) input, got {X.ndim}D")
+    index = [_pad_index(X.shape[ax], a, b, mode) for ax, (a, b) in zip(axes, pairs)]
+    out = X
+    for ax, idx in zip(axes, index):
+        out = np.take(out, idx, axis=ax)
+
+    def vjp(g):
+        # NOTE: each axis's adjoint sums the gradient of every copy of a source position; padding is
+        # narrow, so a per-axis one-hot matrix product beats np.add.at and never writes twice.
+        for ax, idx, n in zip(reversed(axes), reversed(index), reversed([X.shape[a] for a in axes])):
+            onehot = (idx[:, None] == np.arange(n)[None, :]).astype(g.dtype)  # (padded, n)
+            g = np.moveaxis(np.tensordot(np.moveaxis(g, ax, -1), onehot, axes=(-1, 0)), -1, ax)
+        return g
+
+    names = {"reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "CircularPad"}
+    return record(f"{names[mode]}{k}DBackward0", out, (input,), (vjp,))
+
+
+# --- channel dropout and rearrangement ---
+
+
+def _feature_dropout(name, input, p, training, inplace, spatial):
+    input = _tensor(input)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(
+            f"{name}: Expected {spatial + 1}D or {spatial + 2}D input, but received a {input.ndim}D input"
+        )
+    if inplace:
+        raise NotImplementedError(f"{name}(inplace=True) is not supported; use the out-of-place form")
+    if not training or p == 0.0:
+        return input
+    X = input._data
+    lead = X.shape[: X.ndim - spatial]  # (N, C) or (C,)
+    if p == 1.0:
+        mask = np.zeros(lead, dtype=X.dtype)
+    else:
+        mask = ((generator().random(lead) >= p) / (1.0 - p)).astype(X.dtype)
+    mask = mask.reshape(lead + (1,) * spatial)
+    out = X * mask
+    return record("MulBackward0", out, (input,), (lambda g: g * mask,))
+
+
+@op("dropout2d", method=False)
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, H, W) or (C, H, W) with probability p, scaling the rest by 1/(1-p).
+
+    The mask comes from `descend.random.generator()` (so `descend.manual_seed` repeats it).
+
+    Example:
+        >>> descend.dropout2d(descend.ones(1, 4, 2, 2), 0.5, training=False).sum().item()
+        16.0
+    """
+    return _feature_dropout("dropout2d", input, p, training, inplace, 2)
+
+
+@op("dropout1d", method=False)
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) or (C, L) with probability p, scaling the rest by 1/(1-p).
+
+    Example:
+        >>> descend.dropout1d(descend.ones(2, 3, 4), 0.0).sum().item()
+        24.0
+    """
+    return _feature_dropout("dropout1d", input, p, training, inplace, 1)
+
+
+@op("pixel_shuffle", method=False)
+def pixel_shuffle(input, upscale_factor):
+    """(*, C r^2, H, W) -> (*, C, H r, W r), as in sub-pixel convolution.
+
+    Example:
+        >>> descend.pixel_shuffle(descend.ones(1, 4, 2, 2), 2).shape
+        (1, 1, 4, 4)
+    """
+    input = _tensor(input)
+    X = input._data
+    r = int(upscale_factor)
+    if X.ndim < 3 or X.shape[-3] % (r * r):
+        raise RuntimeError(
+            f"pixel_shuffle expects its input's channel dimension to be divisible by the square of "
+            f"upscale_factor ({r * r}), but input of size {_size_list(X.shape)} does not"
+        )
+    *lead, C, H, W = X.shape
+    c = C // (r * r)
+    out = X.reshape(*lead, c, r, r, H, W)
+    n = len(lead)
+    out = out.transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2).reshape(*lead, c, H * r, W * r)
+
+    def vjp(g):
+        g = g.reshape(*lead, c, H, r, W, r).transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+        return g.reshape(X.shape)
+
+    return record("PixelShuffleBackward0", out, (input,), (vjp,))
