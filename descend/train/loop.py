@@ -5,6 +5,7 @@ The rules it follows are in the `descend.train` docstring.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import warnings
@@ -166,7 +167,7 @@ class Learner:
         >>> history = Learner(model, loss_fn, optimizer, loader, metrics=["accuracy"]).fit(epochs=3)
     """
 
-    def __init__(self, model, loss_fn, optimizer, train, valid=None, callbacks=(), metrics=()):
+    def __init__(self, model, loss_fn, optimizer, train, valid=None, callbacks=(), metrics=(), strategy=None):
         check_data(train, "train")
         if valid is not None:
             check_data(valid, "valid")
@@ -192,6 +193,7 @@ class Learner:
         self.logs = {}
         self.stop = None
         self.divergence_message = None
+        self.strategy = strategy  # e.g. descend.distributed.DataParallel: computes each step's gradients
 
     @property
     def running_loss(self) -> float:
@@ -216,7 +218,8 @@ class Learner:
         self._guard = _LastGoodWeights(self.params)
         self._in_step = False
         self._loss_sum, self._count = 0.0, 0
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        running = self.strategy.running(self) if self.strategy is not None else contextlib.nullcontext()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), running:
             try:
                 self._fit(on)
             except KeyboardInterrupt:
@@ -248,6 +251,7 @@ class Learner:
         # Locals: this loop runs once per step, and on the tutorials' tiny models every attribute
         # lookup shows in the time per step.
         model, loss_fn, optimizer, guard = self.model, self.loss_fn, self.optimizer, self._guard
+        strategy = self.strategy
         step_loss, step_lr = self.history.step_loss, self.history.step_lr
         keep_outputs = bool(self.metrics)
         for batch_index, (xb, yb) in enumerate(self._batches(self.train_data)):
@@ -256,16 +260,20 @@ class Learner:
             if on_batch_start and self._fire(on_batch_start):
                 return True
             # 1. initialise was done by the caller (model and optimizer); the other steps:
-            self.pred = pred = model(xb)  # 2. predict
-            self.loss = loss = loss_fn(pred, yb)  # 3. loss
+            if strategy is None:
+                self.pred = pred = model(xb)  # 2. predict
+                self.loss = loss = loss_fn(pred, yb)  # 3. loss
+            else:  # 2-4 on the strategy's workers: the gradients arrive in .grad, with no graph here
+                self.pred, self.loss = pred, loss = strategy.loss_and_grad(self, xb, yb)
             self.loss_value = value = loss.item()
             step_loss.append(value)
             step_lr.append(optimizer.param_groups[0]["lr"])
             if not math.isfinite(value):
                 self._diverged(value)
                 return True
-            optimizer.zero_grad()  # 4. gradient
-            loss.backward()
+            if strategy is None:
+                optimizer.zero_grad()  # 4. gradient
+                loss.backward()
             guard.save(self.step)  # these weights gave a finite loss: ones to come back to
             self._in_step = True
             optimizer.step()  # 5. step
@@ -353,7 +361,7 @@ def _stderr_is_terminal() -> bool:
 
 
 def fit(model, loss_fn, optimizer, train, valid=None, epochs=1, callbacks=(), metrics=(), scheduler=None,
-        progress=True) -> History:
+        progress=True, strategy=None) -> History:
     """Train a model by gradient descent: the tutorials' seven steps, with callbacks.
 
     Args:
@@ -370,6 +378,8 @@ def fit(model, loss_fn, optimizer, train, valid=None, epochs=1, callbacks=(), me
         scheduler: a learning-rate scheduler stepped once per epoch (ReduceLROnPlateau gets the
             valid loss, or the train loss without `valid`).
         progress: show a tqdm bar when standard error is a terminal; False for none.
+        strategy: None (this process computes the gradients), or `descend.distributed.DataParallel(...)`,
+            whose workers compute each step's gradients while everything else stays here.
 
     Returns:
         A `History`; its `stop_reason` says why training ended.
@@ -387,7 +397,8 @@ def fit(model, loss_fn, optimizer, train, valid=None, epochs=1, callbacks=(), me
         callbacks.insert(0, LRSchedulerCallback(scheduler, interval="epoch"))
     if progress and _stderr_is_terminal() and not any(isinstance(cb, ProgressBar) for cb in callbacks):
         callbacks.append(ProgressBar())
-    learner = Learner(model, loss_fn, optimizer, train, valid, callbacks=callbacks, metrics=metrics)
+    learner = Learner(model, loss_fn, optimizer, train, valid, callbacks=callbacks, metrics=metrics,
+                      strategy=strategy)
     history = learner.fit(epochs)
     if learner.divergence_message is not None:
         warnings.warn(learner.divergence_message, UserWarning, stacklevel=2)
