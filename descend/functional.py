@@ -27,25 +27,60 @@ import numpy as np
 from . import ops
 from .autograd import record, unbroadcast
 from .random import generator
+from .tensor import _wrap
 
 __all__ = [
+    "batch_norm",
+    "bilinear",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "celu",
+    "cosine_embedding_loss",
+    "cosine_similarity",
     "cross_entropy",
     "dropout",
+    "elu",
+    "embedding",
+    "gaussian_nll_loss",
     "gelu",
+    "group_norm",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "hinge_embedding_loss",
     "huber_loss",
+    "kl_div",
     "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
+    "logsigmoid",
+    "margin_ranking_loss",
+    "mish",
     "mse_loss",
     "nll_loss",
+    "normalize",
+    "one_hot",
+    "pad",
+    "pairwise_distance",
+    "poisson_nll_loss",
+    "prelu",
     "relu",
+    "relu6",
     "rmse_loss",
+    "selu",
     "sigmoid",
+    "silu",
+    "smooth_l1_loss",
+    "soft_margin_loss",
     "softmax",
+    "softmin",
+    "softplus",
+    "softsign",
     "tanh",
+    "threshold",
+    "triplet_margin_loss",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -869,3 +904,763 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
         return unrows(grad.astype(input.dtype, copy=False))
 
     return record("NllLossBackward0", out, (input, target), (vjp, None))
+
+
+# --- more activations ---
+
+
+def _elementwise(name, x, out, grad):
+    """Record a fused elementwise activation whose derivative `grad()` is computed during backward."""
+    X = x._data
+    return record(name, out.astype(X.dtype, copy=False), (x,),
+                  (lambda g: (g * grad()).astype(X.dtype, copy=False),), saved=(x,))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (numerically linear there).
+
+    Args:
+        input: a tensor.
+        beta: the sharpness (softplus tends to relu as beta grows).
+        threshold: above this value of beta x the function is the identity.
+
+    Example:
+        >>> F.softplus(descend.tensor([0.0, 30.0]))
+        tensor([ 0.6931, 30.0000])
+    """
+    # NOTE: fused for stability: log1p(exp(-|z|)) + max(z, 0) never overflows, and the derivative is
+    # sigmoid(beta x), read from the input, instead of a chain exp -> log1p that overflows for large x.
+    x = _tensor(input)
+    X = x._data
+    z = X * beta
+    linear_part = z > threshold
+    soft = (np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)) / beta
+    out = np.where(linear_part, X, soft)
+    return _elementwise("SoftplusBackward0", x, out,
+                        lambda: np.where(linear_part, 1.0, 0.5 * (np.tanh(0.5 * z) + 1)))
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)) = -softplus(-x), computed without overflow.
+
+    Example:
+        >>> F.logsigmoid(descend.tensor([0.0]))
+        tensor([-0.6931])
+    """
+    # NOTE: fused for stability: min(x, 0) - log1p(exp(-|x|)) is finite for every finite x, where
+    # log(sigmoid(x)) underflows to -inf below about -100 in float32.
+    x = _tensor(input)
+    X = x._data
+    out = np.minimum(X, 0) - np.log1p(np.exp(-np.abs(X)))
+    return _elementwise("LogSigmoidBackward0", x, out, lambda: 0.5 * (np.tanh(-0.5 * X) + 1))
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x) (also called swish).
+
+    Example:
+        >>> F.silu(descend.tensor([1.0]))
+        tensor([0.7311])
+    """
+    x = _tensor(input)
+    return x * ops.sigmoid(x)
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x)).
+
+    Example:
+        >>> F.mish(descend.tensor([1.0]))
+        tensor([0.8651])
+    """
+    x = _tensor(input)
+    return x * ops.tanh(softplus(x))
+
+
+def _elu(name, input, alpha, scale, input_scale):
+    x = _tensor(input)
+    X = x._data
+    pos = X > 0
+    expm1 = np.expm1(np.minimum(X, 0) * input_scale)
+    out = np.where(pos, scale * X, scale * alpha * expm1)
+    return _elementwise(name, x, out,
+                        lambda: np.where(pos, scale, scale * alpha * input_scale * (expm1 + 1)))
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, alpha (exp(x) - 1) otherwise.
+
+    Example:
+        >>> F.elu(descend.tensor([-1.0, 2.0]))
+        tensor([-0.6321,  2.0000])
+    """
+    return _elu("EluBackward0", input, alpha, 1.0, 1.0)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with the self-normalising constants (alpha 1.6733, scale 1.0507).
+
+    Example:
+        >>> F.selu(descend.tensor([1.0]))
+        tensor([1.0507])
+    """
+    return _elu("EluBackward0", input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1)).
+
+    Example:
+        >>> F.celu(descend.tensor([-1.0]), alpha=2.0)
+        tensor([-0.7869])
+    """
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: celu: alpha must not be 0")
+    return _elu("EluBackward0", input, alpha, 1.0, 1.0 / alpha)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """x clipped to [min_val, max_val]; the gradient is 1 strictly inside, 0 elsewhere (as PyTorch).
+
+    Example:
+        >>> F.hardtanh(descend.tensor([-2.0, 0.5, 2.0]))
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    x = _tensor(input)
+    X = x._data
+    out = np.clip(X, min_val, max_val)
+    return _elementwise("HardtanhBackward0", x, out, lambda: (X > min_val) & (X < max_val))
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6).
+
+    Example:
+        >>> F.relu6(descend.tensor([-1.0, 3.0, 8.0]))
+        tensor([0., 3., 6.])
+    """
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between.
+
+    Example:
+        >>> F.hardsigmoid(descend.tensor([0.0]))
+        tensor([0.5000])
+    """
+    x = _tensor(input)
+    X = x._data
+    out = np.clip(X / 6 + 0.5, 0, 1)
+    return _elementwise("HardsigmoidBackward0", x, out, lambda: ((X > -3) & (X < 3)) / 6)
+
+
+def hardswish(input, inplace=False):
+    """x * relu6(x + 3) / 6.
+
+    Example:
+        >>> F.hardswish(descend.tensor([1.0]))
+        tensor([0.6667])
+    """
+    x = _tensor(input)
+    X = x._data
+    out = X * np.clip(X / 6 + 0.5, 0, 1)
+    # PyTorch's derivative: 0 up to -3, x / 3 + 0.5 strictly between -3 and 3, 1 from 3 on.
+    return _elementwise("HardswishBackward0", x, out,
+                        lambda: np.where(X <= -3, 0.0, np.where(X < 3, X / 3 + 0.5, 1.0)))
+
+
+def softsign(input):
+    """x / (1 + |x|).
+
+    Example:
+        >>> F.softsign(descend.tensor([1.0]))
+        tensor([0.5000])
+    """
+    x = _tensor(input)
+    return x / (ops.abs(x) + 1)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else value.
+
+    Example:
+        >>> F.threshold(descend.tensor([0.5, 2.0]), 1.0, -1.0)
+        tensor([-1.,  2.])
+    """
+    x = _tensor(input)
+    X = x._data
+    keep = X > threshold
+    return _elementwise("ThresholdBackward0", x, np.where(keep, X, value), lambda: keep)
+
+
+def prelu(input, weight):
+    """x where x > 0, else weight * x; a weight of C elements applies per channel (dim 1).
+
+    Example:
+        >>> F.prelu(descend.tensor([-2.0, 2.0]), descend.tensor([0.25]))
+        tensor([-0.5000,  2.0000])
+    """
+    x, w = _tensor(input), _tensor(weight)
+    if w.numel() != 1:
+        channels = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim == 1 else 1)
+        if w.numel() != channels:
+            raise RuntimeError(
+                f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                f"{w.numel()} and channel size = {channels}."
+            )
+        if x.ndim >= 2:
+            w = ops.reshape(w, (channels,) + (1,) * (x.ndim - 2))
+    elif w.ndim:
+        w = ops.reshape(w, ())
+    return ops.where(x > 0, x, w * x)
+
+
+def softmin(input, dim=None, dtype=None):
+    """softmax(-x) along `dim`.
+
+    Example:
+        >>> F.softmin(descend.tensor([[0.0, 0.0]]), dim=1)
+        tensor([[0.5000, 0.5000]])
+    """
+    x = _tensor(input)
+    return ops.softmax(-x, _softmax_dim("softmin", x.ndim, dim), dtype)
+
+
+# --- normalisation and similarity ---
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """x / max(||x||_p, eps) along `dim`: unit-norm slices.
+
+    Example:
+        >>> F.normalize(descend.tensor([[3.0, 4.0]]))
+        tensor([[0.6000, 0.8000]])
+    """
+    if out is not None:
+        raise TypeError("normalize: out= is not supported by descend; use the returned tensor")
+    x = _tensor(input)
+    return x / ops.clamp(ops.norm(x, p, dim, True), min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along `dim` (the inputs broadcast).
+
+    Example:
+        >>> F.cosine_similarity(descend.tensor([[1.0, 0.0]]), descend.tensor([[1.0, 1.0]]))
+        tensor([0.7071])
+    """
+    a, b = _tensor(x1), _tensor(x2)
+    dot = ops.sum(a * b, dim)
+    na = ops.clamp(ops.norm(a, 2, dim), min=eps)
+    nb = ops.clamp(ops.norm(b, 2, dim), min=eps)
+    return dot / (na * nb)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dimension.
+
+    Example:
+        >>> F.pairwise_distance(descend.tensor([[0.0, 0.0]]), descend.tensor([[3.0, 4.0]]), eps=0.0)
+        tensor([5.])
+    """
+    a, b = _tensor(x1), _tensor(x2)
+    diff = a - b + eps
+    return ops.norm(diff, p, diff.ndim - 1 if diff.ndim else None, keepdim)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    """Normalise over the trailing `normalized_shape` dims per sample, then scale and shift.
+
+    One fused primitive (see `descend.ops.normalization`).
+
+    Example:
+        >>> F.layer_norm(descend.tensor([[1.0, 3.0]]), (2,))
+        tensor([[-1.0000,  1.0000]])
+    """
+    return ops.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-05):
+    """Normalise each channel (dim 1) by batch statistics (training) or the running ones (evaluation).
+
+    In training the running statistics, when given, are updated in place with `momentum` (the
+    variance unbiased). One fused primitive (see `descend.ops.normalization`).
+
+    Example:
+        >>> F.batch_norm(descend.tensor([[1.0], [3.0]]), None, None, training=True)
+        tensor([[-1.0000],
+                [ 1.0000]])
+    """
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError(
+            "batch_norm: running_mean and running_var must be defined in evaluation mode (training=False)"
+        )
+    return ops.batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    """Normalise groups of channels per sample, then scale and shift each channel.
+
+    Example:
+        >>> F.group_norm(descend.tensor([[1.0, 3.0]]), 1)
+        tensor([[-1.0000,  1.0000]])
+    """
+    return ops.group_norm(input, num_groups, weight, bias, eps)
+
+
+# --- embeddings, one-hot, padding ---
+
+
+def one_hot(tensor, num_classes=-1):
+    """Class indices as one-hot vectors: a new last dimension of size num_classes (int64 result).
+
+    Args:
+        tensor: integer class indices, any shape.
+        num_classes: the number of classes; -1 infers max(tensor) + 1.
+
+    Example:
+        >>> F.one_hot(descend.tensor([0, 2]), 3)
+        tensor([[1, 0, 0],
+                [0, 0, 1]])
+    """
+    t = _tensor(tensor)
+    X = t._data
+    if X.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if X.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(X.max()) + 1
+    if X.size and X.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if X.size and X.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    out = np.zeros(X.shape + (int(num_classes),), dtype=np.int64)
+    np.put_along_axis(out, X[..., None].astype(np.int64), 1, axis=-1)
+    return _wrap(out)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of `weight` picked by the integer `input` (a lookup table C[X]).
+
+    Args:
+        input: integer indices, any shape.
+        weight: (num_embeddings, embedding_dim).
+        padding_idx: that row gets no gradient.
+        max_norm: rows looked up whose `norm_type`-norm exceeds it are rescaled to it, in place.
+        scale_grad_by_freq: divide each row's gradient by how often it occurs in `input`.
+        sparse: sparse gradients are not supported (True raises).
+
+    Returns:
+        A tensor of shape input.shape + (embedding_dim,).
+
+    Example:
+        >>> F.embedding(descend.tensor([[0, 1]]), descend.tensor([[0.0, 1.0], [2.0, 3.0]]))
+        tensor([[[0., 1.],
+                 [2., 3.]]])
+    """
+    # NOTE: one primitive (a gather forward, one scatter-add backward) so padding_idx and
+    # scale_grad_by_freq act on the gradient directly.
+    if sparse:
+        raise NotImplementedError(
+            "embedding: sparse gradients are not supported by descend (use sparse=False)"
+        )
+    idx_t = _tensor(input)
+    idx = idx_t._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, "
+            f"Int; "
+            f"but got {idx.dtype} instead (while checking arguments for embedding)"
+        )
+    W = weight._data
+    if W.ndim != 2:
+        raise RuntimeError(
+            f"embedding: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape {W.shape}"
+        )
+    num = W.shape[0]
+    if idx.size and (idx.min() < -num or idx.max() >= num):
+        raise IndexError(f"index out of range in self: indices must be in [0, {num}), got values in "
+                         f"[{idx.min()}, {idx.max()}]")
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx %= num
+    if max_norm is not None:
+        rows = np.unique(idx % num)
+        norms = np.linalg.norm(W[rows].astype(np.float64), ord=norm_type, axis=1)
+        big = norms > max_norm
+        if big.any():
+            W[rows[big]] *= (max_norm / (norms[big] + 1e-7)).astype(W.dtype)[:, None]
+            weight._version[0] += 1
+    out = W[idx]
+    shape, dtype = W.shape, W.dtype
+
+    def vjp_weight(g):
+        flat = idx.reshape(-1) % num
+        gflat = g.reshape(-1, shape[1])
+        if scale_grad_by_freq:
+            counts = np.bincount(flat, minlength=num)
+            gflat = gflat / counts[flat][:, None]
+        grad = np.zeros(shape, dtype=dtype)
+        np.add.at(grad, flat, gflat)
+        if padding_idx is not None:
+            grad[padding_idx] = 0
+        return grad
+
+    return record("EmbeddingBackward0", out, (weight,), (vjp_weight,))
+
+
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last len(pad) // 2 dimensions; `pad` is (left, right) of the last dim, then the one before...
+
+    Args:
+        input: a tensor.
+        pad: an even-length sequence; negative entries crop (constant mode).
+        mode: "constant" | "reflect" | "replicate" | "circular".
+        value: the fill of constant mode (0 when None).
+
+    Example:
+        >>> F.pad(descend.tensor([[1.0, 2.0]]), (1, 2))
+        tensor([[0., 1., 2., 0., 0.]])
+    """
+    x = _tensor(input)
+    X = x._data
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    k = len(pad) // 2
+    if k > X.ndim:
+        raise RuntimeError(
+            "Padding length should be less than or equal to two times the input dimension but got padding "
+            f"length {len(pad)} and input of dimension {X.ndim}"
+        )
+    pairs = [(0, 0)] * (X.ndim - k) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(k))]
+    if mode == "constant":
+        return _pad_constant(x, pairs, 0.0 if value is None else value)
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if k not in (1, 2, 3) or X.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {X.ndim}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+        )
+    index = []
+    for d, (lo, hi) in enumerate(pairs):
+        n = X.shape[d]
+        if mode == "reflect" and (lo >= n or hi >= n) and (lo or hi):
+            raise RuntimeError(
+                f"Argument #{2 * (X.ndim - d)}: Padding size should be less than the corresponding input "
+                f"dimension, but got: padding ({lo}, {hi}) at dimension {d} of input {list(X.shape)}"
+            )
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError(
+                f"Padding value causes wrapping around more than once: padding ({lo}, {hi}) at dimension "
+                f"{d} of input {list(X.shape)}"
+            )
+        if min(lo, hi) < 0:
+            raise RuntimeError(f"pad: negative padding ({lo}, {hi}) is only supported in constant mode")
+        # which input position each output position reads along this dimension
+        index.append(np.pad(np.arange(n), (lo, hi), mode=_PAD_MODES[mode]) if (lo or hi) else None)
+    out = X
+    for d, ix in enumerate(index):
+        if ix is not None:
+            out = np.take(out, ix, axis=d)
+
+    def vjp(g):
+        for d in reversed(range(len(index))):
+            ix = index[d]
+            if ix is None:
+                continue
+            moved = np.moveaxis(g, d, 0)
+            acc = np.zeros((X.shape[d],) + moved.shape[1:], dtype=g.dtype)
+            np.add.at(acc, ix, moved)
+            g = np.moveaxis(acc, 0, d)
+        return g
+
+    return record(f"{mode.capitalize()}PadBackward0" if mode != "replicate" else "ReplicationPadBackward0",
+                  out, (x,), (vjp,))
+
+
+def _pad_constant(x, pairs, value):
+    X = x._data
+    out_shape = tuple(n + lo + hi for n, (lo, hi) in zip(X.shape, pairs))
+    if any(s < 0 for s in out_shape):
+        raise RuntimeError(
+            f"The input size {list(X.shape)}, plus negative padding {pairs} resulted in a negative output "
+            f"size, which is invalid. Check dimension of your input."
+        )
+    src = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in zip(X.shape, pairs))
+    dst = tuple(slice(max(lo, 0), max(lo, 0) + (s.stop - s.start)) for s, (lo, _) in zip(src, pairs))
+    out = np.full(out_shape, value, dtype=X.dtype)
+    out[dst] = X[src]
+
+    def vjp(g):
+        grad = np.zeros(X.shape, dtype=g.dtype)
+        grad[src] = g[dst]
+        return grad
+
+    return record("ConstantPadNdBackward0", out, (x,), (vjp,))
+
+
+# --- more losses ---
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's mapping of the deprecated size_average/reduce flags onto `reduction`."""
+    if size_average is None and reduce is None:
+        if reduction != "batchmean":
+            _check_reduction(reduction)
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='"
+                  f"{'none' if reduce is False else ('sum' if size_average is False else 'mean')}' instead.",
+                  UserWarning, stacklevel=3)
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return ops.mean(loss)
+    if reduction == "sum":
+        return ops.sum(loss)
+    return loss
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Kullback-Leibler divergence with `input` log-probabilities: target (log target - input).
+
+    With log_target=True the target is given as log-probabilities too: exp(t) (t - input).
+    reduction="batchmean" divides the sum by the batch size (the true KL divergence); "mean" divides
+    by the number of elements, as PyTorch does (with its warning).
+
+    Example:
+        >>> F.kl_div(descend.tensor([0.0]).log(), descend.tensor([1.0]), reduction="sum")
+        tensor(0.)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(f"{reduction!r} is not a valid value for reduction: expected 'mean', 'batchmean', "
+                         "'sum' or 'none'")
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+            "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+            UserWarning, stacklevel=2,
+        )
+    input, target, dtype = _float_pair(input, target, "kl_div")
+    X = input._data.astype(dtype, copy=False)
+    Y = target._data.astype(dtype, copy=False)
+    if log_target:
+        pY = np.exp(Y)
+        loss = pY * (Y - X)
+        partials = (lambda: np.broadcast_to(-pY, loss.shape), lambda: pY * (Y - X + 1))
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logY = np.where(Y > 0, np.log(np.where(Y > 0, Y, 1)), 0)
+        loss = np.where(Y > 0, Y * logY, 0) - Y * X
+        partials = (lambda: np.broadcast_to(-Y, loss.shape), lambda: np.where(Y > 0, logY + 1, 0) - X)
+    partials = tuple(p if t._requires_grad else None for p, t in zip(partials, (input, target)))
+    if reduction == "batchmean":
+        out = _reduce_elementwise("KlDivBackward0", (input, target), loss, partials, "sum")
+        return out / X.shape[0] if X.ndim else out
+    return _reduce_elementwise("KlDivBackward0", (input, target), loss, partials, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, d = x - y (beta=0 is the L1 loss).
+
+    Example:
+        >>> F.smooth_l1_loss(descend.tensor([0.5, 3.0]), descend.tensor([0.0, 0.0]))
+        tensor(1.3125)
+    """
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input, target, diff = _regression_inputs(input, target, "smooth_l1_loss", reduction)
+    ad = np.abs(diff)
+    if beta == 0:
+        loss = ad
+        slope = np.sign(diff)
+    else:
+        loss = np.where(ad < beta, 0.5 * diff * diff / beta, ad - 0.5 * beta).astype(diff.dtype, copy=False)
+        slope = np.clip(diff / beta, -1, 1)
+    return _reduce_elementwise("SmoothL1LossBackward0", (input, target), loss,
+                               (lambda: slope, lambda: -slope), reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-08, reduce=None,
+                     reduction="mean"):
+    """Negative log-likelihood of a Poisson target: exp(x) - y x (log_input) or x - y log(x + eps).
+
+    full=True adds Stirling's approximation of log(y!): y log y - y + 0.5 log(2 pi y), where y > 1.
+
+    Example:
+        >>> F.poisson_nll_loss(descend.tensor([0.0]), descend.tensor([1.0]))
+        tensor(1.)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x, y = _tensor(input), _tensor(target)
+    loss = ops.exp(x) - y * x if log_input else x - y * ops.log(x + eps)
+    if full:
+        above = y > 1
+        y1 = ops.where(above, y, 1.0)  # log only where y > 1, so no inf reaches the gradient
+        stirling = y1 * ops.log(y1) - y1 + 0.5 * ops.log(2 * math.pi * y1)
+        loss = loss + ops.where(above, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean"):
+    """Gaussian negative log-likelihood: 0.5 (log max(var, eps) + (x - y)^2 / max(var, eps)) (+ 0.5 log 2 pi).
+
+    `var` has the input's shape, or lacks (or has size 1 in) its last dimension (one variance per
+    sample), or is a float. As in PyTorch the clamp at eps does not stop var's gradient.
+
+    Example:
+        >>> F.gaussian_nll_loss(descend.tensor([1.0]), descend.tensor([1.0]), descend.tensor([1.0]))
+        tensor(0.)
+    """
+    _check_reduction(reduction)
+    x, y = _tensor(input), _tensor(target)
+    if isinstance(var, (int, float)):
+        var = ops.new_full(x, x.shape, float(var))
+    var = _tensor(var)
+    if var.shape != x.shape:
+        if x.shape[:-1] == var.shape:
+            var = ops.unsqueeze(var, -1)
+        elif x.ndim and var.shape == x.shape[:-1] + (1,):
+            pass
+        elif var.numel() == 1 and var.ndim <= 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if np.any(var._data < 0):
+        raise ValueError("var has negative entry/entries")
+    # the clamp changes values only: its gradient is the identity (PyTorch clamps under no_grad)
+    floor = np.maximum(var._data, eps) - var._data
+    v = var + _wrap(floor.astype(var.dtype, copy=False))
+    loss = 0.5 * (ops.log(v) + (x - y) ** 2 / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -y (x1 - x2) + margin), y in {1, -1}: x1 should rank above x2 when y = 1.
+
+    Example:
+        >>> F.margin_ranking_loss(descend.tensor([1.0]), descend.tensor([2.0]), descend.tensor([1.0]))
+        tensor(1.)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    a, b, y = _tensor(input1), _tensor(input2), _tensor(target)
+    if not (a.ndim == b.ndim == y.ndim):
+        raise RuntimeError(
+            f"margin_ranking_loss : All input tensors should have same dimension but got sizes: input1: "
+            f"{tuple(a.shape)}, input2: {tuple(b.shape)}, target: {tuple(y.shape)} "
+        )
+    return _reduce(ops.clamp(-y * (a - b) + margin, min=0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """x where y = 1, max(0, margin - x) where y = -1 (x usually a distance).
+
+    Example:
+        >>> F.hinge_embedding_loss(descend.tensor([0.3, 2.0]), descend.tensor([1.0, -1.0]))
+        tensor(0.1500)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x, y = _tensor(input), _tensor(target)
+    zero = x.new_zeros(())
+    margin_part = ops.where(y != 1, ops.clamp(margin - x, min=0), zero)
+    self_part = ops.where(y != -1, x, zero)
+    return _reduce(margin_part + self_part, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-y x)), the logistic loss for targets y in {1, -1}.
+
+    Example:
+        >>> F.soft_margin_loss(descend.tensor([0.0]), descend.tensor([1.0]))
+        tensor(0.6931)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x, y = _tensor(input), _tensor(target)
+    return _reduce(softplus(-y * x), reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1 (per row).
+
+    Example:
+        >>> F.cosine_embedding_loss(descend.tensor([[1.0, 0.0]]), descend.tensor([[0.0, 1.0]]),
+        ...                         descend.tensor([1.0]))
+        tensor(1.)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    a, b, y = _tensor(input1), _tensor(input2), _tensor(target)
+    if a.shape != b.shape or a.ndim not in (1, 2):
+        raise RuntimeError(
+            f"cosine_embedding_loss: expected 1-D or 2-D inputs of the same shape, got {tuple(a.shape)} and "
+            f"{tuple(b.shape)}"
+        )
+    dim = a.ndim - 1
+    # PyTorch's form: eps = 1e-12 added to each squared norm
+    cos = ops.sum(a * b, dim) / ops.sqrt((ops.sum(a * a, dim) + 1e-12) * (ops.sum(b * b, dim) + 1e-12))
+    zero = cos.new_zeros(())
+    pos = ops.where(y == 1, 1 - cos, zero)
+    neg = ops.where(y == -1, ops.clamp(cos - margin, min=0), zero)
+    return _reduce(pos + neg, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(d(a, p) - d(a, n) + margin, 0), d the pairwise p-norm distance; `swap` uses min(d(a,n), d(p,n)).
+
+    Example:
+        >>> F.triplet_margin_loss(descend.tensor([[0.0]]), descend.tensor([[1.0]]), descend.tensor([[3.0]]),
+        ...                       eps=0.0)
+        tensor(0.)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead")
+    a, pos, neg = _tensor(anchor), _tensor(positive), _tensor(negative)
+    d_pos = pairwise_distance(a, pos, p, eps)
+    d_neg = pairwise_distance(a, neg, p, eps)
+    if swap:
+        d_neg = ops.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
+    return _reduce(ops.clamp(d_pos - d_neg + margin, min=0), reduction)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_k = x1^T A_k x2 + b_k for a weight A of shape (out, in1, in2).
+
+    Example:
+        >>> F.bilinear(descend.ones(1, 2), descend.ones(1, 3), descend.ones(4, 2, 3)).shape
+        (1, 4)
+    """
+    a, b, w = _tensor(input1), _tensor(input2), _tensor(weight)
+    # (N, in1) -> (N, 1, in1) @ (out, in1, in2) -> (N, out, in2), then dot with x2
+    left = ops.matmul(ops.unsqueeze(ops.unsqueeze(a, -2), -3), w)  # (..., out, 1, in2)
+    out = ops.sum(ops.squeeze(left, -2) * ops.unsqueeze(b, -2), -1)
+    return out if bias is None else out + bias
