@@ -66,7 +66,6 @@ multiply = mul
 subtract = sub
 divide = div
 square = lambda x: pow(x, 2)  # noqa: E731
-get_default_dtype = lambda: float32  # noqa: E731
 __version__ = "0.1.0"
 
 # The layers built on the engine (imported last: they use the names above).
@@ -82,3 +81,23 @@ def __getattr__(name):
 
         return importlib.import_module(".plot", __name__)
     raise AttributeError(f"module 'descend' has no attribute {name!r}")
+
+
+# random, factories and device idioms
+import math as _math  # noqa: E402
+
+from . import accelerator, backends  # noqa: E402
+from ._defaults import (  # noqa: E402
+    finfo,
+    get_default_device,
+    get_default_dtype,
+    iinfo,
+    is_tensor,
+    numel,
+    set_default_device,
+    set_default_dtype,
+)
+from .creation import logspace, randint_like, tril_indices, triu_indices  # noqa: E402
+from .random import Generator, default_generator, get_rng_state, set_rng_state  # noqa: E402
+
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan

@@ -12,3 +12,16 @@ def is_available() -> bool:
 def device_count() -> int:
     """0: descend sees no CUDA devices."""
     return 0
+
+
+def is_built() -> bool:
+    """False: descend is not built with CUDA."""
+    return False
+
+
+def manual_seed(seed) -> None:
+    """Accepted and ignored, as in PyTorch when CUDA is not available (there is no CUDA generator)."""
+
+
+def manual_seed_all(seed) -> None:
+    """Accepted and ignored, as in PyTorch when CUDA is not available (there is no CUDA generator)."""
