@@ -2,6 +2,7 @@
 
 import io
 import math
+import signal
 import warnings
 from pathlib import Path
 
@@ -719,3 +720,108 @@ def test_divergence_guard_on_a_big_model_restores_its_latest_snapshot(monkeypatc
     else:
         assert f"the weights that gave a finite loss at step {snapshot_step} (the guard's latest snapshot; " \
                "it copies a model this size every 4 steps) were restored" in message
+
+
+# --- Ctrl-C inside optimizer.step() on a model the guard copies only every 4th step ---
+
+
+def mnist_sized_run(steps_before_stop=None, step=None, seed=21):
+    """A 784-256-10 MLP (0.8 MB: the guard copies it every 4 steps) with Adam on random data."""
+    rng = np.random.default_rng(seed)
+    x = descend.tensor(rng.normal(size=(96, 784)).astype(np.float32))
+    y = descend.tensor(rng.integers(0, 10, size=96))
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    init = np.random.default_rng(seed + 1)
+    with descend.no_grad():
+        for p in model.parameters():
+            p.copy_(descend.tensor(init.normal(scale=0.05, size=p.shape).astype(np.float32)))
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    if step is not None:
+        opt.step = step(opt)
+    callbacks = []
+    if steps_before_stop is not None:  # the reference: a run that ends cleanly at that step boundary
+        callbacks.append(CallAt(steps_before_stop, lambda learner: setattr(learner, "stop", "boundary")))
+    loader = DataLoader(TensorDataset(x, y), batch_size=16)
+    history = fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=3, callbacks=callbacks, progress=False)
+    return model, opt, history
+
+
+def assert_same_run(run, reference, steps):
+    (model, opt, history), (ref_model, ref_opt, ref_history) = run, reference
+    assert_same_state(state(model), state(ref_model))
+    params, ref_params = list(model.parameters()), list(ref_model.parameters())
+    assert len(opt.state) == len(ref_opt.state) == len(params)
+    for p, q in zip(params, ref_params):
+        s, r = opt.state[p], ref_opt.state[q]
+        assert s["step"] == r["step"] == steps
+        np.testing.assert_array_equal(s["exp_avg"].numpy(), r["exp_avg"].numpy())
+        np.testing.assert_array_equal(s["exp_avg_sq"].numpy(), r["exp_avg_sq"].numpy())
+    assert history.step_loss == ref_history.step_loss[:steps] and len(history.step_loss) == steps
+
+
+def test_ctrl_c_inside_the_step_is_deferred_to_the_end_of_that_step():
+    # A real SIGINT (Python's default handler) arriving after half of the parameters are updated:
+    # fit holds it until the update is complete, then stops with weights and Adam state of step 7.
+    def step_with_ctrl_c(opt):
+        original, calls = opt.step, []
+
+        def step():
+            calls.append(1)
+            if len(calls) != 7:
+                return original()
+            params = [p for g in opt.param_groups for p in g["params"]]
+            grads = [p.grad for p in params]
+            for p in params[2:]:
+                p.grad = None  # first update only the first layer...
+            original()
+            signal.raise_signal(signal.SIGINT)  # ... Ctrl-C arrives here ...
+            for i, p in enumerate(params):
+                p.grad = grads[i] if i >= 2 else None
+            original()  # ... and the rest of the update follows
+            for p, grad in zip(params, grads):
+                p.grad = grad
+
+        return step
+
+    # The two-part update above equals Adam's one step per parameter, so the reference is 7 plain steps.
+    run = mnist_sized_run(step=step_with_ctrl_c)
+    assert run[2].stop_reason == "interrupted"
+    assert_same_run(run, mnist_sized_run(steps_before_stop=7), steps=7)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # fit put the handler back
+
+
+def test_keyboard_interrupt_raised_inside_the_step_restores_weights_and_optimizer_together():
+    # A KeyboardInterrupt raised by code in the middle of the update (it bypasses the deferral): the
+    # guard's latest snapshot of this model is from before step 5, so weights, Adam's state and the
+    # History all go back to the end of step 4, never weights of one step with moments of another.
+    def step_raising_halfway(opt):
+        original, calls = opt.step, []
+
+        def step():
+            calls.append(1)
+            if len(calls) != 7:
+                return original()
+            params = [p for g in opt.param_groups for p in g["params"]]
+            for p in params[2:]:
+                p.grad = None
+            original()  # the first layer (weights and moments) updated, the second not
+            raise KeyboardInterrupt
+
+        return step
+
+    run = mnist_sized_run(step=step_raising_halfway)
+    assert run[2].stop_reason == "interrupted"
+    assert_same_run(run, mnist_sized_run(steps_before_stop=4), steps=4)
+
+
+def test_ctrl_c_outside_the_step_still_stops_at_once():
+    x, y = linear(n=16, seed=8)
+    model = one_weight(0.0)
+    recorder = Recorder()
+    loader = DataLoader(TensorDataset(x, y), batch_size=4)
+    history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), loader, epochs=5,
+                  callbacks=[recorder, CallAt(6, lambda learner: signal.raise_signal(signal.SIGINT))],
+                  progress=False)
+    assert history.stop_reason == "interrupted" and len(history.step_loss) == 6
+    assert model.weight.item() == recorder["weight"][6].item()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

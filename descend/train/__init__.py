@@ -50,9 +50,12 @@ Rules the loop follows where PyTorch has no opinion:
 - NumPy's overflow/invalid/divide warnings are silenced inside `fit` and `lr_find`: the guard
   reports a non-finite loss with a clearer message, and the finder drives the loss to explode on
   purpose.
-- Ctrl-C (KeyboardInterrupt) ends training cleanly with `stop_reason="interrupted"` and the
-  weights trained so far (if it lands inside `optimizer.step()`, the half-updated weights are put
-  back to those before that step).
+- Ctrl-C (KeyboardInterrupt) ends training cleanly with `stop_reason="interrupted"`, with the
+  weights and the optimizer state of one and the same step boundary. Inside `optimizer.step()` it
+  is deferred until the update is complete (a SIGINT handler installed by `fit` in the main thread,
+  restored afterwards); where it can't be deferred and lands inside the step, weights and optimizer
+  state both go back to the guard's latest snapshot (copied with the weights) and `step_loss` is
+  cut to that step.
 """
 
 from descend.train.callbacks import (

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import contextlib
 import math
+import signal
 import sys
+import threading
 import warnings
 
 import numpy as np
 
 from descend.autograd import no_grad
 from descend.metrics import get_metric
-from descend.tensor import from_numpy
+from descend.tensor import Tensor, _wrap, from_numpy
 from descend.train._state import check_data, is_pair, optimizer_params, set_training
 from descend.train.callbacks import EVENTS, Callback, LRSchedulerCallback, ProgressBar
 
@@ -124,21 +126,30 @@ class _LastGoodWeights:
     `BYTES_PER_STEP`, such as the tutorials' ones; every 4th step for a 784-256-10 MLP (0.8 MB),
     where copying before every step cost 5-10% of a step at batch 128. Every snapshot holds
     weights that gave a finite loss.
+
+    With `optimizer` given, its state (buffers, step counts, group options) is copied at the same
+    moments, so that a KeyboardInterrupt raised inside `optimizer.step()` can put weights and
+    optimizer state back to one and the same step boundary (`restore_optimizer`).
     """
 
     BYTES_PER_STEP = 256 * 1024
 
-    def __init__(self, params):
+    def __init__(self, params, optimizer=None):
         self.params = params
         self.buffers = [np.empty_like(p._data) for p in params]
         self.every = max(1, math.ceil(sum(p._data.nbytes for p in params) / self.BYTES_PER_STEP))
         self.countdown = 0
         self.saved_step = None  # the step whose (finite) loss these weights gave
+        self.optimizer = optimizer
+        self.opt_state = {}  # {param: {name: array copy or number}}: the optimizer's state then
+        self.opt_groups = []
 
     def save(self, step):
         if self.countdown == 0:
             for p, buffer in zip(self.params, self.buffers):
                 buffer[...] = p._data  # as np.copyto, without its call overhead on tiny tensors
+            if self.optimizer is not None:
+                self._save_optimizer()
             self.saved_step = step
             self.countdown = self.every
         self.countdown -= 1
@@ -151,6 +162,75 @@ class _LastGoodWeights:
         if self.saved:
             for p, buffer in zip(self.params, self.buffers):
                 p._data[...] = buffer
+
+    def _save_optimizer(self):
+        # Runs before every step on the tutorials' models: plain numbers are taken by a dict copy,
+        # arrays into the previous snapshot's buffers.
+        old, snapshot = self.opt_state, {}
+        for param, entries in self.optimizer.state.items():
+            copies = dict(entries)
+            previous = old.get(param)
+            for name, value in copies.items():
+                kind = type(value)
+                if kind is int or kind is float:
+                    continue
+                data = value._data if isinstance(value, Tensor) else value
+                if isinstance(data, np.ndarray):
+                    buffer = previous.get(name) if previous is not None else None
+                    if buffer is not None and buffer.shape == data.shape and buffer.dtype == data.dtype:
+                        buffer[...] = data  # the last snapshot's buffer, reused
+                    else:
+                        buffer = data.copy()
+                    copies[name] = buffer
+            snapshot[param] = copies
+        self.opt_state = snapshot
+        self.opt_groups = [dict(g) for g in self.optimizer.param_groups]
+
+    def restore_optimizer(self):
+        """The optimizer's state as it was at the snapshot (state created since then is dropped)."""
+        state = self.optimizer.state
+        for param in [p for p in state if p not in self.opt_state]:
+            del state[param]
+        for param, copies in self.opt_state.items():
+            entries = state[param]
+            entries.clear()
+            for name, value in copies.items():
+                entries[name] = _wrap(value.copy()) if isinstance(value, np.ndarray) else value
+        for group, options in zip(self.optimizer.param_groups, self.opt_groups):
+            group.update((k, v) for k, v in options.items() if k != "params")
+
+
+class _DeferredInterrupt:
+    """Holds a Ctrl-C that arrives inside `optimizer.step()` until the step has finished.
+
+    `fit` installs it as the SIGINT handler for its duration, only in the main thread and only when
+    SIGINT has Python's default handler (the one raising KeyboardInterrupt); the previous handler
+    is put back when `fit` returns. Outside the step Ctrl-C raises at once, as usual: before the
+    update nothing has changed, and after it the weights and the optimizer state are both new.
+    """
+
+    def __init__(self, learner):
+        self.learner = learner
+        self.previous = None
+
+    @staticmethod
+    def possible():
+        return (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+
+    def _handler(self, signum, frame):
+        if self.learner._in_step:
+            self.learner._interrupt_pending = True  # the loop raises it once the step is done
+        else:
+            raise KeyboardInterrupt
+
+    def __enter__(self):
+        self.previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self.previous)
+        return False
 
 
 class Learner:
@@ -215,16 +295,17 @@ class Learner:
         self.epochs = epochs
         # Each event's handlers, once: a callback not overriding an event costs nothing per batch.
         on = {e: [getattr(cb, e) for cb in self.callbacks if _overrides(cb, e)] for e in EVENTS}
-        self._guard = _LastGoodWeights(self.params)
-        self._in_step = False
+        self._guard = _LastGoodWeights(self.params, self.optimizer)
+        self._in_step = self._interrupt_pending = False
+        deferred = _DeferredInterrupt(self) if _DeferredInterrupt.possible() else contextlib.nullcontext()
         self._loss_sum, self._count = 0.0, 0
         running = self.strategy.running(self) if self.strategy is not None else contextlib.nullcontext()
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), running:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), running, deferred:
             try:
                 self._fit(on)
             except KeyboardInterrupt:
                 if self._in_step:  # a half-applied update is no state to keep
-                    self._guard.restore()
+                    self._undo_step()
                 self.stop = "interrupted"
             self.history.stop_reason = self.stop or "completed"
             self._fire(on["on_fit_end"])
@@ -242,6 +323,20 @@ class Learner:
                 return
             if self._end_epoch(on):
                 return
+
+    def _undo_step(self):
+        """Weights and optimizer state both back to the guard's snapshot, and History to match.
+
+        Reached when a KeyboardInterrupt is raised inside `optimizer.step()` itself (Ctrl-C is
+        deferred instead where `_DeferredInterrupt` can be installed). The snapshot was taken before
+        step `saved_step`'s update: the run ends as after step `saved_step - 1`.
+        """
+        guard = self._guard
+        guard.restore()
+        guard.restore_optimizer()
+        kept = guard.saved_step - 1
+        del self.history.step_loss[kept:], self.history.step_lr[kept:]
+        self.step = kept
 
     def _train_epoch(self, on) -> bool:
         self._epoch_lr = self.optimizer.param_groups[0]["lr"]
@@ -278,6 +373,8 @@ class Learner:
             self._in_step = True
             optimizer.step()  # 5. step
             self._in_step = False
+            if self._interrupt_pending:  # Ctrl-C arrived during the update, which is now complete
+                raise KeyboardInterrupt
             n = len(yb._data) if yb._data.ndim else 1
             self._loss_sum += value * n
             self._count += n
@@ -383,6 +480,15 @@ def fit(model, loss_fn, optimizer, train, valid=None, epochs=1, callbacks=(), me
 
     Returns:
         A `History`; its `stop_reason` says why training ended.
+
+    Ctrl-C: training stops with `stop_reason="interrupted"` and weights and optimizer state from the
+    same step boundary. A Ctrl-C arriving inside `optimizer.step()` is deferred (a SIGINT handler,
+    installed only in the main thread while SIGINT has Python's default handler, and put back when
+    `fit` returns) until that update is complete: the run ends after that step. Anywhere else it
+    stops at once, at the end of the last completed step. If a KeyboardInterrupt is raised inside
+    `optimizer.step()` all the same (fit in another thread, another SIGINT handler), weights and
+    optimizer state both go back to the divergence guard's latest snapshot (at most k-1 steps
+    back, k=1 up to 256 KiB of parameters), and `History.step_loss` is cut to match.
 
     Example:
         >>> x = descend.linspace(-1, 1, 32).reshape(-1, 1); y = 4 * x
