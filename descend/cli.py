@@ -27,6 +27,7 @@ import os
 import re
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,7 @@ from descend.recipes import (
     mlp,
 )
 from descend.recipes import load_mnist as _load_mnist
-from descend.train import EarlyStopping, LRSchedulerCallback, fit, lr_find
+from descend.train import Callback, EarlyStopping, LRSchedulerCallback, fit, lr_find
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -87,6 +88,24 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number such as 100, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number such as 0, got {text!r}") from None
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"expected a seed between 0 and 2**64 - 1, got {text!r}")
+    return value
+
+
+def _at_least_2(text: str) -> int:
+    value = _count(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 2 (the test needs two steps to "
+                                         f"draw a curve), got {text!r}")
     return value
 
 
@@ -148,22 +167,43 @@ def _one_optim(text: str, command: str) -> str:
     return names[0]
 
 
+# Image types offered for --plot: those matplotlib writes with no outside program (.pgf and .ps with
+# usetex need LaTeX; raw buffers are no picture to open).
+_IMAGE_TYPES = ("png", "jpg", "jpeg", "svg", "pdf", "eps", "tif", "tiff", "webp")
+
+
+def _writable(path: str, option: str) -> Path:
+    """Check up front that ``path`` can be written (its folder made, a file created there), so a long
+    run never ends by failing to save: the check creates and removes a small probe file."""
+    import secrets
+
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise UsageError(f"{option} {path!r} is a folder; give a file name")
+    parent = target.parent
+    if parent.exists() and not parent.is_dir():
+        raise UsageError(f"{option} {path!r}: {parent} is not a folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        probe = parent / f".descend-probe-{secrets.token_hex(4)}"
+        with open(probe, "xb"):
+            pass
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"{option} {path!r}: cannot write there ({exc.strerror or exc})") from None
+    return target
+
+
 def _plot_target(path: str | None, allow_gif: bool) -> Path | None:
-    """Check ``--plot FILE`` before any work is done: a known image format, a folder we can create."""
+    """Check ``--plot FILE`` before any work is done: a known image format, a folder we can write to."""
     if path is None:
         return None
-    target = Path(path)
-    suffix = target.suffix.lower().lstrip(".")
-    from matplotlib.backend_bases import FigureCanvasBase
-
-    formats = sorted(FigureCanvasBase.get_supported_filetypes()) + (["gif"] if allow_gif else [])
+    suffix = Path(path).suffix.lower().lstrip(".")
+    formats = list(_IMAGE_TYPES) + (["gif"] if allow_gif else [])
     if suffix not in formats:
         raise UsageError(f"--plot {path!r}: unknown image type; end the name with one of: "
                          + ", ".join("." + f for f in formats))
-    if target.parent.exists() and not target.parent.is_dir():
-        raise UsageError(f"--plot {path!r}: {target.parent} is not a folder")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target
+    return _writable(path, "--plot")
 
 
 def _save_figure(fig, target: Path) -> None:
@@ -236,6 +276,100 @@ def _nearest_minimum(problem, point) -> tuple[tuple[float, ...], float] | None:
     return problem.minima[i], dists[i]
 
 
+_BIG_RUN = 100_000  # more steps than this: a progress bar, and only the printed rows are kept
+_PLOT_STEPS = 100_000  # a picture of more steps than this would hold the whole path in memory
+
+
+def _walk(problem, name, start, steps, lr, keep, progress=False):
+    """Descend ``problem`` like ``Problem.path``, keeping only the rows in ``keep`` (bounded memory).
+
+    Returns ``(rows, losses_at, last)``: ``rows`` maps a kept step to ``(point, loss)``, ``last`` is
+    the last step whose point and loss are finite.
+    """
+    import descend
+    from descend import problems
+
+    cls, kwargs = problems.optimizer(name)
+    p = descend.tensor(np.asarray(start, dtype=np.float64), dtype=descend.float64, requires_grad=True)
+    opt = cls([p], lr=lr, **kwargs)
+    rows, last, kept = {}, 0, (None, math.nan)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=steps, unit="step", file=sys.stderr, disable=not _is_terminal(sys.stderr),
+                   mininterval=0.5)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            for i in range(steps + 1):
+                opt.zero_grad()
+                loss = problem.f(*(p[j] for j in range(p.shape[0])))
+                value = float(loss._data)
+                if not (math.isfinite(value) and np.all(np.isfinite(p._data))):
+                    break
+                last, kept = i, (p._data.copy(), value)
+                if i in keep:
+                    rows[i] = kept
+                if i == steps:
+                    break
+                loss.backward()
+                opt.step()
+                if bar is not None and (i + 1) % 1000 == 0:
+                    bar.update(1000)
+        finally:
+            if bar is not None:
+                bar.close()
+    if kept[0] is None:  # the start itself is not finite
+        kept = (np.asarray(start, dtype=np.float64), value)
+    rows[last] = kept
+    return rows, last
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _diverges(problem, name, start, steps, lr) -> tuple[bool, int, float]:
+    """Whether ``lr`` makes the loss grow without bound: ``(diverged, last finite step, final loss)``.
+
+    Diverged means the loss overflowed, or it ended more than 10 times above where it started and
+    was still growing over the last quarter of the run.
+    """
+    quarter = (3 * steps) // 4
+    rows, last = _walk(problem, name, start, steps, lr, keep={0, quarter, steps})
+    first, final = rows[0][1], rows[last][1]
+    if last < steps:
+        return True, last, final
+    growing = final > rows[quarter][1] if quarter in rows else True
+    return bool(final > 10 * abs(first) + 1e-12 and growing), last, final
+
+
+def _converging_lr(problem, name, start, steps, lr) -> tuple[float, float] | None:
+    """A learning rate below ``lr``, found by halving, with which the same run stays finite and lowers
+    the loss: ``(lr, final loss)``, checked by running it; None if 60 halvings find none."""
+    steps = min(steps, 5000)  # the check must stay quick
+    first = float(problem.f(*np.asarray(start, dtype=np.float64)))
+    for _ in range(60):
+        lr /= 2
+        candidate = float(f"{lr:.2g}")  # the number we print is the number we check
+        diverged, _, final = _diverges(problem, name, start, steps, candidate)
+        if not diverged and math.isfinite(final) and final < first:
+            return candidate, final
+    return None
+
+
+def _divergence_advice(problem, name, start, steps, lr) -> str:
+    found = _converging_lr(problem, name, start, steps, lr)
+    if found is None:
+        return "no smaller learning rate tried (down to 60 halvings) lowers the loss from this start"
+    good, final = found
+    return (f"try a smaller learning rate: --lr {good:g} (checked: from the same start it stays finite "
+            f"and ends at loss {final:.4g})")
+
+
 def _cmd_run(args) -> int:
     from descend import problems
 
@@ -244,6 +378,9 @@ def _cmd_run(args) -> int:
     start = _start(args, problem)
     target = _plot_target(args.plot, allow_gif=True)
     steps = args.steps or problem.steps
+    if target is not None and steps > _PLOT_STEPS:
+        raise UsageError(f"--plot draws at most {_PLOT_STEPS} steps, got --steps {steps}; "
+                         "use fewer steps for a picture")
     lr = args.lr if args.lr is not None else problem.lr(name)
     label = problems.optimizer_label(name, {"lr": lr})
 
@@ -252,25 +389,35 @@ def _cmd_run(args) -> int:
     print(f"start at {_point_text(start, var)}, {steps} steps"
           + ("" if args.lr else "  (lr: this problem's preset)"))
     print()
-    points, losses = problem.path(name, start=start, steps=steps, lr=lr)
-    finite = np.isfinite(losses) & np.all(np.isfinite(points), axis=1)
-    last = int(np.flatnonzero(finite)[-1])
+    wanted = set(_summary_rows(steps + 1)) | {(3 * steps) // 4}
+    rows, last = _walk(problem, name, start, steps, lr, keep=wanted, progress=steps > _BIG_RUN)
     coords = ["x", "y"] if problem.dim == 2 else [var]
-    header = f"{'step':>6}" + "".join(f"{c:>13}" for c in coords) + f"{'loss':>14}"
-    print(header)
-    shown = _summary_rows(last + 1)
+    shown = [i for i in _summary_rows(steps + 1) if i <= last] or [0]
+    if last not in shown:
+        shown.append(last)
+    cells = [[str(i)] + [_coord(c) for c in rows[i][0]] + [_fmt(rows[i][1])] for i in shown]
+    names = ["step", *coords, "loss"]
+    # Each column as wide as its widest entry, two spaces apart: wide numbers never run together.
+    widths = [max(len(n), *(len(r[k]) for r in cells)) + 2 for k, n in enumerate(names)]
+    print("".join(n.rjust(w) for n, w in zip(names, widths)))
     previous = -1
-    for i in shown:
+    for i, row in zip(shown, cells):
         if i - previous > 1:
-            print(f"{'...':>6}")
-        print(f"{i:>6}" + "".join(_coord(c, 13) for c in points[i]) + _fmt(losses[i], 14))
+            print("...".rjust(widths[0]))
+        print("".join(c.rjust(w) for c, w in zip(row, widths)))
         previous = i
     print()
+    first, final = rows[0][1], rows[last][1]
+    quarter = (3 * steps) // 4
+    growing = final > rows[quarter][1] if quarter in rows and quarter < last else True
     if last < steps:
-        print(f"diverged at step {last + 1}: the loss overflowed. Try a smaller learning rate, "
-              f"e.g. --lr {lr / 10:g}")
-    print(f"final loss {losses[last]:.6g} at {_point_text(points[last], var)} after {last} steps")
-    nearest = _nearest_minimum(problem, points[last])
+        print(f"diverged at step {last + 1}: the loss overflowed; "
+              + _divergence_advice(problem, name, start, steps, lr))
+    elif final > 10 * abs(first) + 1e-12 and growing:
+        print(f"diverged: the loss grew from {first:.4g} to {final:.4g} and was still growing; "
+              + _divergence_advice(problem, name, start, steps, lr))
+    print(f"final loss {final:.6g} at {_point_text(rows[last][0], var)} after {last} steps")
+    nearest = _nearest_minimum(problem, rows[last][0])
     if nearest is not None:
         print(f"distance to the minimum at {_point_text(nearest[0], var)}: {nearest[1]:.4g}")
     if target is not None:
@@ -317,23 +464,37 @@ def _cmd_compare(args) -> int:
     else:
         raise UsageError(f"--lr takes one number or one per optimizer ({len(names)}), got {len(args.lr)}")
 
-    print(f"{len(names)} optimizers on {problem.name}: {_describe_problem(problem)}")
+    plural = "s" * (len(names) > 1)
+    print(f"{len(names)} optimizer{plural} on {problem.name}: {_describe_problem(problem)}")
     print(f"same start at {_point_text(start)}, {steps} steps each" + ("" if args.lr else
                                                                      "  (lrs: this problem's presets)"))
     print()
     rows = []
     for name, lr in zip(names, lrs):
-        points, losses = problem.path(name, start=start, steps=steps, lr=lr)
-        finite = np.flatnonzero(np.isfinite(losses) & np.all(np.isfinite(points), axis=1))
-        last = int(finite[-1])
-        nearest = _nearest_minimum(problem, points[last])
-        rows.append((problems.optimizer_label(name, {"lr": lr}), points[last], losses[last],
-                     nearest[1] if nearest else math.nan, last < steps, last))
+        quarter = (3 * steps) // 4
+        walked, last = _walk(problem, name, start, steps, lr, keep={0, quarter})
+        point, loss = walked[last]
+        nearest = _nearest_minimum(problem, point)
+        growing = loss > walked[quarter][1] if quarter in walked and quarter < last else True
+        if last < steps:
+            verdict = f"diverged at step {last + 1} (overflow)"
+        elif loss > 10 * abs(walked[0][1]) + 1e-12 and growing:
+            verdict = "diverged (loss still growing)"
+        else:
+            verdict = ""
+        rows.append((problems.optimizer_label(name, {"lr": lr}), point, loss,
+                     nearest[1] if nearest else math.nan, verdict, name, lr))
     width = max(len(r[0]) for r in rows) + 2
-    print(f"{'optimizer':<{width}}{'final point':>22}{'final loss':>14}{'to minimum':>12}")
-    for label, point, loss, dist, diverged, last in rows:
-        note = f"   diverged at step {last + 1}" if diverged else ""
-        print(f"{label:<{width}}{_point_text(point):>22}{_fmt(loss, 14)}{_fmt(dist, 12)}{note}")
+    points = [_point_text(r[1]) for r in rows]
+    pw = max(len("final point"), *(len(t) for t in points)) + 2
+    print(f"{'optimizer':<{width}}{'final point':>{pw}}{'final loss':>14}{'to minimum':>12}")
+    for (label, _, loss, dist, verdict, _, _), text in zip(rows, points):
+        print(f"{label:<{width}}{text:>{pw}}{_fmt(loss, 14)}{_fmt(dist, 12)}"
+              + (f"   {verdict}" if verdict else ""))
+    for label, _, _, _, verdict, name, lr in rows:
+        if verdict:
+            print(f"{label}: {_divergence_advice(problem, name, start, steps, lr)}")
+    rows = [r for r in rows if not r[4]]
     best = min((r for r in rows if math.isfinite(r[2])), key=lambda r: r[2], default=None)
     if best is not None:
         print()
@@ -399,6 +560,12 @@ def _cmd_lr_find(args) -> int:
     from descend import data, nn
 
     name = _one_optim(args.optim, "lr-find")
+    if not args.start_lr < args.end_lr:
+        raise UsageError(f"--start-lr ({args.start_lr:g}) must be below --end-lr ({args.end_lr:g}): "
+                         "the learning rate grows during the test")
+    if args.data_dir is not None and args.data != "mnist":
+        raise UsageError(f"--data-dir {args.data_dir!r} is only read with --data mnist (the test would "
+                         "run on the generated spirals); add --data mnist")
     target = _plot_target(args.plot, allow_gif=False)
     descend.manual_seed(args.seed)
     if args.data == "spirals":
@@ -444,6 +611,46 @@ def _cmd_lr_find(args) -> int:
 
 
 # --- descend train -----------------------------------------------------------------------------
+class _ExplodingLoss(Callback):
+    """Stop training when the loss explodes (smoothed loss 4x its best, or one batch 100x it) and
+    put back the last weights whose loss was healthy.
+
+    fit's own guard catches non-finite losses; a learning rate like 1e9 keeps them finite (1e19) and
+    would otherwise train to the end and report a meaningless accuracy.
+    """
+
+    def __init__(self, advice: str = ""):
+        self.message = None
+        self.advice = advice
+
+    def on_fit_start(self, learner):
+        self.params = learner.params
+        self.pending = [np.empty_like(p._data) for p in self.params]
+        self.good = None
+        self.average, self.best, self.n = 0.0, math.inf, 0
+
+    def on_batch_start(self, learner):
+        for p, buffer in zip(self.params, self.pending):
+            buffer[...] = p._data  # the weights this step's loss is computed with
+
+    def on_batch_end(self, learner):
+        value = learner.loss_value
+        self.n += 1
+        self.average = 0.9 * self.average + 0.1 * value
+        smoothed = self.average / (1 - 0.9 ** self.n)
+        if self.n > 1 and (smoothed > 4 * self.best or value > 100 * self.best):
+            if self.good is not None:
+                for p, buffer in zip(self.params, self.good):
+                    p._data[...] = buffer
+            self.message = (f"training diverged at step {learner.step} (epoch {learner.epoch + 1}): the loss "
+                            f"exploded to {value:.4g} from a best of {self.best:.4g}; stopped, and the last "
+                            f"weights with a healthy loss were restored. {self.advice}")
+            learner.stop = "diverged"
+            return
+        self.best = min(self.best, smoothed)
+        self.good, self.pending = self.pending, self.good or [np.empty_like(b) for b in self.pending]
+
+
 def _cmd_train(args) -> int:
     import descend
     from descend import data, nn, problems
@@ -452,10 +659,9 @@ def _cmd_train(args) -> int:
     name = _one_optim(args.optim, "train")
     folder = _mnist_folder(args.data, "--data", args.dataset)
     if args.save is not None:
-        save = Path(args.save)
-        if save.suffix != ".npz":
+        if Path(args.save).suffix != ".npz":
             raise UsageError(f"--save {args.save!r}: descend saves .npz files; end the name with .npz")
-        save.parent.mkdir(parents=True, exist_ok=True)
+        _writable(args.save, "--save")  # now, not after the training it would lose
     onecycle = args.schedule == "onecycle"
     lr = args.lr if args.lr is not None else (ONECYCLE_LRS if onecycle else TRAIN_LRS)[name]
     descend.manual_seed(args.seed)
@@ -485,23 +691,39 @@ def _cmd_train(args) -> int:
     print(f"inputs standardised: (pixel - {mean:.4f}) / {spread:.4f}")
     print()
     started = time.perf_counter()
-    callbacks = [EpochLines()]
+    preset = (ONECYCLE_LRS if onecycle else TRAIN_LRS)[name]
+    exploding = _ExplodingLoss(f"The learning rate {lr:g} is too large for {name}: try its preset, "
+                               f"--lr {preset:g}" if lr > preset else
+                               f"Try a smaller learning rate than {lr:g}, e.g. --lr {lr / 10:g}")
+    callbacks = [exploding, EpochLines()]
     if onecycle:
         cycle = OneCycleLR(optimizer, max_lr=lr, total_steps=args.epochs * len(loader))
         callbacks.append(LRSchedulerCallback(cycle, "batch"))
     if args.patience:
         callbacks.append(EarlyStopping(patience=args.patience, restore_best_weights=True))
-    history = fit(model, nn.CrossEntropyLoss(), optimizer, loader, valid=valid, epochs=args.epochs,
-                          callbacks=callbacks, metrics=["accuracy"], progress=True)
+    with warnings.catch_warnings(record=True) as caught:
+        # fit warns when a loss is not finite; the command line says so in one line of its own.
+        warnings.simplefilter("always")
+        history = fit(model, nn.CrossEntropyLoss(), optimizer, loader, valid=valid, epochs=args.epochs,
+                      callbacks=callbacks, metrics=["accuracy"], progress=True)
     seconds = time.perf_counter() - started
-    test_accuracy = accuracy(model, x_test, y_test)
     print()
+    if history.stop_reason == "diverged":
+        message = exploding.message or next((str(w.message) for w in caught), "the loss was not finite")
+        print(f"descend train: {message}", file=sys.stderr)
+        return 1
+    for w in caught:
+        print(f"descend train: warning: {w.message}", file=sys.stderr)
+    test_accuracy = accuracy(model, x_test, y_test)
     if history.stop_reason not in (None, "completed"):
         print(f"training stopped: {history.stop_reason} after {history.epochs} epochs")
     print(f"trained in {seconds:.1f} s; test accuracy {test_accuracy:.2%} on {len(y_test)} test images")
     if args.save is not None:
         save_weights(model.state_dict(), args.save)
         print(f"weights written to {args.save}")
+    if history.stop_reason == "interrupted":
+        print("descend train: interrupted (the weights reached so far were kept)", file=sys.stderr)
+        return 130
     return 0
 
 
@@ -581,6 +803,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="descend", formatter_class=fmt, epilog=_EPILOGS["descend"],
                      description="Gradient descent you can see: the tutorials' examples, optimizers on "
                                  "classic problems, MNIST.")
+    from descend import __version__
+
+    parser.add_argument("--version", action="version", version=f"descend {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     optims = ", ".join(problems.optimizer_names())
     names = ", ".join(problems.names())
@@ -627,12 +852,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="spirals (generated) or mnist (needs --data-dir); default spirals")
     p.add_argument("--data-dir", metavar="DIR", help="MNIST folder holding the four .gz files")
     p.add_argument("--optim", default="sgd", metavar="NAME", help=f"one of: {optims} (default: sgd)")
-    p.add_argument("--iters", type=_count, default=100, help="steps of the test (default: 100)")
-    p.add_argument("--start-lr", type=_positive_float, default=1e-5, help="first learning rate (1e-5)")
+    p.add_argument("--iters", type=_at_least_2, default=100, help="steps of the test, >= 2 (default: 100)")
+    p.add_argument("--start-lr", type=_positive_float, default=1e-7,
+                   help="first learning rate (default: 1e-7, as descend.lr_find)")
     p.add_argument("--end-lr", type=_positive_float, default=10.0, help="last learning rate (10)")
     p.add_argument("--batch-size", type=_count, help="batch size (default: 64 spirals, 128 MNIST)")
     p.add_argument("--limit", type=_count, default=10000, help="MNIST training images to use (10000)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**64-1 (default: 0)")
     p.add_argument("--plot", metavar="FILE", help="draw loss against learning rate to FILE")
 
     p = sub.add_parser("train", help="an MLP on MNIST or Fashion-MNIST with a progress bar",
@@ -654,7 +880,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_count, help="use only the first N training images")
     p.add_argument("--patience", type=_count,
                    help="stop after N epochs without a better validation loss (keeps the best weights)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**64-1 (default: 0)")
     p.add_argument("--save", metavar="FILE", help="write the trained weights to FILE (.npz)")
     return parser
 

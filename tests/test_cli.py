@@ -158,7 +158,7 @@ def test_lr_find_on_spirals_prints_the_curve_and_a_suggestion(capsys, tmp_path):
     assert code == 0 and err == ""
     rows = table_rows(out)
     lrs = [float(r[1]) for r in rows]
-    assert lrs == sorted(lrs) and lrs[0] == pytest.approx(1e-5, rel=1e-2)
+    assert lrs == sorted(lrs) and lrs[0] == pytest.approx(1e-7, rel=1e-2)  # descend.lr_find's default
     assert "suggested learning rate:" in out or "too few steps" in out
     assert png.read_bytes()[:4] == b"\x89PNG"
 
@@ -252,6 +252,16 @@ _PROBLEMS = problems.names()
         (["train", "mnist", "--data", ".", "--optim", "nope"], ["unknown optimizer", *_OPTIMS]),
         (["train", "mnist", "--data", "/no/such/folder", "--epochs", "x"], ["--epochs", "whole number"]),
         (["demo", "--data", "/no/such/folder"], ["not found", *MNIST_FILES]),
+        (["run", "rosenbrock", "--steps", "5", "--plot", "/proc/x.png"], ["--plot", "cannot write"]),
+        (["run", "rosenbrock", "--steps", "5", "--plot", "/proc/x.gif"], ["--plot", "cannot write"]),
+        (["compare", "rosenbrock", "--steps", "5", "--plot", "/proc/x.png"], ["--plot", "cannot write"]),
+        (["run", "rosenbrock", "--steps", "5", "--plot", "x.pgf"], ["--plot", "unknown image type", ".png"]),
+        (["run", "bowl", "--steps", "200000", "--plot", "x.png"], ["--plot draws at most 100000 steps"]),
+        (["lr-find", "--iters", "1"], ["--iters", ">= 2"]),
+        (["lr-find", "--start-lr", "10", "--end-lr", "1"], ["--start-lr (10) must be below --end-lr (1)"]),
+        (["lr-find", "--seed", "-3"], ["--seed", "between 0 and 2**64 - 1", "'-3'"]),
+        (["lr-find", "--data-dir", "X"], ["--data-dir 'X'", "--data mnist"]),
+        (["train", "mnist", "--data", "/no/such/folder", "--seed", "-1"], ["--seed", "'-1'"]),
         (["bogus"], ["invalid choice: 'bogus'", "demo", "run", "compare", "train"]),
         ([], ["choose a command", "demo", "run", "compare", "problems", "lr-find", "train"]),
     ],
@@ -284,3 +294,72 @@ def test_demo_out_must_be_a_folder(capsys, tmp_path):
 def test_train_save_needs_an_npz_name(capsys, tmp_path):
     folder = write_idx_folder(tmp_path / "mnist")
     _one_error_line(*run_cli(capsys, "train", "mnist", "--data", folder, "--save", tmp_path / "w.pt"), ".npz")
+
+
+def test_train_checks_the_save_target_before_training(capsys, tmp_path):
+    folder = write_idx_folder(tmp_path / "mnist")
+    _one_error_line(*run_cli(capsys, "train", "mnist", "--data", folder, "--save", "/proc/m.npz"),
+                    "--save '/proc/m.npz'", "cannot write")
+
+
+def test_train_on_the_wrong_data_set_is_caught(capsys, tmp_path, monkeypatch):
+    import hashlib
+
+    from descend.data import mnist
+
+    folder = write_idx_folder(tmp_path / "mnist")
+    digest = hashlib.md5((folder / "train-labels-idx1-ubyte.gz").read_bytes()).hexdigest()
+    monkeypatch.setitem(mnist.MD5["MNIST"], "train-labels-idx1-ubyte.gz", digest)  # "these are MNIST's"
+    _one_error_line(*run_cli(capsys, "train", "fashion-mnist", "--data", folder), "holds the mnist files")
+
+
+def test_train_with_an_exploding_lr_stops_restores_and_exits_1(capsys, tmp_path):
+    folder = write_idx_folder(tmp_path / "mnist", n_train=240)
+    save = tmp_path / "w.npz"
+    code, out, err = run_cli(capsys, "train", "mnist", "--data", folder, "--epochs", "2", "--batch-size",
+                             "16", "--hidden", "16", "--lr", "1e9", "--schedule", "constant", "--save", save)
+    assert code == 1
+    assert err.count("\n") == 1 and "Warning" not in err and ".py" not in err
+    assert "training diverged at step" in err and "restored" in err and "--lr 0.001" in err
+    assert "test accuracy" not in out and not save.exists()
+
+
+def test_version(capsys):
+    import descend
+
+    code, out, _ = run_cli(capsys, "--version")
+    assert code == 0 and out.strip() == f"descend {descend.__version__}"
+
+
+def test_run_says_diverged_when_the_loss_grows_without_overflow(capsys):
+    # lr 1.1 on (w - 3)**2: w - 3 is multiplied by 1 - 2.2 = -1.2 every step, the loss by 1.44.
+    code, out, _ = run_cli(capsys, "run", "quadratic", "--lr", "1.1", "--steps", "10")
+    assert code == 0
+    assert "diverged: the loss grew from 9 to 345" in out
+    suggested = float(out.split("--lr ")[1].split()[0])
+    assert suggested < 1.0  # gd on (w-3)**2 converges exactly when lr < 1
+    assert "checked" in out
+
+
+def test_run_suggests_an_lr_that_converges_for_a_huge_lr(capsys):
+    code, out, _ = run_cli(capsys, "run", "quadratic", "--lr", "1e9", "--steps", "10")
+    suggested = float(out.split("--lr ")[1].split()[0])
+    assert 0 < suggested < 1.0
+    code, out, _ = run_cli(capsys, "run", "quadratic", "--lr", str(suggested), "--steps", "10")
+    assert "diverged" not in out
+
+
+def test_run_table_columns_never_run_together(capsys):
+    code, out, _ = run_cli(capsys, "run", "quadratic", "--steps", "5", "--start", "177150")
+    rows = table_rows(out)
+    assert [r[0] for r in rows] == ["0", "1", "2", "3", "4", "5"]
+    assert [float(r[1]) for r in rows[:2]] == [177150.0, pytest.approx(141720.6)]
+    assert float(rows[0][2]) == pytest.approx((177150 - 3) ** 2, rel=1e-5)
+
+
+def test_compare_marks_a_growing_loss_diverged_and_says_one_optimizer(capsys):
+    code, out, _ = run_cli(capsys, "compare", "quadratic", "--optim", "gd", "--lr", "1.1", "--steps", "10")
+    assert code == 0
+    assert "1 optimizer on quadratic" in out
+    assert "diverged (loss still growing)" in out and "checked" in out
+    assert "lowest final loss" not in out
