@@ -26,9 +26,11 @@ test: lint
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow
 
+# `make bench BENCH_ARGS=--quick` for the sanity run (under a minute)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet "torch==2.13.0" || echo "torch not installable here: its rows will be skipped"
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m pip install --quiet -e ".[bench-anchors]" || echo "jax/micrograd not installable here: their anchor rows will be skipped"
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) descend-demo build *.egg-info

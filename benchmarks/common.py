@@ -20,6 +20,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist"
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                "NUMEXPR_NUM_THREADS")
+# Some machines of this workplace set these for old OpenBLAS builds that crash or compute wrong results
+# on their CPUs; they force a generic kernel that slows a current NumPy's GEMMs. The benchmark processes
+# (and only they: never tests or CI) drop them unless --keep-openblas-tuning, report what they dropped
+# and which kernel OpenBLAS then chose, and the referee checks catch a kernel that computes nonsense.
+OPENBLAS_TUNING_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 N_TRAIN = 60_000
 N_PIXELS = 784
@@ -29,12 +34,13 @@ EVAL_ROWS = 2048  # rows of the training set on which every contender's before/a
 
 # --- threads -------------------------------------------------------------------------------------------
 
-def thread_env(threads: int, env: dict | None = None) -> dict:
+def thread_env(threads: int, env: dict | None = None, keep_openblas_tuning: bool = False) -> dict:
     """Return a copy of ``env`` (default ``os.environ``) that pins every BLAS/OpenMP pool to ``threads``.
 
     Args:
         threads: number of threads each library may use.
         env: environment to start from.
+        keep_openblas_tuning: keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (default: drop both together).
 
     Returns:
         A new dict suitable for ``subprocess.Popen(env=...)``.
@@ -46,22 +52,88 @@ def thread_env(threads: int, env: dict | None = None) -> dict:
     out = dict(os.environ if env is None else env)
     for name in THREAD_VARS:
         out[name] = str(threads)
+    if not keep_openblas_tuning:
+        for name in OPENBLAS_TUNING_VARS:
+            out.pop(name, None)
+    # XLA (JAX) has no thread-count variable; one thread is the one setting it offers. For more threads
+    # than one, the JAX worker narrows its CPU affinity to `threads` cores instead (worker.py).
+    if threads == 1:
+        flags = out.get("XLA_FLAGS", "")
+        one = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        out["XLA_FLAGS"] = f"{flags} {one}".strip()
+    out.setdefault("JAX_PLATFORMS", "cpu")
     return out
 
 
-def pin_threads(threads: int) -> None:
+def pin_threads(threads: int, keep_openblas_tuning: bool = False) -> None:
     """Set the thread variables in this process; call it before NumPy (or torch) is first imported.
 
     Args:
         threads: number of threads each library may use.
+        keep_openblas_tuning: keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (default: drop both together).
 
     Returns:
         None. Raises RuntimeError if NumPy was already imported (the setting would be silently ignored).
     """
     if "numpy" in sys.modules:
         raise RuntimeError("pin_threads() must run before numpy is imported")
-    for name in THREAD_VARS:
-        os.environ[name] = str(threads)
+    env = thread_env(threads, keep_openblas_tuning=keep_openblas_tuning)
+    for name in OPENBLAS_TUNING_VARS:
+        if name not in env:
+            os.environ.pop(name, None)
+    os.environ.update(env)
+
+
+def thread_settings() -> dict:
+    """The thread and BLAS-tuning variables as this process sees them (None: not set)."""
+    return {name: os.environ.get(name) for name in (*THREAD_VARS[:3], *OPENBLAS_TUNING_VARS, "XLA_FLAGS")}
+
+
+def blas_pools() -> list:
+    """The BLAS/OpenMP pools loaded in this process: threadpoolctl's view, else OpenBLAS asked directly.
+
+    Returns:
+        A list of dicts with ``api`` (e.g. "openblas"), ``library``, ``version``, ``threads`` and
+        ``kernel`` (OpenBLAS's core type, e.g. "Zen" or "Haswell"; what OPENBLAS_CORETYPE overrides).
+
+    Example:
+        >>> import numpy; isinstance(blas_pools(), list)
+        True
+    """
+    try:
+        import threadpoolctl
+    except ImportError:
+        return _openblas_pools()
+    return [{"api": i.get("internal_api"), "library": Path(i.get("filepath", "")).name,
+             "version": i.get("version"), "threads": i.get("num_threads"),
+             "kernel": i.get("architecture")} for i in threadpoolctl.threadpool_info()]
+
+
+def _openblas_pools() -> list:
+    """What threadpoolctl says about OpenBLAS, asked through ctypes (the libraries in /proc/self/maps)."""
+    import ctypes
+
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f if "openblas" in line.lower() and "/" in line})
+    except OSError:
+        return []
+    pools = []
+    for path in paths:
+        lib = ctypes.CDLL(path)
+        for prefix, suffix in (("scipy_openblas_", "64_"), ("scipy_openblas_", ""), ("openblas_", "64_"),
+                               ("openblas_", "")):
+            try:
+                config, core, threads = (getattr(lib, f"{prefix}{name}{suffix}")
+                                         for name in ("get_config", "get_corename", "get_num_threads"))
+            except AttributeError:
+                continue
+            config.restype = core.restype = ctypes.c_char_p
+            pools.append({"api": "openblas", "library": Path(path).name,
+                          "version": config().decode().split()[1] if config() else None,
+                          "threads": threads(), "kernel": core().decode()})
+            break
+    return pools
 
 
 # --- data ----------------------------------------------------------------------------------------------

@@ -1,4 +1,10 @@
-"""The runner's machinery: worker processes, alternating repetitions, medians, ratio checks, tables."""
+"""The runner's machinery: worker processes, alternating repetitions, per-pair ratios, checks, tables.
+
+Every repetition runs each contender of a row once, back to back (in a rotated order: AB, BA, AB, ...
+for two contenders), so repetition r of A and repetition r of B form a *pair* measured under the same
+conditions. A comparison's ratio is computed per pair, and reported as the median over the pairs with
+its min–max; a target is judged on that median.
+"""
 
 from __future__ import annotations
 
@@ -37,13 +43,14 @@ class Worker:
         True
     """
 
-    def __init__(self, lib: str, threads: int, data_dir: str | None = None, timeout: float = 900):
+    def __init__(self, lib: str, threads: int, data_dir: str | None = None, timeout: float = 900,
+                 keep_openblas_tuning: bool = False):
         self.lib, self.timeout = lib, timeout
         self.log = tempfile.TemporaryFile(mode="w+")
         cmd = [sys.executable, str(WORKER), "--lib", lib, "--threads", str(threads)]
         if data_dir is not None:
             cmd += ["--data", str(data_dir)]
-        env = thread_env(threads)
+        env = thread_env(threads, keep_openblas_tuning=keep_openblas_tuning)
         # A fresh checkout that was not pip-installed still finds the package.
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
@@ -122,14 +129,25 @@ class Row:
     spec: dict
     contenders: list
     warmup: dict | None = None  # a smaller spec run once per contender before the timed repetitions
-    targeted: bool = True  # False: ratios are shown for information, not judged against the targets
+    targets: list = field(default_factory=list)  # the Targets (ratios) this row reports
+
+
+@dataclass
+class Target:
+    """A ratio to report for a row: contender ``num``'s time over ``den``'s, judged ``<= limit``.
+
+    ``limit=None`` reports the ratio for information only (status "info").
+    """
+
+    num: str
+    den: str
+    limit: float | None = None
 
 
 @dataclass
 class Outcome:
-    """Every repetition of one contender on one row."""
+    """Every repetition of one contender on one row (``seconds[r]`` is repetition r)."""
 
-    stat: str = "median"  # or "min": the estimator the tables and ratios use
     seconds: list = field(default_factory=list)
     steps: int = 0
     problem: str | None = None
@@ -138,10 +156,10 @@ class Outcome:
 
     @property
     def value(self) -> float | None:
-        """The median (or minimum) of the timed repetitions; None when it never ran or failed."""
+        """The median of the timed repetitions; None when it never ran or failed."""
         if not self.seconds or self.error:
             return None
-        return min(self.seconds) if self.stat == "min" else statistics.median(self.seconds)
+        return statistics.median(self.seconds)
 
     @property
     def usable(self) -> bool:
@@ -156,7 +174,8 @@ class Outcome:
                 "details": {k: v for k, v in self.last.items() if k not in ("ok", "seconds")}}
 
 
-def start_workers(contenders: list, threads: int, data_dir: str | None, log) -> tuple[dict, dict]:
+def start_workers(contenders: list, threads: int, data_dir: str | None, log,
+                  keep_openblas_tuning: bool = False) -> tuple[dict, dict]:
     """Start one worker per distinct worker key; return ``(workers, startup_errors)`` keyed by it."""
     workers, errors = {}, {}
     for c in contenders:
@@ -164,19 +183,19 @@ def start_workers(contenders: list, threads: int, data_dir: str | None, log) -> 
             continue
         log(f"  starting {c.lib} worker for {c.worker}")
         try:
-            workers[c.worker] = Worker(c.lib, threads, data_dir)
+            workers[c.worker] = Worker(c.lib, threads, data_dir, keep_openblas_tuning=keep_openblas_tuning)
         except WorkerError as exc:
             errors[c.worker] = str(exc)
             log(f"  ! {c.worker}: {exc}")
     return workers, errors
 
 
-def run_rows(rows: list, workers: dict, startup_errors: dict, reps: int, log, stat: str = "median",
-             settle: float = 0.0) -> dict:
+def run_rows(rows: list, workers: dict, startup_errors: dict, reps: int, log, settle: float = 0.0) -> dict:
     """Time every row's contenders ``reps`` times, alternating them, and return Outcomes by row and key.
 
-    Repetition r visits the rows in order and, within a row, the contenders in a rotated order
-    (ABC, BCA, CAB, ...), so slow drifts of a shared machine fall on every contender alike.
+    Repetition r visits the rows in order and, within a row, runs every contender once, back to back, in
+    a rotated order (ABC, BCA, CAB, ...; AB, BA, ... for two): the contenders' r-th samples are the r-th
+    pair of every comparison, measured seconds apart, and slow drifts fall on every contender alike.
 
     ``settle`` seconds pass before every run: an idle OpenBLAS keeps its worker threads spinning for
     about 0.1 s after its last call (measured here: a whole core for 0.1 s), which would otherwise slow
@@ -188,13 +207,12 @@ def run_rows(rows: list, workers: dict, startup_errors: dict, reps: int, log, st
         startup_errors: why a worker key has no Worker.
         reps: repetitions per contender and row.
         log: function printing one progress line.
-        stat: "median" or "min", the estimator each Outcome reports.
         settle: pause before each run, in seconds.
 
     Returns:
         ``{row.key: {contender.key: Outcome}}``.
     """
-    outcomes = {row.key: {c.key: Outcome(stat) for c in row.contenders} for row in rows}
+    outcomes = {row.key: {c.key: Outcome() for c in row.contenders} for row in rows}
     for row in rows:
         for c in row.contenders:
             if c.worker in startup_errors:
@@ -231,39 +249,76 @@ def _attempt(worker: Worker, contender: Contender, spec: dict, outcome: Outcome,
 
 @dataclass
 class Check:
-    """A target: ``numerator / denominator <= limit``, evaluated on medians (or minima)."""
+    """A target evaluated on per-pair ratios: the median of ``num / den`` over the pairs ``<= limit``."""
 
     name: str
-    ratio: float | None
-    limit: float
-    # PASS, MISS, BROKEN (a contender failed its sanity check or crashed), n/a (not run), info (no target)
+    ratio: float | None  # median over the pairs
+    limit: float | None
+    # PASS, FAIL, BROKEN (a contender failed its sanity check or crashed), n/a (not run), info (no target)
     status: str
+    low: float | None = None  # min and max of the per-pair ratios
+    high: float | None = None
+    pairs: list = field(default_factory=list)
+
+    @property
+    def spread(self) -> float | None:
+        """max / min of the per-pair ratios (None with fewer than two pairs)."""
+        return self.high / self.low if len(self.pairs) > 1 and self.low else None
+
+    def ratio_text(self) -> str:
+        """``0.52× [0.49–0.55]``: the median ratio and its range over the pairs."""
+        if self.ratio is None:
+            return "—"
+        text = f"{self.ratio:.2f}×"
+        if len(self.pairs) > 1:
+            text += f" [{self.low:.2f}–{self.high:.2f}]"
+        return text
 
     def cell(self) -> str:
         if self.ratio is None:
             return self.status
-        return f"{self.ratio:.2f}× {self.status}"
+        return f"{self.ratio_text()} {self.status}"
 
     def as_json(self) -> dict:
-        return {"name": self.name, "ratio": self.ratio, "limit": self.limit, "status": self.status}
+        return {"name": self.name, "ratio": self.ratio, "limit": self.limit, "status": self.status,
+                "min": self.low, "max": self.high, "pair_ratios": self.pairs}
 
 
-def check(name: str, num: Outcome | None, den: Outcome | None, limit: float, targeted: bool = True) -> Check:
-    """Compare two Outcomes' medians (or minima) against ``limit`` (smaller is better).
+def pair_ratios(num: list, den: list) -> list:
+    """The ratio of each repetition's pair, ``num[r] / den[r]``; repetitions one side lacks are dropped.
 
-    With ``targeted=False`` a computed ratio gets the status "info" instead of PASS/MISS.
+    Example:
+        >>> pair_ratios([2.0, 3.0, 4.0], [1.0, 2.0])
+        [2.0, 1.5]
     """
+    return [a / b for a, b in zip(num, den) if a is not None and b]
+
+
+def summarize(ratios: list) -> tuple:
+    """``(median, min, max)`` of per-pair ratios, or ``(None, None, None)`` for none.
+
+    Example:
+        >>> summarize([1.0, 3.0, 2.0])
+        (2.0, 1.0, 3.0)
+    """
+    if not ratios:
+        return None, None, None
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
+def check(name: str, num: Outcome | None, den: Outcome | None, limit: float | None) -> Check:
+    """Judge ``num / den`` per pair against ``limit`` (smaller is better; None: information only)."""
     if num is None or den is None:
         return Check(name, None, limit, "n/a")
+    pairs = pair_ratios(num.seconds, den.seconds)
+    ratio, low, high = summarize(pairs)
     if num.error or den.error or num.problem or den.problem:
-        ratio = num.value / den.value if (num.value and den.value) else None
-        return Check(name, ratio, limit, "BROKEN")
-    if num.value is None or den.value is None:
+        return Check(name, ratio, limit, "BROKEN", low, high, pairs)
+    if ratio is None:
         return Check(name, None, limit, "n/a")
-    ratio = num.value / den.value
-    if not targeted:
-        return Check(name, ratio, limit, "info")
-    return Check(name, ratio, limit, "PASS" if ratio <= limit else "MISS")
+    if limit is None:
+        return Check(name, ratio, limit, "info", low, high, pairs)
+    return Check(name, ratio, limit, "PASS" if ratio <= limit else "FAIL", low, high, pairs)
 
 
 def markdown_table(header: list, rows: list) -> str:

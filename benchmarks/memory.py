@@ -32,7 +32,8 @@ class MemoryResult:
                 "details": self.details}
 
 
-def measure(contender: Contender, spec: dict, threads: int, data_dir: str | None) -> MemoryResult:
+def measure(contender: Contender, spec: dict, threads: int, data_dir: str | None,
+            keep_openblas_tuning: bool = False) -> MemoryResult:
     """Run one epoch of ``spec`` for ``contender`` in a fresh worker and read its memory.
 
     Args:
@@ -40,13 +41,14 @@ def measure(contender: Contender, spec: dict, threads: int, data_dir: str | None
         spec: the MLP workload (hidden, batch, optimizer, lr, rows).
         threads: thread count.
         data_dir: MNIST folder (None: default).
+        keep_openblas_tuning: keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the worker's environment.
 
     Returns:
         A MemoryResult; its ``error`` says why when the worker could not run.
     """
     result = MemoryResult()
     try:
-        worker = Worker(contender.lib, threads, data_dir)
+        worker = Worker(contender.lib, threads, data_dir, keep_openblas_tuning=keep_openblas_tuning)
     except WorkerError as exc:
         result.error = str(exc)
         return result
@@ -65,10 +67,11 @@ def measure(contender: Contender, spec: dict, threads: int, data_dir: str | None
     return result
 
 
-def measure_all(contenders: list, spec: dict, threads: int, data_dir: str | None, log) -> dict:
+def measure_all(contenders: list, spec: dict, threads: int, data_dir: str | None, log,
+                keep_openblas_tuning: bool = False) -> dict:
     """:func:`measure` each contender in turn; returns ``{contender.key: MemoryResult}``."""
     results = {}
     for c in contenders:
         log(f"  memory: {c.label}")
-        results[c.key] = measure(c, spec, threads, data_dir)
+        results[c.key] = measure(c, spec, threads, data_dir, keep_openblas_tuning)
     return results

@@ -12,6 +12,13 @@ Protocol: the worker writes one JSON line when ready (``{"ready": true, "info": 
 - ``{"cmd": "load", "spec": {…}}`` loads the MLP data, answers the resident memory afterwards;
 - ``{"cmd": "quit"}`` exits.
 
+Workloads: ``square``, ``square-tape``, ``quadfit``, ``mlp-manual``, ``mlp-fit``, ``mlp-floor`` run the
+contender's library (``--lib``: numpy, torch, descend, or the anchors jax and micrograd) on the tiny loops
+and the MLP epoch. A workload named ``module:function`` (a file ``benchmarks/module.py``) is called as
+``function(runner, spec)`` with this process's :class:`Runner` (``runner.lib`` the imported module,
+``runner.lib_name`` its name, ``runner.load()`` the MNIST arrays) and must return a dict with
+``seconds``, ``steps`` and ``problem`` (None, or why the result is wrong and its time must not count).
+
 Anything the libraries print goes to stderr, so stdout carries only the protocol.
 
 Usage (normally only ``run.py`` starts it): ``python benchmarks/worker.py --lib descend --threads 2``
@@ -20,6 +27,7 @@ Usage (normally only ``run.py`` starts it): ``python benchmarks/worker.py --lib 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -30,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402 (the benchmarks folder must be on the path first)
     EVAL_ROWS,
+    blas_pools,
     check_decreased,
     current_rss_mb,
     mlp_init,
@@ -37,29 +46,52 @@ from common import (  # noqa: E402 (the benchmarks folder must be on the path fi
     mnist_like,
     peak_rss_mb,
     pin_threads,
+    thread_settings,
+    usable_cores,
 )
 
-LIBS = ("numpy", "torch", "descend")
+LIBS = ("numpy", "torch", "descend", "jax", "micrograd")
 
 
 def import_library(name: str, threads: int):
     """Import the contender's library after the thread variables are set; return ``(module, info)``."""
+    import importlib.metadata
+
     import numpy as np
 
-    info = {"numpy": np.__version__}
-    if name == "numpy":
-        return None, info
+    info = {"numpy": np.__version__, "env": thread_settings()}
+    module = None
     if name == "torch":
         import torch
 
         torch.set_num_threads(threads)
         info.update(torch=torch.__version__, torch_threads=torch.get_num_threads(),
-                    torch_blas=_torch_blas(torch))
-        return torch, info
-    import descend
+                    torch_interop_threads=torch.get_num_interop_threads(), torch_blas=_torch_blas(torch))
+        module = torch
+    elif name == "jax":
+        # XLA sizes its thread pool from the cores it may run on and has no thread-count setting beyond
+        # "one" (XLA_FLAGS, common.thread_env): narrow the affinity to `threads` cores instead.
+        cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        if 1 < threads < len(cores):
+            os.sched_setaffinity(0, cores[:threads])
+        import jax
 
-    info["descend"] = getattr(descend, "__version__", "unknown")
-    return descend, info
+        info.update(jax=jax.__version__, jaxlib=importlib.metadata.version("jaxlib"),
+                    jax_devices=[str(d) for d in jax.devices()], jax_cores=usable_cores())
+        module = jax
+    elif name == "micrograd":
+        import micrograd.engine
+
+        info["micrograd"] = importlib.metadata.version("micrograd")
+        module = micrograd.engine
+    elif name == "descend":
+        import descend
+
+        info["descend"] = getattr(descend, "__version__", "unknown")
+        module = descend
+    np.ones((64, 64)) @ np.ones((64, 64))  # make sure NumPy's BLAS is loaded before it is described
+    info["blas"] = blas_pools()
+    return module, info
 
 
 def _torch_blas(torch) -> str:
@@ -73,10 +105,11 @@ def _torch_blas(torch) -> str:
 class Runner:
     """Holds the imported library and the lazily loaded MLP data; runs one workload per call."""
 
-    def __init__(self, lib, data_dir: str | None):
-        self.lib, self.data_dir = lib, data_dir
+    def __init__(self, lib, data_dir: str | None, lib_name: str = ""):
+        self.lib, self.data_dir, self.lib_name = lib, data_dir, lib_name
         self.data = None
         self.inits = {}
+        self.cache = {}  # anything a workload keeps across repetitions (JAX's device copy of the data)
 
     def load(self) -> str:
         """Load the MLP data once; return where it came from."""
@@ -86,6 +119,9 @@ class Runner:
 
     def run(self, fn: str, spec: dict) -> dict:
         """Run workload ``fn`` on ``spec``; returns its timing, sanity verdict and (MLP) referee losses."""
+        if ":" in fn:
+            module, function = fn.split(":", 1)
+            return getattr(importlib.import_module(module), function)(self, spec)
         if fn in ("square", "square-tape", "quadfit"):
             return self._tiny(fn, spec)
         if fn in ("mlp-manual", "mlp-fit", "mlp-floor"):
@@ -96,10 +132,20 @@ class Runner:
         import tiny
 
         steps = spec["steps"]
-        if fn == "square":
-            result = tiny.square_loop(self.lib, steps)
-        elif fn == "square-tape":
+        if fn == "square-tape":
             result = tiny.square_loop_numpy_tape(steps)
+        elif self.lib_name == "micrograd":
+            if fn != "square":
+                raise ValueError(f"micrograd runs only the scalar (w-3)**2 loop, not {fn!r}")
+            import anchors
+
+            result = anchors.micrograd_square_loop(steps)
+        elif self.lib_name == "jax":
+            import anchors
+
+            result = anchors.jax_square_loop(steps) if fn == "square" else anchors.jax_quadfit_loop(steps)
+        elif fn == "square":
+            result = tiny.square_loop(self.lib, steps)
         else:
             result = tiny.quadfit_loop(self.lib, steps)
         if fn == "quadfit":
@@ -124,6 +170,16 @@ class Runner:
         args = (X, y, init, spec["batch"], spec["optimizer"], spec["lr"])
         if fn == "mlp-floor":
             result = numpy_floor.floor_epoch(*args)
+        elif self.lib_name == "jax":
+            import anchors
+
+            if fn != "mlp-manual":
+                raise ValueError(f"JAX runs the manual MLP epoch only, not {fn!r}")
+            if rows not in self.cache:
+                import jax.numpy as jnp
+
+                self.cache = {rows: (jnp.asarray(X), jnp.asarray(y))}  # one copy at a time
+            result = anchors.jax_mlp_epoch(*args, device_data=self.cache[rows])
         elif fn == "mlp-manual":
             result = mlp.manual_epoch(self.lib, *args)
         else:
@@ -158,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=None, help="MNIST folder (default ../shared/data/mnist)")
     args = parser.parse_args(argv)
 
-    pin_threads(args.threads)
+    # The runner already dropped (or kept) OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: keep what it gave us.
+    pin_threads(args.threads, keep_openblas_tuning=True)
     reply_stream = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # library prints (progress bars, warnings) must not corrupt the protocol on stdout
 
@@ -176,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     reply({"ready": True, "info": info, "pid": os.getpid(), "rss_start_mb": rss_start,
            "rss_import_mb": current_rss_mb()})
 
-    runner = Runner(lib, args.data)
+    runner = Runner(lib, args.data, args.lib)
     for line in sys.stdin:
         if not line.strip():
             continue
