@@ -209,7 +209,7 @@ class _Reader:
                     f"entry {info.filename!r} uses zip compression method {info.compress_type}; descend "
                     "reads stored (0) and deflated (8) entries only"
                 )
-            if info.header_offset + info.compress_size > size:
+            if info.header_offset < 0 or info.header_offset + info.compress_size > size:
                 raise _Bad(f"entry {info.filename!r} extends past the end of the file (truncated?)")
             if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
                 raise _Bad(f"entry {info.filename!r} declares sizes that disagree")
@@ -407,7 +407,16 @@ def load(path, map_location=None, weights_only=True):
             return _load(archive, size, path)
     except _Bad as e:
         raise ValueError(f"can't load {path}: {e}") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, UnicodeDecodeError, OverflowError) as e:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        struct.error,
+        UnicodeDecodeError,
+        OverflowError,
+        OSError,
+    ) as e:
+        # (an OSError here is a seek to an offset the damaged directory names, the file itself opened)
         raise ValueError(
             f"can't load {path}: the file is truncated or corrupt ({type(e).__name__}: {e})"
         ) from None

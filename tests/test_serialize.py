@@ -2,10 +2,18 @@
 
 import json
 import os
+import signal
+import stat
+import struct
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import descend
 from descend.serialize import load, save
@@ -316,3 +324,231 @@ def test_generator_state_round_trips(tmp_path):
     resumed = np.random.default_rng()
     resumed.bit_generator.state = load(tmp_path / "rng.npz")["rng"]
     np.testing.assert_array_equal(resumed.standard_normal(3), rng.standard_normal(3))
+
+
+# --- keys round-trip exactly, whatever they contain ---
+
+
+def test_keys_ending_in_npy_stay_distinct(tmp_path):
+    a, b = descend.tensor([1.0, 2.0]), descend.tensor([3.0])
+    save({"fc.weight": a, "fc.weight.npy": b}, tmp_path / "k.npz")
+    loaded = load(tmp_path / "k.npz")
+    np.testing.assert_array_equal(loaded["fc.weight"].numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(loaded["fc.weight.npy"].numpy(), [3.0])
+    # numpy.load sees distinct names too (none ends in ".npy", which numpy would strip or match twice)
+    with np.load(tmp_path / "k.npz") as npz:
+        values = sorted(npz[name].tolist() for name in npz.files if name != "__descend__")
+    assert values == [[1.0, 2.0], [3.0]]
+
+
+SPECIAL_KEYS = ["", ".npy", "a.npy", "a", "a/b", "/", "__descend__", "ü.npy", "#1"]
+KEYS = st.one_of(st.sampled_from(SPECIAL_KEYS), st.text(max_size=12))
+LEAVES = st.integers(0, 5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(KEYS, st.dictionaries(KEYS, LEAVES, max_size=3) | LEAVES, max_size=6))
+def test_random_keys_round_trip(tmp_path_factory, spec):
+    # each leaf number n becomes an array of n+1 distinct values, so a swapped member shows up
+    counter = iter(range(10**6))
+
+    def build(node):
+        if isinstance(node, dict):
+            return {k: build(v) for k, v in node.items()}
+        return np.arange(node + 1, dtype=np.float64) + 100 * next(counter)
+
+    obj = build(spec)
+    path = tmp_path_factory.mktemp("keys") / "k.npz"
+    save(obj, path)
+    assert_same(load(path), obj)
+
+
+# --- crafted and damaged files: always ValueError naming the path and the problem ---
+
+
+def rewrite_member(src, dst, name, data):
+    """Copy the archive `src` to `dst`, replacing member `name`'s bytes (stored, no compression)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, data if info.filename == name else zin.read(info.filename))
+
+
+def npy_bytes(arr=None, header=None, payload=b""):
+    import io
+
+    if header is None:
+        buf = io.BytesIO()
+        np.lib.format.write_array(buf, arr, allow_pickle=False)
+        return buf.getvalue()
+    head = repr(header).encode("latin1")
+    head += b" " * (63 - (len(head) + 10) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(head)) + head + payload
+
+
+def meta_bytes(tree):
+    doc = json.dumps({"format": "descend.save", "version": 1, "tree": tree}).encode()
+    return npy_bytes(np.frombuffer(doc, dtype=np.uint8))
+
+
+@pytest.fixture
+def good(tmp_path):
+    path = tmp_path / "good.npz"
+    save({"w": descend.tensor([1.0, 2.0], requires_grad=True), "n": descend.tensor([1, 2])}, path)
+    return path
+
+
+def patch_local_and_central(data, offset_in_header, value, fmt="<H"):
+    """Set a field at the same offset in every local (PK\\3\\4) and central (PK\\1\\2) header."""
+    data = bytearray(data)
+    for sig, base in ((b"PK\x03\x04", 0), (b"PK\x01\x02", 2)):
+        start = 0
+        while (i := data.find(sig, start)) >= 0:
+            struct.pack_into(fmt, data, i + base + offset_in_header, value)
+            start = i + 4
+    return bytes(data)
+
+
+def test_unknown_compression_method(tmp_path, good):
+    (tmp_path / "m.npz").write_bytes(patch_local_and_central(good.read_bytes(), 8, 99))
+    with pytest.raises(ValueError, match=r"m\.npz: entry '.*' uses zip compression method 99"):
+        load(tmp_path / "m.npz")
+
+
+def test_encrypted_flag(tmp_path, good):
+    (tmp_path / "e.npz").write_bytes(patch_local_and_central(good.read_bytes(), 6, 0x1))
+    with pytest.raises(ValueError, match=r"e\.npz: entry '.*' is encrypted"):
+        load(tmp_path / "e.npz")
+
+
+def test_metadata_nested_thousands_deep(tmp_path, good):
+    deep = "[" * 100_000 + "]" * 100_000
+    doc = ('{"format": "descend.save", "version": 1, "tree": ' + deep + "}").encode()
+    rewrite_member(good, tmp_path / "d.npz", "__descend__.npy", npy_bytes(np.frombuffer(doc, dtype=np.uint8)))
+    with pytest.raises(ValueError, match=r"d\.npz: its descend metadata is corrupt \(nested too deep"):
+        load(tmp_path / "d.npz")
+    tree = {"type": "list", "items": []}
+    for _ in range(300):  # parses, but deeper than any checkpoint (and than _decode will follow)
+        tree = {"type": "list", "items": [tree]}
+    rewrite_member(good, tmp_path / "d2.npz", "__descend__.npy", meta_bytes(tree))
+    message = r"d2\.npz: malformed descend metadata \(containers nested more than 200"
+    with pytest.raises(ValueError, match=message):
+        load(tmp_path / "d2.npz")
+
+
+def test_declared_shape_of_10_to_the_12_elements(tmp_path, good):
+    header = {"descr": "<f4", "fortran_order": False, "shape": (10**6, 10**6)}
+    huge = npy_bytes(header=header, payload=bytes(8))
+    rewrite_member(good, tmp_path / "h.npz", "w.npy", huge)
+    message = r"h\.npz: entry 'w\.npy' declares shape \(1000000, 1000000\) of float32 \(4000000000000 bytes\)"
+    with pytest.raises(ValueError, match=message + " but holds 8"):
+        load(tmp_path / "h.npz")
+
+
+def test_integer_tensor_marked_requires_grad(tmp_path, good):
+    tree = {"type": "dict", "items": [["n", {"type": "tensor", "key": "n", "requires_grad": True}]]}
+    rewrite_member(good, tmp_path / "i.npz", "__descend__.npy", meta_bytes(tree))
+    with pytest.raises(ValueError, match=r"i\.npz: entry 'n' is marked requires_grad but holds int64"):
+        load(tmp_path / "i.npz")
+
+
+@pytest.mark.parametrize("tree, problem", [
+    ({"type": "dict", "items": [["w"]]}, r"a dict item that is not a \[key, value\] pair"),
+    ({"type": "dict", "items": 3}, r"a 'dict' entry without a list of items"),
+    ({"type": "list"}, r"a 'list' entry without a list of items"),
+    ({"type": "dict", "items": [[[1], 2]]}, r"a dict key that is \[1\]"),
+    ({"type": "tensor", "key": 7}, r"an array entry whose key is 7"),
+    ({"type": "tensor", "key": "nope"}, r"the array 'nope' named in its metadata is missing"),
+    ({"type": "scalar", "key": "w"}, r"entry 'w' should hold a 0-d scalar but has shape \(2,\)"),
+    ({"type": "bogus"}, r"unknown entry type 'bogus'"),
+    ({"items": []}, r"malformed descend metadata \(unexpected"),
+])  # fmt: skip
+def test_malformed_metadata(tmp_path, good, tree, problem):
+    rewrite_member(good, tmp_path / "x.npz", "__descend__.npy", meta_bytes(tree))
+    with pytest.raises(ValueError, match=r"x\.npz: .*" + problem):
+        load(tmp_path / "x.npz")
+
+
+def test_fuzzed_files_raise_only_value_error(tmp_path, good):
+    data = good.read_bytes()
+    rng = np.random.default_rng(0)
+    path = tmp_path / "f.npz"
+    outcomes = {"ok": 0, "ValueError": 0}
+    for trial in range(400):
+        damaged = bytearray(data)
+        if trial % 3 == 0:
+            damaged = damaged[: rng.integers(0, len(data))]
+        else:
+            for i in rng.integers(0, len(data), size=rng.integers(1, 4)):
+                damaged[i] = rng.integers(0, 256)
+        path.write_bytes(bytes(damaged))
+        try:
+            load(path)
+            outcomes["ok"] += 1
+        except ValueError as e:
+            assert str(path) in str(e)
+            outcomes["ValueError"] += 1
+    assert outcomes["ValueError"] > 100
+
+
+# --- temporaries of killed writers, file modes, symlinks ---
+
+
+WRITER = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+import numpy as np
+import descend.serialize as s
+real_fsync = os.fsync
+def stall(fd):
+    print("writing", flush=True)
+    time.sleep(60)
+os.fsync = stall
+s.save({{"w": np.zeros(1000)}}, {path!r})
+"""
+
+
+def start_writer(path):
+    root = str(Path(descend.__file__).resolve().parents[1])
+    code = WRITER.format(root=root, path=str(path))
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    return proc
+
+
+def temporaries(folder):
+    return sorted(n for n in os.listdir(folder) if n.endswith(".descend-tmp"))
+
+
+def test_a_killed_writers_temporary_is_removed_by_the_next_save(tmp_path):
+    dead, live = start_writer(tmp_path / "ckpt.npz"), start_writer(tmp_path / "other.npz")
+    try:
+        dead.send_signal(signal.SIGKILL)
+        dead.wait()
+        assert len(temporaries(tmp_path)) == 2
+        save({"w": descend.ones(3)}, tmp_path / "ckpt.npz")
+        left = temporaries(tmp_path)
+        assert len(left) == 1 and f".{live.pid}." in left[0]  # the live writer's file is untouched
+        np.testing.assert_array_equal(load(tmp_path / "ckpt.npz")["w"].numpy(), np.ones(3))
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_saving_over_a_file_keeps_its_mode(tmp_path):
+    path = tmp_path / "private.npz"
+    save({"w": descend.ones(2)}, path)
+    os.chmod(path, 0o600)
+    save({"w": descend.zeros(2)}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    np.testing.assert_array_equal(load(path)["w"].numpy(), [0.0, 0.0])
+
+
+def test_saving_through_a_symlink_writes_its_target(tmp_path):
+    (tmp_path / "runs").mkdir()
+    target = tmp_path / "runs" / "real.npz"
+    save({"w": descend.ones(2)}, target)
+    link = tmp_path / "latest.npz"
+    link.symlink_to(target)
+    save({"w": descend.zeros(2)}, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    np.testing.assert_array_equal(load(target)["w"].numpy(), [0.0, 0.0])
