@@ -6,8 +6,12 @@ is one member, named by its path of keys (``model/fc1.weight``, ``optimizer/stat
 numbers, strings, None, tuples versus lists and the types of dict keys (the optimizer's integer
 parameter ids stay ints), is one JSON document stored as a uint8 array under ``__descend__``.
 `load` opens the file with ``allow_pickle=False``: a file carrying a pickled object is refused and
-nothing in it runs. `save` writes to a temporary file in the same folder and renames it over the
-target, so a crash never leaves a half-written checkpoint (or destroys the previous one).
+nothing in it runs. `save` writes to a temporary file in the same folder, fsyncs it and renames it over the
+target, so a crash never leaves a half-written checkpoint (or destroys the previous one). The
+temporary's name carries the writer's host and pid: a later save removes those of writers that died
+mid-write and leaves a live writer's alone. As with ``torch.save``, an existing file keeps its mode
+and a symlink is written through to its target. Arrays are read back by their exact member name, so
+dict keys round-trip whatever they contain (``"fc.weight"`` and ``"fc.weight.npy"`` stay apart).
 """
 
 from __future__ import annotations
@@ -384,7 +388,10 @@ def load(path, map_location=None, weights_only=True):
     Raises:
         FileNotFoundError: ``path`` does not exist.
         ValueError: the file is truncated or corrupt, holds pickled data, or was not written by `save`;
-            the message names the path.
+            the message names the path and the problem. Every member is checked before anything is
+            decompressed or allocated: only stored or deflated entries, none encrypted, declared array
+            sizes equal to the bytes the file holds, metadata nested at most 200 deep, requires_grad
+            only on floating point or complex tensors.
 
     Example:
         >>> state = load("ckpt.npz")
