@@ -7,6 +7,7 @@ Example:
 """
 
 from . import functional, init, utils
+from .layers import *  # noqa: F403 - every layer (layers.__all__)
 from .layers import (
     GELU,
     Dropout,
@@ -22,6 +23,8 @@ from .layers import (
     Softmax,
     Tanh,
 )
+from .layers import __all__ as _layer_names
+from .losses import *  # noqa: F403 - every loss (losses.__all__)
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -32,6 +35,7 @@ from .losses import (
     NLLLoss,
     RMSELoss,
 )
+from .losses import __all__ as _loss_names
 from .module import Module, Parameter
 
 __all__ = [
@@ -62,3 +66,4 @@ __all__ = [
     "init",
     "utils",
 ]
+__all__ += [n for n in _layer_names + _loss_names if n not in __all__]

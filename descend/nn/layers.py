@@ -16,30 +16,56 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 from collections import OrderedDict
 
 import numpy as np
 
 from .. import functional as F
 from .. import ops
-from ..tensor import _dtype, from_numpy
+from ..tensor import Tensor, _dtype, from_numpy
 from . import init
 from .module import Module, Parameter, _addindent
 
 __all__ = [
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Bilinear",
+    "CELU",
     "Dropout",
+    "ELU",
+    "Embedding",
     "Flatten",
     "GELU",
+    "GroupNorm",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
     "Identity",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "LogSigmoid",
     "LogSoftmax",
+    "Mish",
+    "ModuleDict",
     "ModuleList",
+    "PReLU",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
+    "ReLU6",
+    "SELU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softmin",
+    "Softplus",
+    "Softsign",
     "Tanh",
+    "Threshold",
+    "Unflatten",
 ]
 
 
@@ -469,3 +495,858 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension `dim` into `unflattened_size` (the inverse of Flatten).
+
+    Example:
+        >>> descend.nn.Unflatten(1, (2, 3))(descend.zeros(4, 6)).shape
+        (4, 2, 3)
+    """
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if not isinstance(dim, int):
+            raise TypeError(f"invalid argument type for dim parameter: expected int, got {type(dim)}")
+        sizes = tuple(unflattened_size)
+        for i, s in enumerate(sizes):
+            if not isinstance(s, int):
+                raise TypeError(
+                    f"unflattened_size must be tuple of ints, but found element of type {type(s).__name__} "
+                    f"at pos {i}"
+                )
+        self.dim = dim
+        self.unflattened_size = sizes
+
+    def forward(self, input):
+        shape = tuple(input.shape)
+        d = self.dim % len(shape) if shape else 0
+        sizes = self.unflattened_size
+        known = math.prod(s for s in sizes if s != -1)
+        if (-1 not in sizes and known != shape[d]) or (-1 in sizes and (known == 0 or shape[d] % known)):
+            raise RuntimeError(
+                f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {self.dim} "
+                f"({shape[d]}) in the input tensor"
+            )
+        return ops.reshape(input, shape[:d] + sizes + shape[d + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+# --- more containers ---
+
+
+class ModuleDict(Module):
+    """An ordered dict of named modules whose parameters are registered.
+
+    Example:
+        >>> heads = descend.nn.ModuleDict({"a": descend.nn.Linear(2, 1), "b": descend.nn.ReLU()})
+        >>> list(heads.keys())
+        ['a', 'b']
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def clear(self):
+        """Remove every module."""
+        self._modules.clear()
+
+    def pop(self, key):
+        """Remove `key` and return its module."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def keys(self):
+        """The names, in insertion order."""
+        return self._modules.keys()
+
+    def items(self):
+        """(name, module) pairs, in insertion order."""
+        return self._modules.items()
+
+    def values(self):
+        """The modules, in insertion order."""
+        return self._modules.values()
+
+    def update(self, modules):
+        """Add or replace entries from a mapping or an iterable of (name, module) pairs."""
+        items = modules.items() if hasattr(modules, "items") else modules
+        for j, entry in enumerate(items):
+            if not hasattr(modules, "items") and len(entry) != 2:
+                raise ValueError(
+                    f"ModuleDict update sequence element #{j} has length {len(entry)}; 2 is required"
+                )
+            key, module = entry
+            self[key] = module
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleDict has no forward: look a module up by name and call it")
+
+
+def _param_summary(p, typename):
+    size = "x".join(str(s) for s in p.shape)
+    kind = "Parameter containing" if isinstance(p, Parameter) else "Tensor"
+    return f"{kind}: [{typename} of size {size}]"
+
+
+class ParameterList(Module):
+    """A list of parameters registered with the module (tensors appended become Parameters).
+
+    Example:
+        >>> ws = descend.nn.ParameterList([descend.nn.Parameter(descend.ones(2)) for _ in range(3)])
+        >>> len(list(ws.parameters()))
+        3
+    """
+
+    def __init__(self, values=None):
+        super().__init__()
+        self.__dict__["_size"] = 0
+        if values is not None:
+            self.extend(values)
+
+    def _index(self, idx):
+        i = operator.index(idx)
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"index {idx} is out of range")
+        return i % len(self)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)([self[i] for i in range(len(self))[idx]])
+        return getattr(self, str(self._index(idx)))
+
+    def __setitem__(self, idx, param):
+        name = str(self._index(idx))
+        if isinstance(param, Tensor) and not isinstance(param, Parameter):
+            param = Parameter(param)
+        setattr(self, name, param)
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return iter(self[i] for i in range(len(self)))
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def append(self, value):
+        """Add `value` at the end (a Tensor becomes a Parameter); returns self."""
+        self.__dict__["_size"] += 1
+        self[len(self) - 1] = value
+        return self
+
+    def extend(self, values):
+        """Append each of `values`; returns self."""
+        for value in values:
+            self.append(value)
+        return self
+
+    def __repr__(self):
+        lines = []
+        for i, p in enumerate(self):
+            what = _param_summary(p, f"descend.{p.dtype}") if isinstance(p, Tensor) else (
+                f"Object of type: {type(p).__name__}")
+            lines.append(f"    ({i}): {what}")
+        return self._get_name() + ("(\n" + "\n".join(lines) + "\n)" if lines else "()")
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ParameterList has no forward: iterate over it")
+
+
+class ParameterDict(Module):
+    """An ordered dict of named parameters registered with the module (tensors become Parameters).
+
+    Example:
+        >>> pd = descend.nn.ParameterDict({"scale": descend.nn.Parameter(descend.ones(1))})
+        >>> [n for n, _ in pd.named_parameters()]
+        ['scale']
+    """
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self.__dict__["_keys"] = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+    def __setitem__(self, key, value):
+        self._keys[key] = None
+        if isinstance(value, Tensor) and not isinstance(value, Parameter):
+            value = Parameter(value)
+        setattr(self, key, value)
+
+    def __delitem__(self, key):
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def keys(self):
+        """The names, in insertion order."""
+        return list(self._keys)
+
+    def items(self):
+        """(name, parameter) pairs, in insertion order."""
+        return [(k, self[k]) for k in self._keys]
+
+    def values(self):
+        """The parameters, in insertion order."""
+        return [self[k] for k in self._keys]
+
+    def pop(self, key):
+        """Remove `key` and return its parameter."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self):
+        """Remove every entry."""
+        for key in list(self._keys):
+            del self[key]
+
+    def get(self, key, default=None):
+        """The parameter under `key`, or `default`."""
+        return self[key] if key in self else default
+
+    def update(self, parameters):
+        """Add or replace entries from a mapping or an iterable of (name, parameter) pairs."""
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in items:
+            self[key] = value
+
+    def __repr__(self):
+        lines = [f"    ({k}): " + _param_summary(p, p.type()) for k, p in self.items()]
+        return self._get_name() + ("(\n" + "\n".join(lines) + "\n)" if lines else "()")
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ParameterDict has no forward: look a parameter up by name")
+
+
+# --- more activations ---
+
+
+def _inplace(inplace):
+    return "inplace=True" if inplace else ""
+
+
+class _Activation(Module):
+    """An activation with PyTorch's `inplace` flag (accepted; descend always returns a new tensor)."""
+
+    _fn = None
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return type(self)._fn(input)
+
+    def extra_repr(self):
+        return _inplace(self.inplace)
+
+
+class SiLU(_Activation):
+    """x * sigmoid(x), elementwise.
+
+    Example:
+        >>> descend.nn.SiLU()(descend.tensor([1.0]))
+        tensor([0.7311])
+    """
+
+    _fn = staticmethod(F.silu)
+
+
+class Mish(_Activation):
+    """x * tanh(softplus(x)), elementwise.
+
+    Example:
+        >>> descend.nn.Mish()(descend.tensor([1.0]))
+        tensor([0.8651])
+    """
+
+    _fn = staticmethod(F.mish)
+
+
+class SELU(_Activation):
+    """Scaled ELU with the self-normalising constants.
+
+    Example:
+        >>> descend.nn.SELU()(descend.tensor([1.0]))
+        tensor([1.0507])
+    """
+
+    _fn = staticmethod(F.selu)
+
+
+class Hardsigmoid(_Activation):
+    """relu6(x + 3) / 6, elementwise.
+
+    Example:
+        >>> descend.nn.Hardsigmoid()(descend.tensor([0.0]))
+        tensor([0.5000])
+    """
+
+    _fn = staticmethod(F.hardsigmoid)
+
+
+class Hardswish(_Activation):
+    """x * relu6(x + 3) / 6, elementwise.
+
+    Example:
+        >>> descend.nn.Hardswish()(descend.tensor([1.0]))
+        tensor([0.6667])
+    """
+
+    _fn = staticmethod(F.hardswish)
+
+
+class ReLU6(_Activation):
+    """min(max(x, 0), 6), elementwise.
+
+    Example:
+        >>> descend.nn.ReLU6()(descend.tensor([8.0]))
+        tensor([6.])
+    """
+
+    _fn = staticmethod(F.relu6)
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x)), computed stably.
+
+    Example:
+        >>> descend.nn.LogSigmoid()(descend.tensor([0.0]))
+        tensor([-0.6931])
+    """
+
+    def forward(self, input):
+        return F.logsigmoid(input)
+
+
+class Softsign(Module):
+    """x / (1 + |x|), elementwise.
+
+    Example:
+        >>> descend.nn.Softsign()(descend.tensor([1.0]))
+        tensor([0.5000])
+    """
+
+    def forward(self, input):
+        return F.softsign(input)
+
+
+class ELU(Module):
+    """x for x > 0, alpha (exp(x) - 1) otherwise.
+
+    Example:
+        >>> descend.nn.ELU()(descend.tensor([-1.0]))
+        tensor([-0.6321])
+    """
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.elu(input, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class CELU(ELU):
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1)).
+
+    Example:
+        >>> descend.nn.CELU(2.0)(descend.tensor([-1.0]))
+        tensor([-0.7869])
+    """
+
+    def forward(self, input):
+        return F.celu(input, self.alpha)
+
+
+class Softplus(Module):
+    """log(1 + exp(beta x)) / beta, linear where beta x > threshold.
+
+    Example:
+        >>> descend.nn.Softplus()(descend.tensor([0.0]))
+        tensor([0.6931])
+    """
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+
+    def forward(self, input):
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """x clipped to [min_val, max_val].
+
+    Example:
+        >>> descend.nn.Hardtanh()(descend.tensor([-2.0, 0.5]))
+        tensor([-1.0000,  0.5000])
+    """
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
+        super().__init__()
+        if min_value is not None:
+            warnings.warn("keyword argument `min_value` is deprecated and rename to `min_val`",
+                          FutureWarning, stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and rename to `max_val`",
+                          FutureWarning, stacklevel=2)
+            max_val = max_value
+        if not max_val > min_val:
+            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
+        self.min_val = min_val
+        self.max_val = max_val
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class Threshold(Module):
+    """x where x > threshold, else value.
+
+    Example:
+        >>> descend.nn.Threshold(1.0, 0.0)(descend.tensor([0.5, 2.0]))
+        tensor([0., 2.])
+    """
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
+
+
+class PReLU(Module):
+    """x for x > 0, a * x otherwise, with `a` learned (one value, or one per channel).
+
+    Example:
+        >>> descend.nn.PReLU()(descend.tensor([-4.0]))
+        tensor([-1.], grad_fn=<WhereBackward0>)
+    """
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        _check_device(device)
+        self.num_parameters = num_parameters
+        self.init = init
+        dtype = np.dtype(np.float32) if dtype is None else _dtype(dtype)
+        self.weight = Parameter(from_numpy(np.full(num_parameters, init, dtype=dtype)))
+
+    def reset_parameters(self):
+        """Refill the slopes with `init`."""
+        from . import init as _init
+
+        _init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class Softmin(Module):
+    """softmax(-x) along `dim`.
+
+    Example:
+        >>> descend.nn.Softmin(dim=1)(descend.zeros(1, 2))
+        tensor([[0.5000, 0.5000]])
+    """
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.softmin(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+# --- embeddings ---
+
+
+class Embedding(Module):
+    """A lookup table: row i of `weight` (num_embeddings, embedding_dim) is the vector of index i.
+
+    The weight is drawn from N(0, 1), as in PyTorch; the `padding_idx` row starts at zero and never
+    receives a gradient.
+
+    Args:
+        num_embeddings: the table's size.
+        embedding_dim: the size of each vector.
+        padding_idx: an index whose row stays zero (negative counts from the end).
+        max_norm: rows looked up with a larger `norm_type`-norm are rescaled in place to it.
+        norm_type: the p of that norm.
+        scale_grad_by_freq: scale each row's gradient by 1 / its count in the batch.
+        sparse: not supported (True raises at the forward).
+
+    Example:
+        >>> emb = descend.nn.Embedding(27, 2)
+        >>> emb(descend.tensor([[1, 2, 3]])).shape
+        (1, 3, 2)
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None,
+                 dtype=None):
+        super().__init__()
+        _check_device(device)
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        if padding_idx is not None:
+            if padding_idx > 0:
+                if padding_idx >= num_embeddings:
+                    raise AssertionError("Padding_idx must be within num_embeddings")
+            elif padding_idx < 0:
+                if padding_idx < -num_embeddings:
+                    raise AssertionError("Padding_idx must be within num_embeddings")
+                padding_idx = num_embeddings + padding_idx
+        self.padding_idx = padding_idx
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.sparse = sparse
+        if _weight is None:
+            dtype = np.dtype(np.float32) if dtype is None else _dtype(dtype)
+            self.weight = Parameter(from_numpy(np.empty((num_embeddings, embedding_dim), dtype=dtype)),
+                                    requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    def reset_parameters(self):
+        """Redraw the table from N(0, 1) and zero the padding row."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight._data[self.padding_idx] = 0
+            self.weight._version[0] += 1
+
+    def forward(self, input):
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        if self.sparse:
+            s += ", sparse=True"
+        return s
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False):
+        """An Embedding whose weight is `embeddings` (storage shared), frozen unless freeze=False.
+
+        Example:
+            >>> emb = descend.nn.Embedding.from_pretrained(descend.eye(3))
+            >>> emb(descend.tensor([1]))
+            tensor([[0., 1., 0.]])
+        """
+        if embeddings.ndim != 2:
+            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = embeddings.shape
+        return cls(rows, cols, _weight=embeddings, _freeze=freeze, padding_idx=padding_idx,
+                   max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq,
+                   sparse=sparse)
+
+
+# --- normalisation ---
+
+
+def _param_dtype(dtype, name):
+    dtype = np.dtype(np.float32) if dtype is None else _dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{name}: parameters must have a floating dtype, got {dtype}")
+    return dtype
+
+
+class _BatchNorm(Module):
+    """The shared body of BatchNorm1d/2d: affine parameters, running statistics as buffers, forward.
+
+    momentum=None makes the running statistics a cumulative average (factor 1 / num_batches_tracked).
+    """
+
+    _expected = ""
+
+    def __init__(self, num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None, *, bias=True):
+        super().__init__()
+        _check_device(device)
+        dtype = _param_dtype(dtype, type(self).__name__)
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        self._bias = bias
+        if affine:
+            self.weight = Parameter(from_numpy(np.ones(num_features, dtype=dtype)))
+            if bias:
+                self.bias = Parameter(from_numpy(np.zeros(num_features, dtype=dtype)))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", from_numpy(np.zeros(num_features, dtype=dtype)))
+            self.register_buffer("running_var", from_numpy(np.ones(num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", from_numpy(np.zeros((), dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self):
+        """Running mean 0, running variance 1, no batches seen."""
+        if self.track_running_stats:
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
+            for t in (self.running_mean, self.running_var, self.num_batches_tracked):
+                t._version[0] += 1
+
+    def reset_parameters(self):
+        """Reset the running statistics and the affine parameters (weight 1, bias 0)."""
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _check_input_dim(self, input):
+        raise NotImplementedError
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked._data += 1
+            self.num_batches_tracked._version[0] += 1
+            factor = 1.0 / float(self.num_batches_tracked._data) if self.momentum is None else self.momentum
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
+        keep = not self.training or self.track_running_stats
+        return F.batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
+                            self.weight, self.bias, use_batch, factor, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.affine and self._bias}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) inputs, per channel C.
+
+    Training normalises by the batch's mean and (biased) variance and updates running_mean and
+    running_var (unbiased) with `momentum`; eval mode normalises by the running statistics.
+
+    Example:
+        >>> bn = descend.nn.BatchNorm1d(2)
+        >>> bn(descend.tensor([[1.0, 2.0], [3.0, 6.0]]))
+        tensor([[-1.0000, -1.0000],
+                [ 1.0000,  1.0000]], grad_fn=<NativeBatchNormBackward0>)
+    """
+
+    def _check_input_dim(self, input):
+        if input.ndim not in (2, 3):
+            raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) inputs, per channel C (see BatchNorm1d).
+
+    Example:
+        >>> descend.nn.BatchNorm2d(3)(descend.randn(2, 3, 4, 4)).shape
+        (2, 3, 4, 4)
+    """
+
+    def _check_input_dim(self, input):
+        if input.ndim != 4:
+            raise ValueError(f"expected 4D input (got {input.ndim}D input)")
+
+
+class LayerNorm(Module):
+    """Normalise each sample over its trailing `normalized_shape` dims, then scale and shift.
+
+    Example:
+        >>> descend.nn.LayerNorm(2)(descend.tensor([[1.0, 3.0]]))
+        tensor([[-1.0000,  1.0000]], grad_fn=<NativeLayerNormBackward0>)
+    """
+
+    def __init__(self, normalized_shape, eps=1e-05, elementwise_affine=True, bias=True, device=None,
+                 dtype=None):
+        super().__init__()
+        _check_device(device)
+        dtype = _param_dtype(dtype, "LayerNorm")
+        if isinstance(normalized_shape, (int, np.integer)):
+            normalized_shape = (int(normalized_shape),)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        self._bias = bias
+        if elementwise_affine:
+            self.weight = Parameter(from_numpy(np.ones(self.normalized_shape, dtype=dtype)))
+            if bias:
+                self.bias = Parameter(from_numpy(np.zeros(self.normalized_shape, dtype=dtype)))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        """Weight 1, bias 0."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.elementwise_affine and self._bias}")
+
+
+class GroupNorm(Module):
+    """Split the C channels into `num_groups` groups and normalise each per sample; per-channel affine.
+
+    Example:
+        >>> descend.nn.GroupNorm(1, 2)(descend.tensor([[1.0, 3.0]]))
+        tensor([[-1.0000,  1.0000]], grad_fn=<NativeGroupNormBackward0>)
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-05, affine=True, device=None, dtype=None, *,
+                 bias=True):
+        super().__init__()
+        _check_device(device)
+        if num_channels % num_groups:
+            raise ValueError("num_channels must be divisible by num_groups")
+        dtype = _param_dtype(dtype, "GroupNorm")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        self._bias = bias
+        if affine:
+            self.weight = Parameter(from_numpy(np.ones(num_channels, dtype=dtype)))
+            if bias:
+                self.bias = Parameter(from_numpy(np.zeros(num_channels, dtype=dtype)))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.affine and self._bias}")
+
+
+class Bilinear(Module):
+    """y = x1^T A x2 + b; A (out, in1, in2) and b drawn from U(-k, k) with k = 1 / sqrt(in1_features).
+
+    Example:
+        >>> descend.nn.Bilinear(2, 3, 4)(descend.ones(5, 2), descend.ones(5, 3)).shape
+        (5, 4)
+    """
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        _check_device(device)
+        dtype = _param_dtype(dtype, "Bilinear")
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = Parameter(from_numpy(np.empty((out_features, in1_features, in2_features), dtype=dtype)))
+        if bias:
+            self.bias = Parameter(from_numpy(np.empty(out_features, dtype=dtype)))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Redraw weight and bias from U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")

@@ -20,12 +20,21 @@ from .module import Module
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
     "HuberLoss",
+    "KLDivLoss",
     "L1Loss",
     "MSELoss",
+    "MarginRankingLoss",
     "NLLLoss",
+    "PoissonNLLLoss",
     "RMSELoss",
+    "SmoothL1Loss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
 ]
 
 
@@ -185,3 +194,172 @@ class NLLLoss(_Loss):
     def forward(self, input, target):
         return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
+
+
+class _LegacyLoss(_Loss):
+    """A loss that also takes PyTorch's deprecated size_average/reduce flags (mapped onto reduction)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        if size_average is not None or reduce is not None:
+            reduction = F._legacy_reduction(size_average, reduce, reduction)
+        super().__init__(reduction)
+
+
+class SmoothL1Loss(_LegacyLoss):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = x - y).
+
+    Example:
+        >>> SmoothL1Loss()(descend.tensor([0.5, 3.0]), descend.tensor([0.0, 0.0]))
+        tensor(1.3125)
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class KLDivLoss(Module):
+    """Kullback-Leibler divergence of a target from log-probability inputs (see `F.kl_div`).
+
+    Example:
+        >>> KLDivLoss(reduction="batchmean")(descend.tensor([[0.0]]), descend.tensor([[1.0]]))
+        tensor(0.)
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__()
+        if size_average is not None or reduce is not None:
+            reduction = F._legacy_reduction(size_average, reduce, reduction)
+        if reduction not in ("mean", "sum", "none", "batchmean"):
+            raise ValueError(f"{reduction!r} is not a valid value for reduction: expected 'mean', "
+                             "'batchmean', "
+                             "'sum' or 'none'")
+        self.reduction = reduction
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class PoissonNLLLoss(_LegacyLoss):
+    """Poisson negative log-likelihood (see `F.poisson_nll_loss`).
+
+    Example:
+        >>> PoissonNLLLoss()(descend.tensor([0.0]), descend.tensor([1.0]))
+        tensor(1.)
+    """
+
+    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-08, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input = log_input
+        self.full = full
+        self.eps = eps
+
+    def forward(self, log_input, target):
+        return F.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full, eps=self.eps,
+                                  reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood with a predicted variance (see `F.gaussian_nll_loss`).
+
+    Example:
+        >>> GaussianNLLLoss()(descend.tensor([1.0]), descend.tensor([1.0]), descend.tensor([1.0]))
+        tensor(0.)
+    """
+
+    def __init__(self, *, full=False, eps=1e-06, reduction="mean"):
+        super().__init__(reduction)
+        self.full = full
+        self.eps = eps
+
+    def forward(self, input, target, var):
+        return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps, reduction=self.reduction)
+
+
+class MarginRankingLoss(_LegacyLoss):
+    """max(0, -y (x1 - x2) + margin).
+
+    Example:
+        >>> MarginRankingLoss()(descend.tensor([1.0]), descend.tensor([2.0]), descend.tensor([1.0]))
+        tensor(1.)
+    """
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.margin_ranking_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_LegacyLoss):
+    """x where y = 1, max(0, margin - x) where y = -1.
+
+    Example:
+        >>> HingeEmbeddingLoss()(descend.tensor([0.3, 2.0]), descend.tensor([1.0, -1.0]))
+        tensor(0.1500)
+    """
+
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input, target):
+        return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_LegacyLoss):
+    """log(1 + exp(-y x)) for targets in {1, -1}.
+
+    Example:
+        >>> SoftMarginLoss()(descend.tensor([0.0]), descend.tensor([1.0]))
+        tensor(0.6931)
+    """
+
+    def forward(self, input, target):
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_LegacyLoss):
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1.
+
+    Example:
+        >>> CosineEmbeddingLoss()(descend.tensor([[1.0, 0.0]]), descend.tensor([[1.0, 0.0]]),
+        ...                       descend.tensor([1.0]))
+        tensor(0.)
+    """
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class TripletMarginLoss(_LegacyLoss):
+    """max(d(a, p) - d(a, n) + margin, 0) with the pairwise p-norm distance.
+
+    Example:
+        >>> TripletMarginLoss()(descend.tensor([[0.0]]), descend.tensor([[0.0]]), descend.tensor([[3.0]]))
+        tensor(0.)
+    """
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-06, swap=False, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead")
+        self.margin = margin
+        self.p = p
+        self.eps = eps
+        self.swap = swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p, eps=self.eps,
+                                     swap=self.swap, reduction=self.reduction)
