@@ -1664,3 +1664,10 @@ def bilinear(input1, input2, weight, bias=None):
     left = ops.matmul(ops.unsqueeze(ops.unsqueeze(a, -2), -3), w)  # (..., out, 1, in2)
     out = ops.sum(ops.squeeze(left, -2) * ops.unsqueeze(b, -2), -1)
     return out if bias is None else out + bias
+
+
+# --- convolutional networks: the primitives of descend/ops/conv.py, under PyTorch's F.<name> ---
+from .ops.conv import *  # noqa: E402, F403 - re-exports (conv.__all__), after the composites above
+from .ops.conv import __all__ as _conv_names  # noqa: E402
+
+__all__ += _conv_names

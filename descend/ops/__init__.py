@@ -12,7 +12,7 @@ shape (views, joins, casts), indexing, linalg.
 from __future__ import annotations
 
 from ..tensor import Tensor
-from . import arithmetic, elementwise, indexing, linalg, normalization, reductions, shape
+from . import arithmetic, conv, elementwise, indexing, linalg, normalization, reductions, shape
 from ._core import TABLE, _index, _operand, _shape_args, _tensor, op
 from . import sampling  # noqa: F401,E402 - random sampling ops and in-place fills (registered by @op)
 from .arithmetic import *  # noqa: F403 - each family's public names

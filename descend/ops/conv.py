@@ -1,4 +1,4 @@
-"""Convolutions, pooling, im2col (`unfold`/`fold`), padding and channel dropout, on NumPy.
+"""Convolutions, pooling, im2col (`unfold`/`fold`) and channel dropout, on NumPy.
 
 Every convolution is im2col plus one BLAS matrix product: the input's windows are a strided view
 (no copy), the one copy is the GEMM operand, the weight gradient is one GEMM and the input gradient
@@ -13,6 +13,8 @@ Example:
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -37,7 +39,6 @@ __all__ = [
     "fold",
     "max_pool1d",
     "max_pool2d",
-    "pad",
     "pixel_shuffle",
     "unfold",
 ]
@@ -52,7 +53,8 @@ def _pair(value, name, n=2):
     items = tuple(value)
     if len(items) == 1 and n > 1:
         items = items * n
-    if len(items) != n or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
+    ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items)
+    if len(items) != n or not ints:
         raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
     return tuple(int(v) for v in items)
 
@@ -196,8 +198,10 @@ def _convolve(name, input, weight, bias, stride, padding, dilation, groups, spat
     O, Cg = Wt.shape[:2]
     C = X.shape[1]
     if O % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-                           f"but got weight of size {_size_list(Wt.shape)} instead")
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+            f"but got weight of size {_size_list(Wt.shape)} instead"
+        )
     if C != Cg * groups:
         raise RuntimeError(
             f"Given groups={groups}, weight of size {_size_list(Wt.shape)}, expected input"
@@ -509,8 +513,8 @@ def _pool_geometry(X, name, kernel, stride, padding, dilation, ceil_mode):
                    zip((H, W), kernel, stride, padding, dilation))
     if out_hw[0] < 1 or out_hw[1] < 1:
         raise RuntimeError(
-            f"{name}: Given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{out_hw[0]}x{out_hw[1]}). "
-            f"Output size is too small"
+            f"{name}: Given input size: ({C}x{H}x{W}). Calculated output size: "
+            f"({C}x{out_hw[0]}x{out_hw[1]}). Output size is too small"
         )
     # ceil_mode's last window may run past the padding: pad at the end just enough to hold it
     extra = tuple(
@@ -558,9 +562,9 @@ def _max_pool(name, input, kernel_size, stride, padding, dilation, ceil_mode, re
             onehot = np.zeros((N, C, OH, OW, KH * KW), dtype=g.dtype)
             np.put_along_axis(onehot, arg[..., None], g[..., None], axis=-1)
             dX = np.zeros(X.shape, dtype=g.dtype)
-            dX[:, :, : OH * KH, : OW * KW] = (
-                onehot.reshape(N, C, OH, OW, KH, KW).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, OH * KH, OW * KW)
-            )
+            dX[:, :, : OH * KH, : OW * KW] = onehot.reshape(N, C, OH, OW, KH, KW).transpose(
+                0, 1, 2, 4, 3, 5
+            ).reshape(N, C, OH * KH, OW * KW)
             return restore(dX)
         dXp = np.zeros(Xp.shape, dtype=g.dtype)
         for kh in range(KH):
@@ -601,7 +605,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         >>> descend.max_pool2d(descend.arange(16.).reshape(1, 1, 4, 4), 2).tolist()
         [[[[5.0, 7.0], [13.0, 15.0]]]]
     """
-    return _max_pool("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
+    return _max_pool("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                     2)
 
 
 @op("max_pool1d", method=False)
@@ -612,7 +617,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         >>> descend.max_pool1d(descend.tensor([[1., 3., 2., 0.]]), 2).tolist()
         [[3.0, 2.0]]
     """
-    return _max_pool("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
+    return _max_pool("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                     1)
 
 
 def _avg_divisor(n, k, s, p, out, count_include_pad):
@@ -850,10 +856,13 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     kernel, dilation = _pair(kernel_size, "kernel_size"), _pair(dilation, "dilation")
     padding, stride = _pair(padding, "padding"), _pair(stride, "stride")
     N, C, H, W = X.shape
-    out_hw = tuple(_out_size(n, k, s, p, d) for n, k, s, p, d in zip((H, W), kernel, stride, padding, dilation))
+    out_hw = tuple(
+        _out_size(n, k, s, p, d) for n, k, s, p, d in zip((H, W), kernel, stride, padding, dilation)
+    )
     if out_hw[0] < 1 or out_hw[1] < 1:
         raise RuntimeError(
-            f"Given input with spatial size ({H}, {W}), kernel_size={list(kernel)}, dilation={list(dilation)}, "
+            f"Given input with spatial size ({H}, {W}), kernel_size={list(kernel)}, "
+            f"dilation={list(dilation)}, "
             f"padding={list(padding)}, calculated shape of the array of sliding blocks as "
             f"({out_hw[0]}, {out_hw[1]}), but its components must be at least one."
         )
@@ -905,9 +914,9 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if out_hw[0] * out_hw[1] != L:
         raise RuntimeError(
             f"Given output_size={tuple(size)}, kernel_size={tuple(kernel)}, dilation={tuple(dilation)}, "
-            f"padding={tuple(padding)}, stride={tuple(stride)}, expected size of input's dimension 2 to match "
-            f"the calculated number of sliding blocks {out_hw[0]} * {out_hw[1]} = {out_hw[0] * out_hw[1]}, "
-            f"but got input.size(2)={L}."
+            f"padding={tuple(padding)}, stride={tuple(stride)}, expected size of input's dimension 2 to "
+            f"match the calculated number of sliding blocks {out_hw[0]} * {out_hw[1]} = "
+            f"{out_hw[0] * out_hw[1]}, but got input.size(2)={L}."
         )
     C = CK // K
     padded = (N, C, size[0] + 2 * padding[0], size[1] + 2 * padding[1])
@@ -924,96 +933,6 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         return dX if batched else dX[0]
 
     return record("Col2ImBackward0", out, (input,), (vjp,))
-
-
-# --- padding ---
-
-
-def _pad_index(n, before, after, mode):
-    """Source index of every padded position along one axis, for reflect/replicate/circular."""
-    idx = np.arange(-before, n + after)
-    if mode == "reflect":
-        if before >= n or after >= n:
-            raise RuntimeError(
-                f"Argument #4: Padding size should be less than the corresponding input dimension, but got: "
-                f"padding ({before}, {after}) at dimension of input size {n}"
-            )
-        period = 2 * (n - 1) if n > 1 else 1
-        idx = np.abs(idx) % period
-        idx = np.where(idx >= n, period - idx, idx)
-    elif mode == "replicate":
-        idx = np.clip(idx, 0, n - 1)
-    else:  # circular
-        if before > n or after > n:
-            raise RuntimeError("Padding value causes wrapping around more than once.")
-        idx = idx % n
-    return idx
-
-
-@op("pad", method=False, function=False)
-def pad(input, pad, mode="constant", value=None):
-    """Pad the last len(pad) / 2 dims: pad = (left, right, top, bottom, ...) from the last dim backwards.
-
-    Args:
-        pad: an even-length sequence of non-negative ints (negative crops, for "constant" only).
-        mode: "constant" (fill with `value`, default 0), "reflect", "replicate" or "circular".
-        value: fill value for "constant".
-
-    Example:
-        >>> descend.nn.functional.pad(descend.tensor([[1., 2.]]), (1, 1), mode="replicate").tolist()
-        [[1.0, 1.0, 2.0, 2.0]]
-    """
-    input = _tensor(input)
-    X = input._data
-    pad = tuple(int(p) for p in pad)
-    if len(pad) % 2 or len(pad) // 2 > X.ndim:
-        raise RuntimeError(
-            f"Padding length must be divisible by 2 and at most twice the input's dims, got {len(pad)} "
-            f"for an input of {X.ndim} dims"
-        )
-    if mode not in ("constant", "reflect", "replicate", "circular"):
-        raise NotImplementedError(
-            f"Unrecognised padding mode {mode!r}: expected constant, reflect, replicate or circular"
-        )
-    if mode != "constant" and value not in (None, 0, 0.0):
-        raise ValueError(f"Padding mode {mode!r} doesn't take in value argument")
-    k = len(pad) // 2
-    pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(k)][::-1]  # first pair is the last dim
-    axes = list(range(X.ndim - k, X.ndim))
-    if mode == "constant":
-        before = [(0, 0)] * (X.ndim - k)
-        crop = tuple(slice(None) for _ in before) + tuple(
-            slice(-min(a, 0), n - (-min(b, 0))) for (a, b), n in zip(pairs, X.shape[X.ndim - k :])
-        )
-        widths = before + [(max(a, 0), max(b, 0)) for a, b in pairs]
-        out = np.pad(X[crop], widths, constant_values=0 if value is None else value)
-        inner = tuple(slice(w0, w0 + n) for (w0, _), n in zip(widths, X[crop].shape))
-
-        def vjp(g):
-            dX = np.zeros(X.shape, dtype=g.dtype)
-            dX[crop] = g[inner]
-            return dX
-
-        return record("ConstantPadNdBackward0", out, (input,), (vjp,))
-    if any(a < 0 or b < 0 for a, b in pairs):
-        raise RuntimeError(f"{mode} padding: negative padding is only supported in constant mode, got {pad}")
-    if X.ndim < k + 1:
-        raise RuntimeError(f"{mode} padding of {k} dims expects a ({k + 1}D) or ({k + 2}D) input, got {X.ndim}D")
-    index = [_pad_index(X.shape[ax], a, b, mode) for ax, (a, b) in zip(axes, pairs)]
-    out = X
-    for ax, idx in zip(axes, index):
-        out = np.take(out, idx, axis=ax)
-
-    def vjp(g):
-        # NOTE: each axis's adjoint sums the gradient of every copy of a source position; padding is
-        # narrow, so a per-axis one-hot matrix product beats np.add.at and never writes twice.
-        for ax, idx, n in zip(reversed(axes), reversed(index), reversed([X.shape[a] for a in axes])):
-            onehot = (idx[:, None] == np.arange(n)[None, :]).astype(g.dtype)  # (padded, n)
-            g = np.moveaxis(np.tensordot(np.moveaxis(g, ax, -1), onehot, axes=(-1, 0)), -1, ax)
-        return g
-
-    names = {"reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "CircularPad"}
-    return record(f"{names[mode]}{k}DBackward0", out, (input,), (vjp,))
 
 
 # --- channel dropout and rearrangement ---
@@ -1033,11 +952,21 @@ def _feature_dropout(name, input, p, training, inplace, spatial):
         return input
     X = input._data
     lead = X.shape[: X.ndim - spatial]  # (N, C) or (C,)
+    if spatial == 2 and X.ndim == 3:
+        # PyTorch reads a 3-D input to dropout2d as batched 1-D (N, C, L), and says so
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+            "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. Use dropout1d "
+            "for that, or give a 4-D (N, C, H, W) input.",
+            UserWarning,
+            stacklevel=3,
+        )
+        lead = X.shape[:2]
     if p == 1.0:
         mask = np.zeros(lead, dtype=X.dtype)
     else:
         mask = ((generator().random(lead) >= p) / (1.0 - p)).astype(X.dtype)
-    mask = mask.reshape(lead + (1,) * spatial)
+    mask = mask.reshape(lead + (1,) * (X.ndim - len(lead)))
     out = X * mask
     return record("MulBackward0", out, (input,), (lambda g: g * mask,))
 
