@@ -8,6 +8,7 @@ Commands (``descend COMMAND --help`` shows each one's options and examples):
     descend problems  the built-in problems and optimizer names
     descend lr-find   the learning-rate range test on spirals or MNIST
     descend train     an MLP on MNIST or Fashion-MNIST with a progress bar
+    descend sweep     an optimizer x learning-rate x seed grid as parallel Ray trials
 
 Bad arguments (an unknown problem or optimizer, a malformed number, a missing data folder) get one
 line on standard error that names the valid choices, and exit status 2; success exits with 0.
@@ -882,11 +883,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop after N epochs without a better validation loss (keeps the best weights)")
     p.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**64-1 (default: 0)")
     p.add_argument("--save", metavar="FILE", help="write the trained weights to FILE (.npz)")
+    # `descend sweep` lives with descend.distributed (importing it does not import Ray).
+    from descend.distributed import cli as sweep_cli
+
+    sweep_cli.add_parser(sub, fmt, optims, {"float_list": _float_list, "count": _count})
     return parser
 
 
+
+def _sweep_cli():
+    from descend.distributed import cli as sweep_cli
+
+    return sweep_cli
+
+
 _COMMANDS = {"demo": _cmd_demo, "run": _cmd_run, "compare": _cmd_compare, "problems": _cmd_problems,
-             "lr-find": _cmd_lr_find, "train": _cmd_train}
+             "lr-find": _cmd_lr_find, "train": _cmd_train, "sweep": lambda args: _sweep_cli().run(args)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@
   gradient on N Ray workers, each on its share of the batch.
 
 Ray is the optional extra `descend[distributed]`: `import descend` never imports it, and importing
-this package without it raises an ImportError that says how to install it. Both start a local Ray
+any of its names without it raises an ImportError that says how to install it. Both start a local Ray
 for the call when none is running (and shut it down afterwards), or join a cluster with `address=`.
 
 Example:
@@ -16,11 +16,26 @@ Example:
     >>> print(result.table()); result.best("valid_loss").config
 """
 
+import importlib
+
 from descend.distributed._ray import require_ray
 
-require_ray()
-
-from descend.distributed.parallel import DataParallel, WorkerDiedError  # noqa: E402
-from descend.distributed.sweep import SweepResult, Trial, sweep  # noqa: E402
-
 __all__ = ["DataParallel", "SweepResult", "Trial", "WorkerDiedError", "sweep"]
+# Each public name and the module that defines it. They load on first use, which is where a missing
+# Ray is reported: `descend.cli` builds its `sweep` command from `descend.distributed.cli` without it.
+_HOMES = {"DataParallel": "parallel", "WorkerDiedError": "parallel",
+          "SweepResult": "sweeps", "Trial": "sweeps", "sweep": "sweeps"}
+
+
+def __getattr__(name):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'descend.distributed' has no attribute {name!r}")
+    require_ray()
+    value = getattr(importlib.import_module(f"descend.distributed.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])

@@ -113,7 +113,7 @@ class DataParallel:
                 for replica, (a, b) in zip(self._replicas, shards)]
         results = self._gather(refs, learner)
         sizes = np.array([b - a for a, b in shards], dtype=np.float64)
-        share = sizes if self._summed else sizes / sizes.sum()
+        share = np.ones_like(sizes) if self._summed else sizes / sizes.sum()
         loss = sum(s * value for s, (value, _, _) in zip(share, results))
         for i, p in enumerate(self._params):
             parts = [grads[i] for _, grads, _ in results]
