@@ -22,11 +22,11 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from ..autograd import no_grad
-from ..tensor import Tensor, from_numpy, tensor
+from ..autograd import no_grad, record
+from ..tensor import Tensor, _wrap, from_numpy, tensor
 from ..tensor import _parse_to as _parse_tensor_to
 
-__all__ = ["Module", "Parameter"]
+__all__ = ["Module", "Parameter", "RemovableHandle"]
 
 
 class Parameter(Tensor):
@@ -63,6 +63,88 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+class RemovableHandle:
+    """What the hook registrations return: `handle.remove()` takes the hook out (also as a `with` block).
+
+    Example:
+        >>> lin = descend.nn.Linear(1, 1)
+        >>> with lin.register_forward_hook(lambda m, a, out: out * 0):
+        ...     pass
+    """
+
+    _next_id = 0
+
+    def __init__(self, hooks, extra=None):
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+        self._hooks = hooks
+        self._extra = [extra] if extra is not None else []
+
+    def remove(self):
+        """Take the hook out (removing twice is harmless)."""
+        self._hooks.pop(self.id, None)
+        for table in self._extra:
+            table.discard(self.id)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _grad_enabled():
+    from .. import autograd
+
+    return autograd._GradMode.enabled
+
+
+def _hook_grad(value, like):
+    """A hook's gradient (Tensor, array or None) as an array for the engine (zeros for None)."""
+    if value is None:
+        return np.zeros(like.shape, dtype=like.dtype)
+    arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+    if arr.shape != tuple(like.shape):
+        raise RuntimeError(
+            f"a backward hook returned a gradient of shape {tuple(arr.shape)} for a tensor of shape "
+            f"{tuple(like.shape)}"
+        )
+    return arr.astype(like.dtype, copy=False)
+
+
+def _hook_identity(tensors, on_grad):
+    """Tensors equal to `tensors`, recorded through ONE node whose backward calls `on_grad(grads)` once.
+
+    One node for all of them (packed into one flat array when there are several) so a module hook sees
+    every gradient at once and can replace them all before any reaches the rest of the graph.
+    """
+    if len(tensors) == 1:
+        t = tensors[0]
+        return [record("BackwardHookFunctionBackward", t._data.view(), (t,), (lambda g: on_grad([g])[0],))]
+    dtype = np.result_type(*[t._data.dtype for t in tensors])
+    sizes = [t._data.size for t in tensors]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    packed = np.concatenate([t._data.ravel().astype(dtype, copy=False) for t in tensors])
+    cache = {}
+
+    def vjp_for(k):
+        def vjp(g):
+            if cache.get("g") is not g:  # the first parent's VJP for this gradient: run the hooks once
+                parts = [g[offsets[i]:offsets[i + 1]].reshape(t.shape).astype(t.dtype, copy=False)
+                         for i, t in enumerate(tensors)]
+                cache["g"], cache["out"] = g, on_grad(parts)
+            return cache["out"][k]
+        return vjp
+
+    node = record("BackwardHookFunctionBackward", packed, tuple(tensors),
+                  tuple(vjp_for(k) for k in range(len(tensors))))
+    out = []
+    for i, t in enumerate(tensors):
+        piece = node[int(offsets[i]):int(offsets[i + 1])].reshape(t.shape)
+        out.append(piece if piece.dtype == t.dtype else piece.to(t.dtype))
+    return out
 
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -119,6 +201,12 @@ class Module:
         d["_buffers"] = {}
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = {}
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_forward_pre_hooks_with_kwargs"] = set()
+        d["_forward_hooks"] = OrderedDict()
+        d["_forward_hooks_with_kwargs"] = set()
+        d["_backward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
 
     def forward(self, *args, **kwargs):
         """The computation of this module; every subclass defines it."""
@@ -127,7 +215,215 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        d = self.__dict__
+        if not (d.get("_forward_pre_hooks") or d.get("_forward_hooks") or d.get("_backward_hooks")
+                or d.get("_backward_pre_hooks")):
+            return self.forward(*args, **kwargs)  # the hot path: no hooks, no overhead
+        return self._call_with_hooks(args, kwargs)
+
+    # --- hooks ---
+
+    def _hooks(self, name):
+        d = self.__dict__
+        if name not in d:  # a module built without Module.__init__'s hook tables (an old pickle)
+            d[name] = set() if name.endswith("with_kwargs") else OrderedDict()
+        return d[name]
+
+    def _add_hook(self, table, hook, prepend, kwargs_table=None, with_kwargs=False):
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        hooks = self._hooks(table)
+        handle = RemovableHandle(hooks, self._hooks(kwargs_table) if kwargs_table else None)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        if with_kwargs:
+            self._hooks(kwargs_table).add(handle.id)
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call `hook(module, args)` before each forward; a non-None return replaces the args.
+
+        With with_kwargs=True the hook is `hook(module, args, kwargs)` and returns None or a
+        tuple (new_args, new_kwargs). A single non-tuple return is wrapped into a 1-tuple.
+
+        Returns:
+            A handle whose `remove()` takes the hook out.
+
+        Example:
+            >>> lin = descend.nn.Linear(2, 1)
+            >>> h = lin.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
+            >>> h.remove()
+        """
+        return self._add_hook("_forward_pre_hooks", hook, prepend, "_forward_pre_hooks_with_kwargs",
+                              with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """Call `hook(module, args, output)` after each forward; a non-None return replaces the output.
+
+        With with_kwargs=True the hook is `hook(module, args, kwargs, output)`. `always_call=True`
+        also runs it when forward raises (then with output None... as PyTorch: the error propagates).
+
+        Returns:
+            A handle whose `remove()` takes the hook out.
+
+        Example:
+            >>> acts = []
+            >>> lin = descend.nn.Linear(2, 1)
+            >>> h = lin.register_forward_hook(lambda m, args, out: acts.append(out.shape))
+            >>> _ = lin(descend.ones(3, 2)); acts
+            [(3, 1)]
+        """
+        handle = self._add_hook("_forward_hooks", hook, prepend, "_forward_hooks_with_kwargs", with_kwargs)
+        if always_call:
+            self._hooks("_forward_hooks_always_called").add(handle.id)
+            handle._extra.append(self._hooks("_forward_hooks_always_called"))
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call `hook(module, grad_output)` when the gradients of the outputs are known.
+
+        A non-None return (a tuple like grad_output) replaces grad_output for the rest of backward.
+
+        Example:
+            >>> lin = descend.nn.Linear(2, 1)
+            >>> h = lin.register_full_backward_pre_hook(lambda m, g_out: (g_out[0] * 2,))
+        """
+        return self._add_hook("_backward_pre_hooks", hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call `hook(module, grad_input, grad_output)` when the gradients of the inputs are known.
+
+        grad_input has one entry per positional argument (None for non-tensors and inputs not requiring
+        grad); a non-None return replaces grad_input. Implemented with identity nodes
+        ("BackwardHookFunctionBackward", as in PyTorch) recorded around the forward on the inputs and
+        the outputs, so the hook fires at the right point of the backward pass.
+
+        Example:
+            >>> seen = []
+            >>> lin = descend.nn.Linear(2, 1)
+            >>> h = lin.register_full_backward_hook(lambda m, g_in, g_out: seen.append(g_out[0].shape))
+            >>> lin(descend.ones(3, 2, requires_grad=True)).sum().backward(); seen
+            [(3, 1)]
+        """
+        return self._add_hook("_backward_hooks", hook, prepend)
+
+    def register_backward_hook(self, hook):
+        """The legacy module backward hook: not supported (use register_full_backward_hook)."""
+        raise NotImplementedError(
+            "register_backward_hook is deprecated in PyTorch and not supported by descend; use "
+            "register_full_backward_hook(hook), which gets the same (module, grad_input, grad_output)"
+        )
+
+    def _call_with_hooks(self, args, kwargs):
+        pre_kw = self._hooks("_forward_pre_hooks_with_kwargs")
+        for hook_id, hook in list(self._hooks("_forward_pre_hooks").items()):
+            if hook_id in pre_kw:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of (new_args, new_kwargs), but got "
+                            f"{result}."
+                        )
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        hooked = self._hooks("_backward_hooks") or self._hooks("_backward_pre_hooks")
+        backward = bool(hooked) and _grad_enabled()
+        state = {}
+        if backward:
+            args = self._hook_inputs(args, state)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            always = self._hooks("_forward_hooks_always_called")
+            for hook_id, hook in list(self._hooks("_forward_hooks").items()):
+                if hook_id in always:
+                    try:
+                        hook(self, args, kwargs, None) if hook_id in self._hooks(
+                            "_forward_hooks_with_kwargs") else hook(self, args, None)
+                    except Exception:  # noqa: S110 - the forward's error is the one to report
+                        pass
+            raise
+        post_kw = self._hooks("_forward_hooks_with_kwargs")
+        for hook_id, hook in list(self._hooks("_forward_hooks").items()):
+            result = hook(self, args, kwargs, output) if hook_id in post_kw else hook(self, args, output)
+            if result is not None:
+                output = result
+        if backward:
+            output = self._hook_outputs(output, state)
+        return output
+
+    def _hook_inputs(self, args, state):
+        """Route the tensor args needing grad through one identity node that calls the backward hooks."""
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        state["n_args"] = len(args)
+        state["inputs"] = positions
+        if not positions:
+            return args
+
+        def on_grad(grads):
+            grad_input = [None] * len(args)
+            for i, g in zip(positions, grads):
+                grad_input[i] = _wrap(g)
+            grad_input = tuple(grad_input)
+            grad_output = state.get("grad_output", ())
+            for hook in list(self._hooks("_backward_hooks").values()):
+                result = hook(self, grad_input, grad_output)
+                if result is not None:
+                    result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+                    if len(result) != len(grad_input):
+                        raise RuntimeError(
+                            f"Backward hook returned an invalid number of grad_input, got {len(result)}, but "
+                            f"expected {len(grad_input)}"
+                        )
+                    grad_input = result
+            return [_hook_grad(grad_input[i], args[i]) for i in positions]
+
+        new = _hook_identity([args[i] for i in positions], on_grad)
+        args = list(args)
+        for i, t in zip(positions, new):
+            args[i] = t
+        return tuple(args)
+
+    def _hook_outputs(self, output, state):
+        """Route the outputs through an identity node that records grad_output (and runs pre-hooks)."""
+        single = isinstance(output, Tensor)
+        outputs = (output,) if single else (tuple(output) if isinstance(output, (tuple, list)) else ())
+        positions = [i for i, o in enumerate(outputs) if isinstance(o, Tensor) and o.requires_grad]
+        if not positions:
+            return output
+
+        def on_grad(grads):
+            grad_output = [None] * len(outputs)
+            for i, g in zip(positions, grads):
+                grad_output[i] = _wrap(g)
+            grad_output = tuple(grad_output)
+            for hook in list(self._hooks("_backward_pre_hooks").values()):
+                result = hook(self, grad_output)
+                if result is not None:
+                    result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+                    if len(result) != len(grad_output):
+                        raise RuntimeError(
+                            "Backward pre hook returned an invalid number of grad_output, got "
+                            f"{len(result)}, but expected {len(grad_output)}"
+                        )
+                    grad_output = result
+            state["grad_output"] = grad_output
+            if not state["inputs"]:  # no input needs a gradient: PyTorch calls the hook here
+                grad_input = (None,) * state["n_args"]
+                for hook in list(self._hooks("_backward_hooks").values()):
+                    hook(self, grad_input, grad_output)
+            return [_hook_grad(grad_output[i], outputs[i]) for i in positions]
+
+        new = _hook_identity([outputs[i] for i in positions], on_grad)
+        outputs = list(outputs)
+        for i, t in zip(positions, new):
+            outputs[i] = t
+        return outputs[0] if single else type(output)(outputs)
 
     # --- registration ---
 
@@ -204,6 +500,27 @@ class Module:
         self._modules[name] = module
 
     register_module = add_module
+
+    def get_parameter(self, target):
+        """The parameter at the dotted path `target` (e.g. "0.weight").
+
+        Example:
+            >>> descend.nn.Sequential(descend.nn.Linear(1, 1)).get_parameter("0.bias").shape
+            (1,)
+        """
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if name not in module._parameters:
+            raise AttributeError(f"{module._get_name()} has no parameter `{name}`")
+        return module._parameters[name]
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path `target` (e.g. "1.running_mean")."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if name not in module._buffers:
+            raise AttributeError(f"{module._get_name()} has no buffer `{name}`")
+        return module._buffers[name]
 
     def get_submodule(self, target):
         """The sub-module at the dotted path `target` ("" is this module).
