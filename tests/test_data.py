@@ -210,7 +210,8 @@ def test_plain_dataset_is_collated():
     batches = list(DataLoader(Squares(5), batch_size=2))
     assert len(batches) == 3
     x, y = batches[0]
-    assert x.dtype == descend.float32 and y.dtype == descend.int64
+    # PyTorch's default_collate: Python floats become float64, ints int64.
+    assert x.dtype == descend.float64 and y.dtype == descend.int64
     assert x.numpy().tolist() == [0.0, 1.0] and y.numpy().tolist() == [0, 1]
     assert [b[1].numpy().tolist() for b in batches] == [[0, 1], [4, 9], [16]]
 
@@ -257,7 +258,7 @@ def test_abstract_dataset_errors():
         ({"drop_last": None}, TypeError, "drop_last must be True or False, got None"),
         ({"seed": 1.5}, TypeError, "seed must be an int"),
         ({"seed": -1}, ValueError, "seed must be non-negative"),
-        ({"generator": 3}, TypeError, "generator must be a numpy.random.Generator"),
+        ({"generator": 3}, TypeError, "generator must be a descend.Generator or a numpy.random.Generator"),
         ({"seed": 1, "generator": np.random.default_rng(0)}, ValueError, "not both"),
     ],
 )
@@ -266,9 +267,9 @@ def test_loader_bad_arguments(kwargs, error, message):
         DataLoader(make_dataset(4), **kwargs)
 
 
-def test_loader_needs_a_dataset():
-    with pytest.raises(TypeError, match="DataLoader expects a Dataset, got tuple"):
-        DataLoader((descend.zeros(3), descend.zeros(3)), batch_size=2)
+def test_loader_needs_a_dataset_or_sequence():
+    with pytest.raises(TypeError, match=r"DataLoader expects a Dataset \(or a sequence.*got int"):
+        DataLoader(5, batch_size=2)
 
 
 def test_empty_dataset():
@@ -330,7 +331,7 @@ def test_random_split_errors():
     with pytest.raises(TypeError, match="all ints or all fractions"):
         random_split(ds, ["5", 5])
     with pytest.raises(TypeError, match="random_split expects a Dataset"):
-        random_split([1, 2, 3], [2, 1])
+        random_split(5, [2, 3])
 
 
 def test_subset_of_subset_batches_vectorised():

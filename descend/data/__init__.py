@@ -7,7 +7,24 @@ Example:
 """
 
 from . import synthetic
-from .loader import DataLoader, Dataset, Subset, TensorDataset, random_split
+from .loader import (
+    BatchSampler,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    Subset,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+    WorkerInfo,
+    default_collate,
+    get_worker_info,
+    random_split,
+)
 from .mnist import MNIST, FashionMNIST
 from .synthetic import blobs, linear, moons, speed, spirals
 
@@ -17,6 +34,17 @@ __all__ = [
     "Subset",
     "DataLoader",
     "random_split",
+    "IterableDataset",
+    "ConcatDataset",
+    "default_collate",
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "BatchSampler",
+    "WorkerInfo",
+    "get_worker_info",
     "MNIST",
     "FashionMNIST",
     "synthetic",

@@ -1,8 +1,8 @@
 """Weight initialisers with PyTorch's names and formulas; each fills a tensor in place and returns it.
 
-Random draws come from `descend.random.generator()` (or an explicit `numpy.random.Generator`), so
-`descend.manual_seed(s)` makes an initialisation repeatable. Values are written without recording a
-graph, so parameters that require grad can be (re)initialised at any time.
+Random draws come from the global generator (`descend.manual_seed(s)` makes an initialisation
+repeatable) or from the `generator=` each function takes (a `descend.Generator`). Values are
+written without recording a graph, so parameters that require grad can be (re)initialised at any time.
 
 The scaled initialisers keep the variance of activations roughly constant from layer to layer:
 Xavier/Glorot (std = gain * sqrt(2 / (fan_in + fan_out))) for tanh/sigmoid networks, Kaiming/He
@@ -19,17 +19,25 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
+
+import numpy as np
 
 from ..autograd import no_grad
-from ..random import generator as _global_generator
+from ..random import _rng
 
 __all__ = [
     "calculate_gain",
     "constant_",
+    "dirac_",
+    "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
     "ones_",
+    "orthogonal_",
+    "sparse_",
+    "trunc_normal_",
     "uniform_",
     "xavier_normal_",
     "xavier_uniform_",
@@ -42,10 +50,6 @@ def _fill(tensor, values):
     with no_grad():
         tensor.copy_(values)
     return tensor
-
-
-def _rng(generator):
-    return _global_generator() if generator is None else generator
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -197,13 +201,14 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", ge
         a: negative slope of the leaky_relu that follows (used only for "leaky_relu").
         mode: "fan_in" keeps the forward variance, "fan_out" the backward variance.
         nonlinearity: "relu" or "leaky_relu" (any name `calculate_gain` knows).
-        generator: an optional numpy.random.Generator.
+        generator: an optional `descend.Generator`.
 
     Example:
         >>> kaiming_uniform_(descend.empty(3, 5), mode="fan_in", nonlinearity="relu").shape
         (3, 5)
     """
     if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
@@ -217,6 +222,131 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gen
         (3, 5)
     """
     if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
+
+def eye_(tensor):
+    """Fill a 2-D tensor with the identity matrix (ones on the diagonal, zeros elsewhere).
+
+    Example:
+        >>> eye_(descend.empty(2, 3))
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
+    if tensor.ndim != 2:
+        raise ValueError(f"Only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-D convolution weight with the Dirac delta: the convolution is the identity.
+
+    With `groups` > 1 the output channels are split into groups, each an identity on its inputs.
+
+    Example:
+        >>> w = dirac_(descend.empty(2, 2, 3))
+        >>> w[0, 0].tolist(), w[0, 1].tolist()
+        ([0.0, 1.0, 0.0], [0.0, 0.0, 0.0])
+    """
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"Only tensors with 3, 4, or 5 dimensions are supported, got {tensor.ndim}")
+    sizes = tuple(tensor.shape)
+    if sizes[0] % groups != 0:
+        raise ValueError(f"dim 0 must be divisible by groups, got {sizes[0]} and groups={groups}")
+    out_per_group = sizes[0] // groups
+    values = np.zeros(sizes)
+    centre = tuple(k // 2 for k in sizes[2:])
+    for g in range(groups):
+        for d in range(min(out_per_group, sizes[1])):
+            values[(g * out_per_group + d, d, *centre)] = 1
+    return _fill(tensor, values)
+
+
+def _norm_cdf(x):
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill with draws from N(mean, std^2) truncated to [a, b] (a and b are absolute bounds).
+
+    Draws outside [a, b] are redrawn (exact rejection sampling; PyTorch inverts the CDF instead, the
+    same distribution).
+
+    Example:
+        >>> w = trunc_normal_(descend.empty(1000), std=0.02, a=-0.04, b=0.04)
+        >>> bool((w.abs() <= 0.04).all())
+        True
+    """
+    if not a < b:
+        raise ValueError(f"trunc_normal_ expects a < b, got a={a}, b={b}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may be "
+            "incorrect.",
+            stacklevel=2,
+        )
+    n = math.prod(tensor.shape)
+    accept = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std) if std > 0 else float(a <= mean <= b)
+    if accept < 1e-9:
+        raise ValueError(
+            f"trunc_normal_: [a, b] = [{a}, {b}] holds almost none of N({mean}, {std}^2); widen it or move "
+            "the mean"
+        )
+    rng = _rng(generator)
+    kept = np.empty(0)
+    while kept.size < n:
+        draws = mean + std * rng.standard_normal(max(16, int(1.2 * (n - kept.size) / accept)))
+        kept = np.concatenate([kept, draws[(draws >= a) & (draws <= b)]])
+    return _fill(tensor, kept[:n].reshape(tensor.shape))
+
+
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """Fill with a (semi-)orthogonal matrix times `gain`, from the QR decomposition of a Gaussian matrix.
+
+    A tensor of more than 2 dimensions is treated as (shape[0], the product of the rest). From Saxe et
+    al. (2013), "Exact solutions to the nonlinear dynamics of learning in deep linear neural networks".
+
+    Example:
+        >>> w = orthogonal_(descend.empty(3, 5))
+        >>> bool(((w @ w.T) - descend.eye(3)).abs().max() < 1e-5)
+        True
+    """
+    if tensor.ndim < 2:
+        raise ValueError(
+            f"Only tensors with 2 or more dimensions are supported, got shape {tuple(tensor.shape)}"
+        )
+    if math.prod(tensor.shape) == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = math.prod(tensor.shape) // rows
+    flat = _rng(generator).standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))  # makes the decomposition unique, so q is uniformly distributed
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(tensor.shape))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Fill a 2-D tensor with N(0, std^2) draws, then zero a fraction `sparsity` of each column.
+
+    From Martens (2010), "Deep learning via Hessian-free optimization".
+
+    Example:
+        >>> w = sparse_(descend.empty(4, 3), sparsity=0.5)
+        >>> [int((w[:, j] == 0).sum()) for j in range(3)]
+        [2, 2, 2]
+    """
+    if tensor.ndim != 2:
+        raise ValueError(f"Only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
+    rows, cols = tensor.shape
+    num_zeros = int(math.ceil(sparsity * rows))
+    rng = _rng(generator)
+    values = rng.normal(0.0, std, size=(rows, cols))
+    for col in range(cols):
+        values[rng.permutation(rows)[:num_zeros], col] = 0
+    return _fill(tensor, values)
