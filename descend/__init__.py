@@ -70,6 +70,7 @@ __version__ = "0.1.0"
 
 # The layers built on the engine (imported last: they use the names above).
 from . import cuda, data, metrics, nn, optim, problems, utils  # noqa: E402
+from .plot import to_np  # noqa: E402  (descend.plot imports matplotlib only when drawing)
 from .serialize import load, save  # noqa: E402
 from .train import fit, lr_find  # noqa: E402
 

@@ -17,6 +17,7 @@ import copy
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -33,6 +34,7 @@ __all__ = [
     "plot_function",
     "predictions_over_steps",
     "sampling_comparison",
+    "to_np",
 ]
 
 # Colours: the tutorials draw the loss curve in blue and the descent in red. Optimizer paths use
@@ -72,7 +74,70 @@ def _finish(fig, save, dpi: int = 120):
     """Write the figure when ``save`` is a path (format from its extension: .png, .svg, ...)."""
     if save is not None:
         fig.savefig(os.fspath(save), dpi=dpi)
+    _show_once(fig)
     return fig
+
+
+def _ipython():
+    """The running IPython shell, or None (IPython is never imported here: only looked up)."""
+    module = sys.modules.get("IPython")
+    get = getattr(module, "get_ipython", None)
+    return get() if get is not None else None
+
+
+class _ShowOnce:
+    """A figure's ``_ipython_display_``: how IPython shows it, from a cell's last line or a ``display``.
+
+    In a notebook the inline backend shows every pyplot figure when the cell ends, and IPython showed
+    the returned Figure as well: each picture twice. Here the figure is drawn once as a PNG and, with
+    the inline backend, let go by pyplot, so the end of the cell does not draw it again (when it is
+    not the cell's last value, the inline backend's own display lands here: once as well). Under a
+    window or widget backend, pyplot shows the figure itself, so nothing more is shown. ``gif`` (bytes)
+    is shown instead of the last frame for animations.
+    """
+
+    def __init__(self, fig, gif: bytes | None = None):
+        self.fig = fig
+        self.gif = gif
+
+    def __call__(self):
+        from IPython.display import display
+
+        if self.gif is not None:
+            display({"image/gif": self.gif, "text/plain": "<animated GIF>"}, raw=True)
+            return
+        import matplotlib
+
+        backend = matplotlib.get_backend().lower()
+        plt = sys.modules.get("matplotlib.pyplot")
+        manager = getattr(self.fig.canvas, "manager", None)
+        held = plt is not None and manager is not None and plt.fignum_exists(manager.num)
+        if held and "inline" not in backend and backend != "agg":
+            return  # a window or a widget already shows it
+        import io
+
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        if held and "inline" in backend:
+            plt.close(self.fig)
+        display({"image/png": buffer.getvalue(), "text/plain": repr(self.fig)}, raw=True)
+
+
+def _show_once(fig, gif: bytes | None = None) -> None:
+    """Under IPython, make the returned Figure display exactly once (see `_ShowOnce`)."""
+    if _ipython() is not None:
+        fig._ipython_display_ = _ShowOnce(fig, gif)
+
+
+def to_np(x) -> np.ndarray:
+    """A Tensor (detached: one that requires grad is fine), array or list as a NumPy array, as fastai's
+    ``to_np``.
+
+    Example:
+        >>> to_np(descend.tensor([1.0, 2.0], requires_grad=True))  # doctest: +SKIP
+        array([1., 2.], dtype=float32)
+    """
+    return np.array(_numpy(x), copy=True)
 
 
 def _log_y(ax, values: np.ndarray) -> None:
@@ -287,26 +352,45 @@ def plot_function(
     ax=None,
     title: str | None = None,
     save=None,
+    *,
+    tx: str | None = None,
+    ty: str | None = None,
+    min: float | None = None,  # noqa: A002 - fastai's argument name
+    max: float | None = None,  # noqa: A002 - fastai's argument name
+    figsize: tuple[float, float] = (6.0, 4.0),
 ):
     """Plot a function of one variable (the tutorials' ``plot_function``).
 
+    fastai's ``plot_function(f, tx=None, ty=None, title=None, min=-2, max=2, figsize=(6, 4))`` works
+    unchanged: ``tx``/``ty`` are the axis labels, ``min``/``max`` the x-range.
+
     Args:
         f: a function of one variable; it receives a NumPy array (or a Tensor when it needs one).
-        xlabel, ylabel: axis labels.
-        x_range: ``(min, max)`` of the x-axis.
+        xlabel, ylabel: axis labels (or fastai's ``tx``, ``ty``).
+        x_range: ``(min, max)`` of the x-axis (or fastai's ``min=``, ``max=``).
         ax: axes to draw into; a new figure when None.
         title: optional title.
         save: optional path to write the figure to (.png or .svg).
+        figsize: size of a new figure in inches.
 
     Returns:
         The matplotlib Figure.
 
     Example:
         >>> fig = plot_function(lambda x: x**2, "x", "x**2")
-        >>> fig.axes[0].scatter(-1.5, 2.25, color="red")  # the tutorial's starting point  # doctest: +SKIP
+        >>> fig = plot_function(lambda x: x**2, tx="x", ty="x**2", min=-3, max=3)  # fastai's names
     """
-    fig, ax = _figure(ax, figsize=(6.0, 4.0))
-    xs = np.linspace(x_range[0], x_range[1], 200)
+    for ours, theirs, name, alias in ((xlabel, tx, "xlabel", "tx"), (ylabel, ty, "ylabel", "ty")):
+        if ours is not None and theirs is not None:
+            raise TypeError(f"plot_function got both {name}= and fastai's {alias}=: give one")
+    xlabel = tx if xlabel is None else xlabel
+    ylabel = ty if ylabel is None else ylabel
+    low = x_range[0] if min is None else min
+    high = x_range[1] if max is None else max
+    if not low < high:
+        raise ValueError(f"plot_function needs min < max, got min={low}, max={high}")
+    fig, ax = _figure(ax, figsize=figsize)
+    xs = np.linspace(low, high, 200)
     ax.plot(xs, _evaluate(f, xs), color=_CURVE, lw=2)
     if xlabel:
         ax.set_xlabel(xlabel)
@@ -1039,12 +1123,15 @@ def lr_find(result, ax=None, save=None):
         ax.plot(lrs, raw, color="tab:blue", alpha=0.25, lw=0.8, label="batch loss")
     ax.plot(lrs, losses, color="tab:blue", lw=2, label="smoothed loss")
     ax.set_xscale("log")
-    finite = losses[np.isfinite(losses)]
-    if finite.size:
-        # The loss explodes at the end of the range: keep the view on the part worth reading.
-        low, first = float(finite.min()), float(finite[0])
-        top = max(first, low) + 0.25 * (max(first, low) - low) + 1e-12
-        ax.set_ylim(low - 0.1 * (top - low), top)
+    finite = np.isfinite(losses)
+    if finite.any():
+        # The loss explodes at the end of the range: frame the smoothed curve from the start to its
+        # lowest point (all of it inside the axes), with room above, and let the explosion leave.
+        lowest = int(np.nanargmin(np.where(finite, losses, np.nan)))
+        before = losses[: lowest + 1][finite[: lowest + 1]]
+        low, high = float(before.min()), float(before.max())
+        span = (high - low) or abs(high) or 1.0
+        ax.set_ylim(low - 0.1 * span, high + 0.15 * span)
     suggestion = getattr(result, "suggestion", None)
     if suggestion is not None:
         at = float(np.interp(np.log(suggestion), np.log(lrs), losses))
@@ -1299,4 +1386,11 @@ def animate_path(
             draw(k)
             writer.grab_frame()
     draw(frames[-1])
+    if _ipython() is not None:
+        # In a notebook, show the animation (not its last frame, twice): pyplot lets go of the figure
+        # so the inline backend does not draw it, and displaying the Figure shows the GIF.
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            plt.close(fig)
+        _show_once(fig, gif=Path(os.fspath(path)).read_bytes())
     return fig

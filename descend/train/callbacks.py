@@ -1,6 +1,7 @@
 """Callbacks: the base class with its named events, and the built-in ones.
 
-EarlyStopping, Checkpoint (and load_checkpoint), LRSchedulerCallback, ProgressBar, Recorder. Each
+EarlyStopping, Checkpoint (and load_checkpoint), LRSchedulerCallback, ProgressBar, NotebookProgress,
+Recorder. Each
 receives the `Learner` of the run (see `descend.train.loop`) at every event it overrides.
 """
 
@@ -351,6 +352,72 @@ class ProgressBar(Callback):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+class NotebookProgress(Callback):
+    """Progress for Jupyter: one live display updated in place, then a compact per-epoch table.
+
+    `fit(progress=True)` (the default) adds one in a notebook kernel, where standard error is no
+    terminal and a tqdm text bar would print a new line per update. It needs IPython only (no
+    ipywidgets): one `display(..., display_id=True)` handle, updated at most every `mininterval`
+    seconds, replaced by the history's table when training ends.
+
+    Example:
+        >>> fit(model, loss_fn, opt, loader, epochs=5, callbacks=[NotebookProgress()])  # doctest: +SKIP
+    """
+
+    def __init__(self, mininterval=0.2):
+        self.mininterval = mininterval
+        self.handle = None
+
+    @staticmethod
+    def _bundle(text: str, fraction: float | None = None) -> dict:
+        from html import escape
+
+        bar = ("" if fraction is None else
+               f'<progress value="{fraction:.4f}" max="1" style="width:24em"></progress> ')
+        return {"text/plain": text, "text/html": f"<div>{bar}<code>{escape(text)}</code></div>"}
+
+    def on_fit_start(self, learner):
+        from IPython.display import display
+
+        try:
+            self.total = learner.epochs * (1 if learner.train_is_pair else len(learner.train_data))
+        except TypeError:  # an iterable without len
+            self.total = None
+        self.started = self._last = time.monotonic()
+        self.handle = display(self._bundle(f"epoch 1/{learner.epochs}: starting", 0.0), raw=True,
+                              display_id=True)
+
+    def _update(self, learner, force=False):
+        now = time.monotonic()
+        if self.handle is None or (not force and now - self._last < self.mininterval):
+            return
+        self._last = now
+        done = f"step {learner.step}" + (f"/{self.total}" if self.total else "")
+        text = (f"epoch {learner.epoch + 1}/{learner.epochs}  {done}  loss {learner.running_loss:.4g}  "
+                f"{now - self.started:.1f} s")
+        fraction = learner.step / self.total if self.total else None
+        self.handle.update(self._bundle(text, fraction), raw=True)
+
+    def on_batch_end(self, learner):
+        self._update(learner)
+
+    def on_epoch_end(self, learner):
+        self._update(learner, force=True)
+
+    def on_fit_end(self, learner):
+        if self.handle is None:
+            return
+        seconds = time.monotonic() - self.started
+        reason = learner.history.stop_reason
+        note = "" if reason in (None, "completed") else f" (stopped: {reason.replace('_', ' ')})"
+        table = repr(learner.history)
+        from html import escape
+
+        text = f"{table}\ntrained {learner.history.epochs} epochs in {seconds:.1f} s{note}"
+        self.handle.update({"text/plain": text, "text/html": f"<pre>{escape(text)}</pre>"}, raw=True)
+        self.handle = None
 
 
 class Recorder(Callback):

@@ -18,7 +18,7 @@ from descend.autograd import no_grad
 from descend.metrics import get_metric
 from descend.tensor import Tensor, _wrap, from_numpy
 from descend.train._state import check_data, is_pair, optimizer_params, set_training
-from descend.train.callbacks import EVENTS, Callback, LRSchedulerCallback, ProgressBar
+from descend.train.callbacks import EVENTS, Callback, LRSchedulerCallback, NotebookProgress, ProgressBar
 
 # --- History ---------------------------------------------------------------------------------------
 
@@ -96,6 +96,16 @@ class History:
             "epochs": self.epochs,
             "stop_reason": self.stop_reason,
         }
+
+    def plot(self, save=None):
+        """Draw the training curves: the same picture as ``descend.plot.history(self)``.
+
+        Example:
+            >>> fig = descend.fit(model, loss_fn, opt, loader, epochs=5).plot()  # doctest: +SKIP
+        """
+        from descend import plot
+
+        return plot.history(self, save=save)
 
     def __repr__(self) -> str:
         head = f"History(epochs={self.epochs}, steps={len(self.step_loss)}, stop_reason={self.stop_reason!r})"
@@ -450,6 +460,13 @@ def _overrides(callback, event: str) -> bool:
     return callable(method) and method is not getattr(Callback, event)
 
 
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (IPython's ZMQ shell), where progress is shown as a live display."""
+    ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
+    shell = ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
 def _stderr_is_terminal() -> bool:
     try:
         return sys.stderr.isatty()
@@ -474,7 +491,8 @@ def fit(model, loss_fn, optimizer, train, valid=None, epochs=1, callbacks=(), me
             dict name -> either; logged per epoch as "train_<name>" and "valid_<name>".
         scheduler: a learning-rate scheduler stepped once per epoch (ReduceLROnPlateau gets the
             valid loss, or the train loss without `valid`).
-        progress: show a tqdm bar when standard error is a terminal; False for none.
+        progress: show a tqdm bar when standard error is a terminal, a live display in a Jupyter
+            notebook (and the per-epoch table when done), nothing otherwise; False for none.
         strategy: None (this process computes the gradients), or `descend.distributed.DataParallel(...)`,
             whose workers compute each step's gradients while everything else stays here.
 
@@ -501,8 +519,11 @@ def fit(model, loss_fn, optimizer, train, valid=None, epochs=1, callbacks=(), me
     callbacks = list(callbacks)
     if scheduler is not None:
         callbacks.insert(0, LRSchedulerCallback(scheduler, interval="epoch"))
-    if progress and _stderr_is_terminal() and not any(isinstance(cb, ProgressBar) for cb in callbacks):
-        callbacks.append(ProgressBar())
+    if progress and not any(isinstance(cb, (ProgressBar, NotebookProgress)) for cb in callbacks):
+        if _stderr_is_terminal():
+            callbacks.append(ProgressBar())
+        elif _in_notebook():  # a Jupyter kernel: one live display, not a stream of bar lines
+            callbacks.append(NotebookProgress())
     learner = Learner(model, loss_fn, optimizer, train, valid, callbacks=callbacks, metrics=metrics,
                       strategy=strategy)
     history = learner.fit(epochs)

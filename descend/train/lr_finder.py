@@ -37,6 +37,31 @@ class LRFinderResult:
         self.suggestion = suggestion
         self.stopped_early = stopped_early
 
+    def plot(self, ax=None, save=None):
+        """Draw the loss against the learning rate with the suggestion marked (``descend.plot.lr_find``).
+
+        Example:
+            >>> fig = descend.lr_find(model, loss_fn, opt, loader).plot()  # doctest: +SKIP
+        """
+        from descend import plot
+
+        return plot.lr_find(self, ax=ax, save=save)
+
+    def _repr_png_(self):
+        """In a notebook the result shows as its picture (and its text repr elsewhere)."""
+        if len(self.lrs) == 0:
+            return None
+        import io
+        import sys
+
+        fig = self.plot()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100)
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            plt.close(fig)  # drawn here: the inline backend must not show it a second time
+        return buffer.getvalue()
+
     def __repr__(self):
         if len(self.lrs) == 0:
             return "LRFinderResult(no iterations: the first loss was not finite)"
