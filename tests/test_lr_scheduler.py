@@ -290,3 +290,212 @@ def test_step_with_epoch_warns_and_jumps_by_closed_form():
 def test_scheduler_needs_an_optimizer():
     with pytest.raises(TypeError, match="list is not an Optimizer"):
         S.StepLR([], step_size=1)
+
+
+# --- MultiplicativeLR, ConstantLR, PolynomialLR ---
+
+
+def test_multiplicativelr_multiplies_the_current_rate_each_epoch():
+    opt = make_sgd(groups=2)
+    sched = S.MultiplicativeLR(opt, [lambda e: 0.9, lambda e: 1 / (e + 1)])
+    opt2 = make_sgd(groups=2)
+    sched2 = S.MultiplicativeLR(opt2, [lambda e: 0.9, lambda e: 1 / (e + 1)])
+    np.testing.assert_allclose(lrs(opt, sched, 6), [0.1 * 0.9**t for t in range(7)], rtol=1e-14)
+    # group 1: 0.1 · Π_{i=1..t} 1/(i+1) = 0.1 / (t+1)!
+    np.testing.assert_allclose(lrs(opt2, sched2, 6, group=1), [0.1 / math.factorial(t + 1) for t in range(7)],
+                               rtol=1e-14)
+
+
+def test_multiplicativelr_checks_its_functions():
+    with pytest.raises(TypeError, match="lr_lambda should be a function, but got float"):
+        S.MultiplicativeLR(make_sgd(), 0.9)
+    with pytest.raises(ValueError, match="Expected 2 lr_lambdas, but got 1"):
+        S.MultiplicativeLR(make_sgd(groups=2), [lambda e: 0.9])
+
+
+def test_constantlr_hand_computed():
+    opt = make_sgd()
+    np.testing.assert_allclose(lrs(opt, S.ConstantLR(opt, factor=0.5, total_iters=3), 5),
+                               [0.05, 0.05, 0.05, 0.1, 0.1, 0.1], rtol=1e-15)
+    opt = make_sgd()
+    np.testing.assert_allclose(lrs(opt, S.ConstantLR(opt), 6), [0.1 / 3] * 5 + [0.1, 0.1], rtol=1e-15)
+    with pytest.raises(ValueError, match="Constant multiplicative factor expected to be between 0 and 1"):
+        S.ConstantLR(make_sgd(), factor=1.5)
+
+
+@pytest.mark.parametrize("total_iters, power", [(5, 1.0), (8, 2.5), (4, 0.5)])
+def test_polynomiallr_formula(total_iters, power):
+    opt = make_sgd()
+    seq = lrs(opt, S.PolynomialLR(opt, total_iters=total_iters, power=power), 10)
+    expected = [0.1 * (1 - min(t, total_iters) / total_iters) ** power for t in range(11)]
+    np.testing.assert_allclose(seq, expected, rtol=1e-12, atol=1e-300)
+
+
+# --- CyclicLR ---
+
+
+def test_cycliclr_triangular_hand_computed_with_inverse_momentum():
+    opt = make_sgd(momentum=0.9)
+    sched = S.CyclicLR(opt, base_lr=0.1, max_lr=0.5, step_size_up=2, step_size_down=3)
+    momenta = [opt.param_groups[0]["momentum"]]
+    seq = [opt.param_groups[0]["lr"]]
+    for _ in range(10):
+        opt.step()
+        sched.step()
+        seq.append(opt.param_groups[0]["lr"])
+        momenta.append(opt.param_groups[0]["momentum"])
+    # period 5: up in 2 steps (0.1, 0.3, 0.5), down in 3 (0.5 → 0.1 in thirds)
+    up_down = [0.1, 0.3, 0.5, 0.5 - 0.4 / 3, 0.5 - 0.8 / 3]
+    np.testing.assert_allclose(seq, up_down * 2 + [0.1], rtol=1e-12)
+    # momentum runs from max (0.9) to base (0.8) as the lr rises
+    np.testing.assert_allclose(momenta, [0.9 - (s - 0.1) / 0.4 * 0.1 for s in seq], rtol=1e-12)
+    assert sched.get_last_lr() == [seq[-1]]
+
+
+def test_cycliclr_triangular2_halves_the_height_each_cycle():
+    opt = make_sgd()
+    seq = lrs(opt, S.CyclicLR(opt, 0.0, 1.0, step_size_up=2, cycle_momentum=False, mode="triangular2"), 12)
+    expected = [0, 0.5, 1, 0.5, 0, 0.25, 0.5, 0.25, 0, 0.125, 0.25, 0.125, 0]
+    np.testing.assert_allclose(seq, expected, atol=1e-15)
+
+
+def test_cycliclr_exp_range_scales_by_gamma_to_the_step():
+    opt = make_sgd()
+    seq = lrs(opt, S.CyclicLR(opt, 0.0, 1.0, step_size_up=2, mode="exp_range", gamma=0.9,
+                              cycle_momentum=False), 8)
+    triangle = [0, 0.5, 1, 0.5, 0, 0.5, 1, 0.5, 0]
+    np.testing.assert_allclose(seq, [h * 0.9**t for t, h in enumerate(triangle)], atol=1e-15)
+
+
+def test_cycliclr_custom_scale_fn_and_adam_beta1():
+    opt = optim.Adam([descend.tensor([1.0], requires_grad=True)], lr=0.1, betas=(0.9, 0.99))
+    sched = S.CyclicLR(opt, 0.0, 1.0, step_size_up=1, scale_fn=lambda c: 1 / c, base_momentum=0.8,
+                       max_momentum=0.9)
+    seq = lrs(opt, sched, 6)
+    np.testing.assert_allclose(seq, [0, 1, 0, 0.5, 0, 1 / 3, 0], atol=1e-15)  # height 1/cycle
+    assert opt.param_groups[0]["betas"] == (pytest.approx(0.9), 0.99)  # β1 cycles, β2 stays
+    with pytest.raises(ValueError, match="mode is invalid and scale_fn is None"):
+        S.CyclicLR(make_sgd(), 0.1, 1.0, mode="sawtooth")
+    plain = optim.Adagrad([descend.tensor([1.0], requires_grad=True)])
+    with pytest.raises(ValueError, match="optimizer must support momentum or beta1"):
+        S.CyclicLR(plain, 0.1, 1.0)
+
+
+# --- CosineAnnealingWarmRestarts ---
+
+
+def sgdr(t_cur, t_i, base=0.1, eta_min=0.0):
+    return eta_min + (base - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+
+
+def test_cosine_warm_restarts_with_growing_periods():
+    opt = make_sgd()
+    seq = lrs(opt, S.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2, eta_min=0.01), 14)
+    # restarts at epochs 2, 6 and 14 (periods 2, 4, 8)
+    expected = [sgdr(t, 2, eta_min=0.01) for t in range(2)] + [sgdr(t, 4, eta_min=0.01) for t in range(4)]
+    expected += [sgdr(t, 8, eta_min=0.01) for t in range(8)] + [sgdr(0, 16, eta_min=0.01)]
+    np.testing.assert_allclose(seq, expected, rtol=1e-14)
+
+
+def test_cosine_warm_restarts_fractional_epochs():
+    opt = make_sgd()
+    sched = S.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2)
+    for epoch, (t_cur, t_i) in [(0.5, (0.5, 3)), (2.75, (2.75, 3)), (3.5, (0.5, 6)), (9.25, (0.25, 12))]:
+        sched.step(epoch)
+        assert sched.last_epoch == math.floor(epoch)
+        assert opt.param_groups[0]["lr"] == pytest.approx(sgdr(t_cur, t_i), rel=1e-12)
+    sched = S.CosineAnnealingWarmRestarts(make_sgd(), T_0=4)
+    sched.step(9.0)
+    assert sched.get_last_lr()[0] == pytest.approx(sgdr(1.0, 4), rel=1e-12)
+
+
+def test_cosine_warm_restarts_argument_errors():
+    with pytest.raises(ValueError, match="Expected positive integer T_0, but got 0"):
+        S.CosineAnnealingWarmRestarts(make_sgd(), T_0=0)
+    with pytest.raises(ValueError, match="Expected integer T_mult >= 1, but got 1.5"):
+        S.CosineAnnealingWarmRestarts(make_sgd(), T_0=2, T_mult=1.5)
+    with pytest.raises(ValueError, match="Expected non-negative epoch, but got -1"):
+        S.CosineAnnealingWarmRestarts(make_sgd(), T_0=2).step(-1)
+
+
+# --- SequentialLR, ChainedScheduler ---
+
+
+def test_sequentiallr_warmup_then_decay():
+    opt = make_sgd()
+    warmup = S.LinearLR(opt, start_factor=0.1, total_iters=5)
+    decay = S.ExponentialLR(opt, gamma=0.9)
+    seq = lrs(opt, S.SequentialLR(opt, [warmup, decay], milestones=[5]), 10)
+    expected = [0.1 * (0.1 + 0.9 * t / 5) for t in range(5)] + [0.1 * 0.9 ** (t - 5) for t in range(5, 11)]
+    np.testing.assert_allclose(seq, expected, rtol=1e-14)
+
+
+def test_sequentiallr_three_phases_each_start_from_their_epoch_zero():
+    opt = make_sgd()
+    scheds = [S.ConstantLR(opt, factor=0.5, total_iters=10), S.StepLR(opt, step_size=2, gamma=0.5),
+              S.CosineAnnealingLR(opt, T_max=4)]
+    seq = lrs(opt, S.SequentialLR(opt, scheds, milestones=[3, 7]), 10)
+    expected = [0.05] * 3 + [0.1, 0.1, 0.05, 0.05] + [sgdr(t, 4) for t in range(4)]
+    np.testing.assert_allclose(seq, expected, rtol=1e-14)
+
+
+def test_chained_scheduler_multiplies_the_effects():
+    opt = make_sgd()
+    constant, exponential = S.ConstantLR(opt, factor=0.1, total_iters=2), S.ExponentialLR(opt, gamma=0.9)
+    sched = S.ChainedScheduler([constant, exponential])
+    seq = lrs(opt, sched, 6)
+    np.testing.assert_allclose(seq, [0.1 * 0.9**t * (0.1 if t < 2 else 1) for t in range(7)], rtol=1e-14)
+    assert sched.get_last_lr() == [seq[-1]]
+
+
+def test_sequential_and_chained_argument_errors():
+    opt, other = make_sgd(), make_sgd()
+    a, b = S.StepLR(opt, 2), S.StepLR(opt, 3)
+    with pytest.raises(ValueError, match="number of schedulers 2 and the number of milestones"):
+        S.SequentialLR(opt, [a, b], milestones=[2, 4])
+    with pytest.raises(ValueError, match="SequentialLR expects at least one scheduler"):
+        S.SequentialLR(opt, [], milestones=[])
+    with pytest.raises(ValueError, match="does not support `ReduceLROnPlateau`"):
+        S.SequentialLR(opt, [a, S.ReduceLROnPlateau(opt)], milestones=[2])
+    with pytest.raises(ValueError, match="expects all schedulers to belong to the same optimizer"):
+        S.ChainedScheduler([a, S.StepLR(other, 2)])
+    with pytest.raises(ValueError, match="ChainedScheduler expects at least one scheduler to be chained"):
+        S.ChainedScheduler([])
+    with pytest.raises(TypeError, match="ChainedScheduler at index 0 should have `optimizer` as its attr"):
+        S.ChainedScheduler([object()], optimizer=opt)
+
+
+# --- saving and resuming every new scheduler ---
+
+NEW_SCHEDULERS = {
+    "MultiplicativeLR": lambda opt: S.MultiplicativeLR(opt, lambda e: 0.95),
+    "ConstantLR": lambda opt: S.ConstantLR(opt, factor=0.25, total_iters=9),
+    "PolynomialLR": lambda opt: S.PolynomialLR(opt, total_iters=12, power=2.0),
+    "CyclicLR": lambda opt: S.CyclicLR(opt, 0.01, 0.1, step_size_up=3, mode="exp_range", gamma=0.95),
+    "CosineAnnealingWarmRestarts": lambda opt: S.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2),
+    "SequentialLR": lambda opt: S.SequentialLR(
+        opt, [S.LinearLR(opt, start_factor=0.2, total_iters=4), S.ExponentialLR(opt, gamma=0.8)],
+        milestones=[4]),
+    "ChainedScheduler": lambda opt: S.ChainedScheduler(
+        [S.MultiStepLR(opt, [5, 9], gamma=0.5), S.PolynomialLR(opt, total_iters=20)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_SCHEDULERS))
+def test_new_schedulers_resume_from_state_dict(name):
+    build = NEW_SCHEDULERS[name]
+    opt = make_sgd()
+    sched = build(opt)
+    lrs(opt, sched, 7)
+    opt_state, sched_state = opt.state_dict(), sched.state_dict()
+    assert "optimizer" not in sched_state
+    expected = lrs(opt, sched, 10)[1:]
+
+    # build both, then load both (as in PyTorch: building a chainable scheduler on an optimizer that
+    # already holds a loaded lr would apply its step 0 to that lr a second time)
+    opt2 = make_sgd()
+    sched2 = build(opt2)
+    opt2.load_state_dict(opt_state)
+    sched2.load_state_dict(sched_state)
+    np.testing.assert_allclose(lrs(opt2, sched2, 10)[1:], expected, rtol=1e-14)
+    assert sched2.get_last_lr() == sched.get_last_lr()
