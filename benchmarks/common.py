@@ -57,10 +57,9 @@ def thread_env(threads: int, env: dict | None = None, keep_openblas_tuning: bool
             out.pop(name, None)
     # XLA (JAX) has no thread-count variable; one thread is the one setting it offers. For more threads
     # than one, the JAX worker narrows its CPU affinity to `threads` cores instead (worker.py).
-    if threads == 1:
-        flags = out.get("XLA_FLAGS", "")
-        one = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-        out["XLA_FLAGS"] = f"{flags} {one}".strip()
+    one = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    if threads == 1 and one not in out.get("XLA_FLAGS", ""):
+        out["XLA_FLAGS"] = f"{out.get('XLA_FLAGS', '')} {one}".strip()
     out.setdefault("JAX_PLATFORMS", "cpu")
     return out
 

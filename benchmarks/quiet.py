@@ -12,7 +12,7 @@ instead of a table it cannot vouch for, when any of them says the machine was bu
 - the CPU time the whole machine spent (``/proc/stat``) minus the CPU time of this runner and its workers
   (``os.times``), per section: the average number of cores *other* programs used while we measured,
   and the hypervisor's steal time;
-- the spread of each ratio over its pairs (max / min), judged per comparison by the runner.
+- the spread of each judged ratio over its pairs (max / min), counted by the runner.
 
 The judgement (:func:`verdict`) is a pure function of those readings, so it is tested without timing.
 """

@@ -497,9 +497,11 @@ def main(argv=None) -> int:
     log("calibrating")
     calib_end = calibrate()
     load_end = load_average()
-    noisy = sum(c.spread is not None and c.spread > LIMITS["pair_spread"] for c in ratio_checks)
+    # Only the judged ratios count towards the verdict; an information-only one is marked "noisy" alone.
+    judged_ratios = [c for c in ratio_checks if c.limit is not None]
+    noisy = sum(c.spread is not None and c.spread > LIMITS["pair_spread"] for c in judged_ratios)
     problems = verdict(machine["cores"], load_start, load_end, calib_start, calib_end, windows,
-                       noisy, len(ratio_checks))
+                       noisy, len(judged_ratios))
     trusted = not problems
 
     for section, rows, outcomes, by_row in pending:

@@ -65,6 +65,10 @@ def import_library(name: str, threads: int):
         import torch
 
         torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(threads)
+        except RuntimeError:  # only possible before torch's first parallel work; none has run yet
+            pass
         info.update(torch=torch.__version__, torch_threads=torch.get_num_threads(),
                     torch_interop_threads=torch.get_num_interop_threads(), torch_blas=_torch_blas(torch))
         module = torch
@@ -72,7 +76,7 @@ def import_library(name: str, threads: int):
         # XLA sizes its thread pool from the cores it may run on and has no thread-count setting beyond
         # "one" (XLA_FLAGS, common.thread_env): narrow the affinity to `threads` cores instead.
         cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-        if 1 < threads < len(cores):
+        if threads < len(cores):
             os.sched_setaffinity(0, cores[:threads])
         import jax
 

@@ -148,3 +148,8 @@ def test_thread_env_keeps_openblas_tuning_when_asked():
 def test_thread_env_gives_xla_one_thread_only_when_one_is_asked_for():
     assert "intra_op_parallelism_threads=1" in thread_env(1, {})["XLA_FLAGS"]
     assert "XLA_FLAGS" not in thread_env(2, {})
+
+
+def test_thread_env_adds_xlas_one_thread_flags_once():
+    env = thread_env(1, thread_env(1, {}))
+    assert env["XLA_FLAGS"].count("intra_op_parallelism_threads=1") == 1
