@@ -153,3 +153,50 @@ def test_thread_env_gives_xla_one_thread_only_when_one_is_asked_for():
 def test_thread_env_adds_xlas_one_thread_flags_once():
     env = thread_env(1, thread_env(1, {}))
     assert env["XLA_FLAGS"].count("intra_op_parallelism_threads=1") == 1
+
+
+# --- the runner's registry and report --------------------------------------------------------------------
+
+def test_rows_without_the_optional_libraries_keep_only_what_is_installed():
+    from argparse import Namespace
+
+    import run
+
+    rows = run.tiny_rows(Namespace(quick=True), {"numpy", "descend"})
+    assert [[c.key for c in r.contenders] for r in rows] == [["descend", "tape"], ["descend"]]
+    outcomes = {r.key: {c.key: outcome(1.0, 1.1, 0.9) for c in r.contenders} for r in rows}
+    checks = run.section_checks(rows, outcomes)
+    by_name = {c.name: c for cs in checks.values() for c in cs}
+    assert by_name["square: descend / torch"].status == "n/a"  # PyTorch absent: not measured, not failed
+    assert by_name["square: descend / tape"].status == "info"
+    text = run.section_report(run.SECTIONS["tiny"], rows, outcomes, checks, trusted=True)
+    assert "PyTorch" not in text and "micrograd" not in text
+
+
+def test_report_marks_verdicts_untrusted_on_a_busy_machine():
+    from argparse import Namespace
+
+    import run
+
+    rows = run.tiny_rows(Namespace(quick=True), {"numpy", "descend", "torch"})
+    outcomes = {r.key: {c.key: outcome(1.0, 1.0, 1.0) for c in r.contenders} for r in rows}
+    outcomes["square"]["torch"] = outcome(4.0, 4.0, 4.0)
+    checks = run.section_checks(rows, outcomes)
+    busy = run.section_report(run.SECTIONS["tiny"], rows, outcomes, checks, trusted=False)
+    quiet = run.section_report(run.SECTIONS["tiny"], rows, outcomes, checks, trusted=True)
+    assert "| descend / PyTorch | 0.25× [0.25–0.25] | 3 | ≤ 0.35× | PASS (untrusted: busy machine) |" in busy
+    assert "| descend / PyTorch | 0.25× [0.25–0.25] | 3 | ≤ 0.35× | PASS |" in quiet
+    assert "untrusted" not in quiet
+    assert "BUSY MACHINE" in run.busy_banner(["load average 2.00 before the run"])
+
+
+def test_every_registered_section_builds_rows_with_known_targets():
+    from argparse import Namespace
+
+    import run
+
+    everything = {"numpy", "descend", "torch", "jax", "micrograd"}
+    for section in run.SECTIONS.values():
+        for row in section.rows(Namespace(quick=True, data=None), everything):
+            keys = {c.key for c in row.contenders}
+            assert all(t.num in keys and t.den in keys for t in row.targets), (section.key, row.key)
