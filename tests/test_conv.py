@@ -82,7 +82,8 @@ def test_avg_pool2d_divisors():
     assert F.avg_pool2d(x, 3, stride=1, padding=1)[0, 0, 0, 0].item() == pytest.approx(4 / 9)
     assert F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)[0, 0, 0, 0].item() == 1.0
     assert F.avg_pool2d(x, 2, divisor_override=1).item() == 4.0
-    assert F.avg_pool2d(descend.arange(16.0).reshape(1, 1, 4, 4), 2).tolist() == [[[[2.5, 4.5], [10.5, 12.5]]]]
+    x4 = descend.arange(16.0).reshape(1, 1, 4, 4)
+    assert F.avg_pool2d(x4, 2).tolist() == [[[[2.5, 4.5], [10.5, 12.5]]]]
 
 
 def test_adaptive_pools_match_their_windows():
@@ -216,7 +217,7 @@ def test_constructor_and_argument_errors():
         F.max_pool2d(descend.zeros(1, 1, 4, 4), 2, padding=2)
     with pytest.raises(RuntimeError, match="output padding must be smaller than either stride or dilation"):
         F.conv_transpose2d(descend.zeros(1, 1, 2, 2), descend.zeros(1, 1, 2, 2), stride=1, output_padding=1)
-    with pytest.raises(ValueError, match=r"requested an output size of \(12, 12\), but valid sizes range from"):
+    with pytest.raises(ValueError, match=r"requested an output size of \(12, 12\), but valid sizes range"):
         nn.ConvTranspose2d(1, 1, 3, stride=2)(descend.zeros(1, 1, 4, 4), output_size=(12, 12))
     with pytest.raises(RuntimeError, match="Output size is too small"):
         F.avg_pool2d(descend.zeros(1, 1, 1, 1), 2)
@@ -234,7 +235,8 @@ def test_conv_default_init_bounds_and_repr():
     assert np.abs(conv.weight.detach().numpy()).max() > 0.9 * bound
     assert np.abs(conv.bias.detach().numpy()).max() <= bound
     assert repr(conv) == "Conv2d(3, 8, kernel_size=(5, 5), stride=(1, 1))"
-    assert repr(nn.Conv2d(4, 4, 3, padding="same", dilation=2, groups=2, bias=False, padding_mode="reflect")) == (
+    conv = nn.Conv2d(4, 4, 3, padding="same", dilation=2, groups=2, bias=False, padding_mode="reflect")
+    assert repr(conv) == (
         "Conv2d(4, 4, kernel_size=(3, 3), stride=(1, 1), padding=same, dilation=(2, 2), groups=2, "
         "bias=False, padding_mode=reflect)"
     )
@@ -243,21 +245,25 @@ def test_conv_default_init_bounds_and_repr():
     )
     assert nn.ConvTranspose2d(2, 4, 3, groups=2).weight.shape == (2, 2, 3, 3)
     assert repr(nn.Conv1d(2, 3, 4)) == "Conv1d(2, 3, kernel_size=(4,), stride=(1,))"
-    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
+    assert repr(nn.MaxPool2d(2)) == (
+        "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
+    )
     assert repr(nn.AvgPool2d(2)) == "AvgPool2d(kernel_size=2, stride=2, padding=0)"
     assert repr(nn.AdaptiveAvgPool2d((1, 1))) == "AdaptiveAvgPool2d(output_size=(1, 1))"
     assert repr(nn.Dropout2d()) == "Dropout2d(p=0.5, inplace=False)"
     assert repr(nn.Unfold(2)) == "Unfold(kernel_size=2, dilation=1, padding=0, stride=1)"
 
 
-@pytest.mark.parametrize("mode, np_mode", [("reflect", "reflect"), ("replicate", "edge"), ("circular", "wrap")])
+@pytest.mark.parametrize("mode, np_mode",
+                         [("reflect", "reflect"), ("replicate", "edge"), ("circular", "wrap")])
 def test_padding_modes_pad_before_the_convolution(mode, np_mode):
     conv = nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=mode, dtype=descend.float64)
     x = RNG.standard_normal((1, 2, 4, 5))
     padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (2, 2)), mode=np_mode)
     expected = F.conv2d(descend.tensor(padded), conv.weight, conv.bias)
-    np.testing.assert_allclose(conv(descend.tensor(x)).detach().numpy(), expected.detach().numpy(), atol=1e-12)
-    assert conv(descend.tensor(x[0])).shape == (3, 4, 6)  # unbatched
+    got = conv(descend.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(got, expected.detach().numpy(), atol=1e-12)
+    assert conv(descend.tensor(x[0])).shape == (3, 4, 7)  # unbatched
 
 
 def test_dropout2d_zeroes_whole_channels_and_repeats_under_a_seed():
@@ -316,9 +322,9 @@ def test_blitz_lenet_trains():
     x = torch.randn(16, 1, 32, 32)
     target = torch.randint(0, 10, (16,))
     criterion = torch.nn.CrossEntropyLoss()
-    optimizer = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    optimizer = torch.optim.Adam(net.parameters(), lr=3e-3)
     losses = []
-    for _ in range(15):
+    for _ in range(25):
         optimizer.zero_grad()
         loss = criterion(net(x), target)
         loss.backward()
