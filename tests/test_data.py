@@ -474,3 +474,268 @@ def test_mini_batch_sgd_on_linear_learns_w_4():
                 w -= lr * np.mean(2 * (w * xv - yv) * xv)
         assert abs(w - 4.0) < 1e-3, batch_size
 
+
+
+# --- torch.utils.data: the module import, collation, samplers, workers ---
+
+import collections  # noqa: E402
+
+from descend.utils.data import (  # noqa: E402
+    BatchSampler,
+    ConcatDataset,
+    IterableDataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    WeightedRandomSampler,
+    default_collate,
+    get_worker_info,
+)
+from descend.utils.data import DataLoader as TorchStyleLoader  # noqa: E402
+
+Point = collections.namedtuple("Point", "x y")
+
+
+def test_utils_data_is_a_module_with_descend_data_names():
+    import descend.utils.data as tud
+
+    assert tud.DataLoader is DataLoader and tud.TensorDataset is TensorDataset
+    assert TorchStyleLoader is DataLoader and tud.random_split is random_split
+
+
+def test_default_collate_follows_pytorch():
+    batch = default_collate([(1, 2.5, True, "a"), (2, 3.5, False, "b")])
+    assert isinstance(batch, list) and len(batch) == 4  # a batch of tuples is a list of fields
+    ints, floats, bools, strs = batch
+    assert ints.dtype == descend.int64 and ints.tolist() == [1, 2]
+    assert floats.dtype == descend.float64 and floats.tolist() == [2.5, 3.5]
+    assert bools.dtype == descend.bool and bools.tolist() == [True, False]
+    assert strs == ["a", "b"]
+    arrays = default_collate([np.ones((2, 2), np.float32), np.zeros((2, 2), np.float32)])
+    assert arrays.shape == (2, 2, 2) and arrays.dtype == descend.float32
+    scalars = default_collate([np.int32(1), np.int32(2)])
+    assert scalars.dtype == descend.int32 and scalars.tolist() == [1, 2]
+    nested = default_collate([{"a": [1, (2.0, "x")]}, {"a": [3, (4.0, "y")]}])
+    assert nested["a"][0].tolist() == [1, 3] and nested["a"][1][0].tolist() == [2.0, 4.0]
+    assert nested["a"][1][1] == ["x", "y"]
+    p = default_collate([Point(1, 2.0), Point(3, 4.0)])
+    assert isinstance(p, Point) and p.x.tolist() == [1, 3] and p.y.tolist() == [2.0, 4.0]
+
+
+def test_default_collate_errors():
+    with pytest.raises(RuntimeError, match="each element in list of batch should be of equal size"):
+        default_collate([[1, 2], [3]])
+    with pytest.raises(RuntimeError, match=r"equal size, but got \[2\] at entry 0 and \[3\] at entry 1"):
+        default_collate([descend.zeros(2), descend.zeros(3)])
+    with pytest.raises(TypeError, match="batch must contain tensors, numpy arrays, numbers, dicts or lists"):
+        default_collate([object(), object()])
+
+
+def test_loader_over_plain_sequences():
+    pairs = [(descend.full((2,), float(i)), i) for i in range(5)]
+    (x, y), *_ = list(DataLoader(pairs, batch_size=4))
+    assert x.shape == (4, 2) and y.tolist() == [0, 1, 2, 3]
+    assert [b.tolist() for b in DataLoader(range(5), batch_size=2)] == [[0, 1], [2, 3], [4]]
+    assert list(DataLoader(["ab", "cd", "ef"], batch_size=2)) == [["ab", "cd"], ["ef"]]
+    records = [{"id": i, "name": f"n{i}"} for i in range(3)]
+    (batch,) = list(DataLoader(records, batch_size=3))
+    assert batch["id"].tolist() == [0, 1, 2] and batch["name"] == ["n0", "n1", "n2"]
+    (pts,) = list(DataLoader([Point(i, 2 * i) for i in range(3)], batch_size=3))
+    assert isinstance(pts, Point) and pts.y.tolist() == [0, 2, 4]
+    assert len(DataLoader(range(10), batch_size=3, drop_last=True)) == 3
+
+
+def test_collate_fn_sampler_and_batch_sampler():
+    doubled = DataLoader(list(range(6)), batch_size=4, collate_fn=lambda s: [2 * v for v in s])
+    assert list(doubled) == [[0, 2, 4, 6], [8, 10]]
+
+    class Backwards(Sampler):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            return iter(range(self.n - 1, -1, -1))
+
+        def __len__(self):
+            return self.n
+
+    loader = DataLoader(make_dataset(5), batch_size=2, sampler=Backwards(5))
+    assert epoch_labels(loader) == [[4, 3], [2, 1], [0]] and len(loader) == 3
+    loader = DataLoader(make_dataset(6), batch_sampler=[[5, 0], [1, 2, 3]])
+    assert epoch_labels(loader) == [[5, 0], [1, 2, 3]] and len(loader) == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"sampler": [0, 1], "shuffle": True}, "sampler option is mutually exclusive with shuffle"),
+        ({"batch_sampler": [[0]], "batch_size": 2}, "batch_sampler option is mutually exclusive"),
+        ({"batch_sampler": [[0]], "drop_last": True}, "batch_sampler option is mutually exclusive"),
+        ({"num_workers": -1}, "num_workers option should be non-negative"),
+        ({"prefetch_factor": 2}, "prefetch_factor option could only be specified in multiprocessing"),
+        ({"persistent_workers": True}, "persistent_workers option needs num_workers > 0"),
+        ({"timeout": -1}, "timeout option should be non-negative"),
+    ],
+)
+def test_loader_option_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        DataLoader(make_dataset(4), **kwargs)
+
+
+def test_pin_memory_is_accepted_as_a_no_op():
+    loader = DataLoader(make_dataset(4), batch_size=2, pin_memory=True)
+    assert epoch_labels(loader) == [[0, 1], [2, 3]]
+
+
+def test_samplers():
+    assert list(SequentialSampler(range(3))) == [0, 1, 2]
+    g = descend.Generator().manual_seed(0)
+    perm = list(RandomSampler(range(10), generator=g))
+    assert sorted(perm) == list(range(10)) and perm != list(range(10))
+    assert list(RandomSampler(range(10), generator=descend.Generator().manual_seed(0))) == perm
+    many = list(RandomSampler(range(3), num_samples=7, generator=g))
+    assert len(many) == 7 and sorted(many[:6]) == [0, 0, 1, 1, 2, 2]  # whole permutations first
+    drawn = list(RandomSampler(range(4), replacement=True, num_samples=50, generator=g))
+    assert len(drawn) == 50 and set(drawn) <= {0, 1, 2, 3}
+    assert list(BatchSampler(range(5), 2, drop_last=True)) == [[0, 1], [2, 3]]
+    assert len(BatchSampler(range(5), 2, drop_last=False)) == 3
+    with pytest.raises(ValueError, match="num_samples should be a positive integer value, but got .*=0"):
+        RandomSampler(range(3), num_samples=0)
+    with pytest.raises(TypeError, match="replacement should be a boolean value"):
+        RandomSampler(range(3), replacement=1)
+    with pytest.raises(ValueError, match="batch_size should be a positive integer value, but got .*=0"):
+        BatchSampler(range(3), 0, False)
+
+
+def test_weighted_random_sampler_follows_the_weights():
+    g = descend.Generator().manual_seed(0)
+    draws = list(WeightedRandomSampler([1.0, 3.0, 0.0, 4.0], 8000, generator=g))
+    freq = np.bincount(draws, minlength=4) / 8000
+    np.testing.assert_allclose(freq, [0.125, 0.375, 0.0, 0.5], atol=0.02)
+    unique = list(WeightedRandomSampler([1.0, 1.0, 1.0], 3, replacement=False, generator=g))
+    assert sorted(unique) == [0, 1, 2]
+    with pytest.raises(RuntimeError, match="cannot sample n_sample > prob_dist.size"):
+        list(WeightedRandomSampler([1.0, 1.0], 3, replacement=False))
+
+
+def test_concat_dataset():
+    ds = ConcatDataset([make_dataset(3), make_dataset(2)])
+    assert len(ds) == 5 and ds.cumulative_sizes == [3, 5]
+    assert ds[3][1].item() == 0 and ds[-1][1].item() == 1
+    assert epoch_labels(DataLoader(ds, batch_size=4)) == [[0, 1, 2, 0], [1]]
+    with pytest.raises(ValueError, match="should not be an empty iterable"):
+        ConcatDataset([])
+
+
+class Stream(IterableDataset):
+    """0..n-1, split between workers the way PyTorch's documentation shows."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        info = get_worker_info()
+        if info is None:
+            return iter(range(self.n))
+        return iter(range(info.id, self.n, info.num_workers))
+
+
+def test_iterable_dataset_in_the_main_process():
+    assert [b.tolist() for b in DataLoader(Stream(7), batch_size=3)] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert [b.tolist() for b in DataLoader(Stream(7), batch_size=3, drop_last=True)] == [[0, 1, 2], [3, 4, 5]]
+    with pytest.raises(ValueError, match="expected unspecified shuffle option"):
+        DataLoader(Stream(3), shuffle=True)
+
+
+def test_random_split_with_a_descend_generator():
+    one = random_split(range(10), [0.7, 0.3], generator=descend.Generator().manual_seed(42))
+    two = random_split(range(10), [0.7, 0.3], generator=descend.Generator().manual_seed(42))
+    assert [len(p) for p in one] == [7, 3]
+    assert [p.indices.tolist() for p in one] == [p.indices.tolist() for p in two]
+    assert sorted(one[0].indices.tolist() + one[1].indices.tolist()) == list(range(10))
+
+
+# --- worker processes ---
+
+
+class Tagged(Dataset):
+    """Sample i is (i, the id and seed of the worker that loaded it; -1 in the main process)."""
+
+    def __len__(self):
+        return 12
+
+    def __getitem__(self, i):
+        info = get_worker_info()
+        return i, -1 if info is None else info.id, -1 if info is None else info.seed
+
+
+def test_workers_give_the_same_batches_as_the_main_process():
+    ds = make_dataset(23)
+    main = [(x.numpy(), y.numpy()) for x, y in
+            DataLoader(ds, batch_size=4, shuffle=True, generator=descend.Generator().manual_seed(3))]
+    workers = [(x.numpy(), y.numpy()) for x, y in
+               DataLoader(ds, batch_size=4, shuffle=True, generator=descend.Generator().manual_seed(3),
+                          num_workers=2, prefetch_factor=1)]
+    assert len(main) == len(workers) == 6
+    for (xa, ya), (xb, yb) in zip(main, workers):
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
+    seeded = DataLoader(ds, batch_size=5, shuffle=True, seed=1, num_workers=3)
+    assert epoch_labels(seeded) == epoch_labels(DataLoader(ds, batch_size=5, shuffle=True, seed=1))
+
+
+def test_workers_are_seeded_base_seed_plus_id_and_batches_come_in_order():
+    loader = DataLoader(Tagged(), batch_size=2, num_workers=3)
+    batches = list(loader)
+    assert [b[0].tolist() for b in batches] == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9], [10, 11]]
+    ids = [b[1].tolist()[0] for b in batches]
+    assert ids == [0, 1, 2, 0, 1, 2]  # batches are handed out round-robin
+    seeds = {wid: b[2].tolist()[0] for wid, b in zip(ids, batches)}
+    assert seeds[1] == seeds[0] + 1 and seeds[2] == seeds[0] + 2
+    again = [b[2].tolist()[0] for b in DataLoader(Tagged(), batch_size=2, num_workers=3, seed=5)]
+    assert again == [b[2].tolist()[0] for b in DataLoader(Tagged(), batch_size=2, num_workers=3, seed=5)]
+
+
+def test_worker_init_fn_runs_in_each_worker():
+    class Probe(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return descend.random.initial_seed()
+
+    def init_fn(worker_id):
+        descend.manual_seed(1000 + worker_id)
+
+    seeds = [b.tolist() for b in DataLoader(Probe(), batch_size=2, num_workers=2, worker_init_fn=init_fn)]
+    assert seeds == [[1000, 1000], [1001, 1001]]
+
+
+def test_worker_exception_is_raised_in_the_main_process_with_the_worker_id():
+    class Broken(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            if i == 3:
+                raise KeyError(f"sample {i} is missing")
+            return i
+
+    loader = DataLoader(Broken(), batch_size=1, num_workers=2)
+    with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker process 1"):
+        list(loader)
+
+
+def test_iterable_dataset_sharded_between_workers():
+    batches = [b.tolist() for b in DataLoader(Stream(10), batch_size=3, num_workers=2)]
+    assert batches == [[0, 2, 4], [1, 3, 5], [6, 8], [7, 9]]  # PyTorch's order for this sharding
+
+
+def test_persistent_workers_serve_several_epochs():
+    loader = DataLoader(Tagged(), batch_size=4, num_workers=2, persistent_workers=True)
+    first = [b[0].tolist() for b in loader]
+    seeds_first = [b[2].tolist()[0] for b in loader]
+    seeds_second = [b[2].tolist()[0] for b in loader]
+    assert first == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+    assert seeds_first == seeds_second  # the same processes, seeded once
+    loader._pool.shutdown()

@@ -322,6 +322,8 @@ def default_collate(batch):
 
 def _to_tensors(batch):
     """Wrap the arrays of a gathered batch as Tensors (no copy), keeping tuple/dict structure."""
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return batch  # a namedtuple is only built by the per-sample collation, already of Tensors
     if isinstance(batch, tuple):
         return tuple(_to_tensors(b) for b in batch)
     if isinstance(batch, dict):
