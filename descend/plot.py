@@ -28,6 +28,7 @@ __all__ = [
     "contour_paths",
     "decision_boundary",
     "descent_path_1d",
+    "graph",
     "history",
     "learning_rates_1d",
     "lr_find",
@@ -1273,6 +1274,205 @@ def decision_boundary(
     ax.set_ylabel("x₂")
     ax.legend(fontsize=8, loc="upper right", framealpha=0.9)
     ax.set_title(title or f"Decision boundary: accuracy {accuracy:.1%} on these {labels.size} points")
+    return _finish(fig, save)
+
+
+# --- the computation graph -----------------------------------------------------------------------
+def _value_text(t, limit: int = 4) -> str | None:
+    """A tensor's values for a box: all of them when at most ``limit``, else None."""
+    data = _numpy(t)
+    if data.size > limit:
+        return None
+    values = ", ".join(f"{float(v):.4g}" for v in np.ravel(data))
+    return values if data.ndim == 0 else f"[{values}]"
+
+
+def _shape_text(t) -> str:
+    shape = tuple(np.shape(_numpy(t)))
+    return "scalar" if not shape else "shape (" + ", ".join(str(n) for n in shape) + ")"
+
+
+def _graph_nodes(root, names):
+    """Walk the graph through PyTorch's public API: ``grad_fn.name()``, ``grad_fn.next_functions``.
+
+    A leaf that requires grad is an AccumulateGrad-like node whose ``.variable`` is the leaf; the
+    engine form where such a parent shows as ``(None, 0)`` is read from ``node.parents`` (which also
+    gives the constants, drawn grey). Returns ``(boxes, edges)``: ``boxes`` maps a key to
+    ``(kind, lines)``, ``edges`` lists ``(from key, to key)`` in the direction of the forward pass.
+    """
+    boxes, edges, stack, seen = {}, [], [], set()
+
+    def leaf_box(t, constant=False):
+        key = ("tensor", id(t))
+        if key not in boxes:
+            name = names.get(id(t))
+            lines = [name or ("constant" if constant else "leaf"), _shape_text(t)]
+            value = _value_text(t)
+            if value is not None:
+                lines.append(f"value {value}")
+            grad = getattr(t, "grad", None)
+            if grad is not None:
+                text = _value_text(grad)
+                lines.append(f"grad {text}" if text is not None else "grad computed")
+            boxes[key] = ("constant" if constant else "leaf", lines)
+        return key
+
+    def op_key(node):
+        key = ("node", id(node))
+        if key not in boxes:
+            named = names.get(("node", id(node)))
+            lines = [node.name()]
+            if named is not None:
+                label, t = named
+                lines = [f"{node.name()}", f"-> {label}" if label else "", _shape_text(t)]
+                value = _value_text(t)
+                if value is not None:
+                    lines.append(f"value {value}")
+                grad = getattr(t, "_grad", None) if getattr(t, "retains_grad", False) else None
+                if grad is not None:
+                    text = _value_text(grad)
+                    lines.append(f"grad {text}" if text is not None else "grad computed")
+                lines = [line for line in lines if line]
+            boxes[key] = ("op", lines)
+            stack.append(node)
+        return key
+
+    if root.grad_fn is None:
+        leaf_box(root, constant=not root.requires_grad)
+        return boxes, edges
+    root_key = op_key(root.grad_fn)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        here = ("node", id(node))
+        nexts = list(getattr(node, "next_functions", ()))
+        parents = list(getattr(node, "parents", ()) or ())
+        for k, (child, _) in enumerate(nexts):
+            if child is not None and hasattr(child, "variable"):  # AccumulateGrad: a leaf
+                edges.append((leaf_box(child.variable), here))
+            elif child is not None:
+                edges.append((op_key(child), here))
+            elif k < len(parents) and parents[k] is not None:
+                t = parents[k]
+                if getattr(t, "grad_fn", None) is not None:
+                    edges.append((op_key(t.grad_fn), here))
+                else:
+                    edges.append((leaf_box(t, constant=not t.requires_grad), here))
+    boxes[root_key] = ("root", boxes[root_key][1])
+    return boxes, edges
+
+
+def graph(tensor, params=None, ax=None, save=None):
+    """Draw the computation graph that produced ``tensor``, as micrograd's ``draw_dot`` and torchviz do.
+
+    One box per operation (its PyTorch ``grad_fn`` name) and per leaf (its name when it is in
+    ``params``, its shape, its value when it has at most 4 numbers, and its ``.grad`` once
+    ``backward()`` has run); constants (tensors that do not require grad) in grey. Arrows follow
+    the forward pass, left to right; once gradients exist, a red arrow under each one shows the
+    gradient flowing back. Laid out in Python (layers by distance from the output) and drawn with
+    matplotlib: no graphviz needed.
+
+    Args:
+        tensor: the output, usually the loss.
+        params: names for tensors: a dict ``name -> tensor`` or a Module (its ``named_parameters``).
+            A named tensor that is not a leaf labels the operation that made it (and shows its grad if
+            you called ``retain_grad()`` on it).
+        ax: axes to draw into; a new figure when None.
+        save: optional path to write the figure to.
+
+    Returns:
+        The Figure.
+
+    Example:
+        >>> w = descend.tensor(2.0, requires_grad=True)
+        >>> loss = (w * 3.0 - 4.0) ** 2
+        >>> fig = graph(loss, params={"w": w})   # before backward: values only
+        >>> loss.backward(retain_graph=True)      # keep the graph to draw it again
+        >>> fig = graph(loss, params={"w": w})   # w's box now shows grad 12
+    """
+    if not hasattr(tensor, "grad_fn"):
+        raise TypeError(f"graph() draws the graph of a descend Tensor, got {type(tensor).__name__}")
+    if params is not None and hasattr(params, "named_parameters"):
+        params = dict(params.named_parameters())
+    names = {}
+    for name, t in dict(params or {}).items():
+        if getattr(t, "grad_fn", None) is not None:
+            names[("node", id(t.grad_fn))] = (name, t)
+        else:
+            names[id(t)] = name
+    if getattr(tensor, "grad_fn", None) is not None and ("node", id(tensor.grad_fn)) not in names:
+        names[("node", id(tensor.grad_fn))] = ("output", tensor)
+    boxes, edges = _graph_nodes(tensor, names)
+
+    # Layers: the output on the right; every box one column left of the leftmost box it feeds.
+    order = list(boxes)
+    column = {key: 0 for key in order}
+    consumers = {}
+    for a, b in edges:
+        consumers.setdefault(a, []).append(b)
+    for _ in range(len(order)):
+        changed = False
+        for a, bs in consumers.items():
+            want = max(column[b] for b in bs) + 1
+            if column[a] < want:
+                column[a], changed = want, True
+        if not changed:
+            break
+    depth = max(column.values())
+    layers = {}
+    for key in order:
+        layers.setdefault(depth - column[key], []).append(key)
+    # Rows: keep each box near the boxes it feeds (their mean row), column by column from the output.
+    row = {}
+    for x in sorted(layers, reverse=True):
+        keys = layers[x]
+        def target(k):
+            fed = [row[b] for b in consumers.get(k, []) if b in row]
+            return float(np.mean(fed)) if fed else 0.0
+        keys.sort(key=target)
+        n = len(keys)
+        for i, k in enumerate(keys):
+            row[k] = (i - (n - 1) / 2) * 1.0 + (target(k) if n == 1 else 0.0)
+
+    tallest = max(len(v) for v in layers.values())
+    if ax is None:
+        fig, ax = _figure(None, figsize=(max(4.5, 2.6 * (depth + 1)), max(2.6, 1.25 * tallest + 1.0)))
+    else:
+        fig = ax.figure
+    style = {"op": ("#e8f0fe", "#1a56b0"), "root": ("#fde8e8", "#b01a1a"), "leaf": ("#e9f7ec", "#1e7b34"),
+             "constant": ("#f2f2f2", "#888888")}
+    spacing_y = 1.35
+    has_grads = any(line.startswith("grad") for _, lines in boxes.values() for line in lines)
+    texts = {}
+    for key in order:
+        kind, lines = boxes[key]
+        if kind == "root" and has_grads:
+            lines = [*lines, "grad 1 (d out / d out)"]
+        fc, ec = style[kind]
+        texts[key] = ax.text(depth - column[key], -row[key] * spacing_y, "\n".join(lines), ha="center",
+                             va="center", fontsize=8, color="black" if kind != "constant" else "#555555",
+                             zorder=3, bbox=dict(boxstyle="round,pad=0.45", fc=fc, ec=ec, lw=1.3))
+    for a, b in edges:
+        # From the right edge of the input's box to the left edge of the box it feeds (coordinates
+        # relative to each text, so long boxes never hide an arrow's end).
+        ax.annotate("", xy=(0, 0.6), xycoords=texts[b], xytext=(1, 0.6), textcoords=texts[a], zorder=2,
+                    arrowprops=dict(arrowstyle="-|>", color="0.3", lw=1.1, shrinkA=7, shrinkB=7))
+        if has_grads and boxes[a][0] != "constant":
+            ax.annotate("", xy=(1, 0.25), xycoords=texts[a], xytext=(0, 0.25), textcoords=texts[b], zorder=2,
+                        arrowprops=dict(arrowstyle="-|>", color="#d62728", lw=0.9, ls="--", shrinkA=7,
+                                        shrinkB=7))
+    ys = [-row[k] * spacing_y for k in order]
+    ax.set_xlim(-0.6, depth + 0.6)
+    ax.set_ylim(min(ys) - 0.9, max(ys) + 0.9)
+    ax.axis("off")
+    ax.set_title("computation graph: forward left to right"
+                 + ("; red dashed: the gradient flowing back" if has_grads else " (before backward)"),
+                 fontsize=10)
+    if tensor.grad_fn is not None and not edges:
+        ax.text(0.5, 0.08, "backward() freed this graph: call backward(retain_graph=True) to draw it "
+                "afterwards", transform=ax.transAxes, ha="center", fontsize=8, color="0.35")
     return _finish(fig, save)
 
 

@@ -369,3 +369,100 @@ def test_animate_path_errors(tmp_path):
         plot.animate_path(lambda w: w**2, path=tmp_path / "x.gif")
     with pytest.raises(ValueError, match="animated in 1-D only"):
         plot.animate_path(lambda x, y: x**2 + y**2, start=(1.0, 1.0), lr=0.1, path=tmp_path / "x.gif")
+
+
+# --- the computation graph ------------------------------------------------------------------------
+def _box_texts(fig):
+    return [t.get_text() for t in fig.axes[0].texts if t.get_text()]  # the arrows are empty annotations
+
+
+def test_graph_draws_one_box_per_op_and_leaf_with_values_then_grads(tmp_path):
+    w = descend.tensor(2.0, requires_grad=True)
+    x = descend.tensor([1.0, 2.0, 3.0])
+    y = descend.tensor([4.0, 8.0, 12.0])
+    pred = w * x
+    pred.retain_grad()
+    loss = ((pred - y) ** 2).mean()
+    before = plot.graph(loss, params={"w": w, "pred": pred})
+    boxes = _box_texts(before)
+    ops = sorted(b.splitlines()[0] for b in boxes if "Backward" in b)
+    assert ops == ["MeanBackward0", "MulBackward0", "PowBackward0", "SubBackward0"]
+    assert "w\nscalar\nvalue 2" in boxes  # the leaf: its name, shape and value, no grad yet
+    assert any(b.startswith("MulBackward0\n-> pred\nshape (3)\nvalue [2, 4, 6]") for b in boxes)
+    assert not any("grad" in b for b in boxes)
+    # mean((w x - y)^2) at w = 2: d/dw = mean(2 (w x - y) x) = 2 (-2 - 8 - 18) / 3 = -18.67
+    loss.backward(retain_graph=True)
+    after = plot.graph(loss, params={"w": w, "pred": pred}, save=tmp_path / "graph.png")
+    boxes = _box_texts(after)
+    assert "w\nscalar\nvalue 2\ngrad -18.67" in boxes
+    # d loss / d pred = 2 (pred - y) / 3 = [-1.333, -2.667, -4]
+    assert any("grad [-1.333, -2.667, -4]" in b for b in boxes)
+    assert any(b.startswith("MeanBackward0") and "grad 1" in b for b in boxes)
+    assert (tmp_path / "graph.png").read_bytes()[:4] == b"\x89PNG"
+    plt.close("all")
+
+
+def test_graph_arrows_follow_the_forward_pass_and_name_module_parameters():
+    descend.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    out = model(descend.tensor([[1.0, 2.0]])).sum()
+    fig = plot.graph(out, params=model)
+    texts = {t: t.get_text().splitlines()[0] for t in fig.axes[0].texts if t.get_text()}
+    wanted = {"0.weight", "0.bias", "2.weight", "2.bias", "ReluBackward0", "SumBackward0"}
+    assert wanted <= set(texts.values())
+    edges = []
+    for child in fig.axes[0].get_children():
+        xy = getattr(child, "xycoords", None)
+        if xy in texts and getattr(child, "anncoords", None) in texts:
+            edges.append((texts[child.anncoords], texts[xy]))
+    assert ("ReluBackward0", "AddmmBackward0") in edges and ("AddmmBackward0", "SumBackward0") in edges
+    assert ("2.weight", "AddmmBackward0") in edges
+    # Forward runs left to right: every arrow's source sits left of its target.
+    positions = {t.get_text().splitlines()[0]: t.get_position()[0] for t in texts}
+    assert positions["0.weight"] < positions["ReluBackward0"] < positions["SumBackward0"]
+    plt.close("all")
+
+
+def test_graph_of_a_leaf_and_wrong_input():
+    w = descend.tensor([1.0, 2.0], requires_grad=True)
+    assert _box_texts(plot.graph(w, params={"w": w})) == ["w\nshape (2)\nvalue [1, 2]"]
+    with pytest.raises(TypeError, match="graph of a descend Tensor, got list"):
+        plot.graph([1.0])
+    plt.close("all")
+
+
+def test_plot_function_takes_fastai_names():
+    fig = plot.plot_function(lambda v: v**2, tx="x", ty="x**2", title="t", min=-3, max=1, figsize=(5, 3))
+    ax = fig.axes[0]
+    line = ax.lines[0].get_xdata()
+    assert (ax.get_xlabel(), ax.get_ylabel(), line[0], line[-1]) == ("x", "x**2", -3.0, 1.0)
+    assert tuple(fig.get_size_inches()) == (5.0, 3.0)
+    with pytest.raises(TypeError, match="both xlabel= and fastai's tx="):
+        plot.plot_function(lambda v: v, "a", tx="b")
+    with pytest.raises(ValueError, match="min < max"):
+        plot.plot_function(lambda v: v, min=1, max=1)
+    plt.close("all")
+
+
+def test_to_np_detaches_a_tensor_that_requires_grad():
+    t = descend.tensor([1.5, 2.0], requires_grad=True)
+    arr = descend.to_np(t)
+    assert isinstance(arr, np.ndarray) and arr.tolist() == [1.5, 2.0]
+    arr[0] = 9.0
+    assert t.tolist() == [1.5, 2.0]  # a copy: changing it leaves the tensor alone
+    assert plot.to_np is descend.to_np
+
+
+def test_lr_find_result_plots_and_frames_its_curve():
+    descend.manual_seed(0)
+    x = descend.linspace(-1, 1, 64).reshape(-1, 1)
+    model = nn.Linear(1, 1)
+    result = run_lr_find(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), (x, 3 * x), num_iter=40)
+    fig = result.plot()
+    ax = fig.axes[0]
+    lowest = int(np.argmin(result.losses))
+    bottom, top = ax.get_ylim()
+    head = result.losses[: lowest + 1]
+    assert bottom < head.min() and head.max() < top  # the curve up to its valley is inside the axes
+    assert result._repr_png_()[:4] == b"\x89PNG"
+    plt.close("all")
