@@ -599,3 +599,48 @@ def test_lbfgs_state_dict_rejects_buffers_of_the_wrong_size():
     message = r"loaded LBFGS state 'd' has shape \(2,\), but the parameters have 3"
     with pytest.raises(ValueError, match=message):
         other.load_state_dict(saved)
+
+
+# --- PyTorch's implementation flags on the older optimizers ---
+
+OLDER = {
+    "SGD": (lambda ps, **kw: optim.SGD(ps, lr=0.05, momentum=0.9, **kw), ["foreach", "fused"],
+            ["differentiable"]),
+    "Adam": (lambda ps, **kw: optim.Adam(ps, lr=0.05, **kw), ["foreach", "fused"],
+             ["capturable", "differentiable"]),
+    "AdamW": (lambda ps, **kw: optim.AdamW(ps, lr=0.05, **kw), ["foreach", "fused"],
+              ["capturable", "differentiable"]),
+    "RMSprop": (lambda ps, **kw: optim.RMSprop(ps, lr=0.01, **kw), ["foreach"],
+                ["capturable", "differentiable"]),
+    "Adagrad": (lambda ps, **kw: optim.Adagrad(ps, lr=0.1, **kw), ["foreach", "fused"], ["differentiable"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OLDER))
+def test_older_optimizers_take_pytorchs_flags(name):
+    make, no_ops, unsupported = OLDER[name]
+    plain = run(make)
+    for flag in no_ops:
+        np.testing.assert_array_equal(run(lambda ps, flag=flag: make(ps, **{flag: True})), plain)
+        assert make([param(X0)], **{flag: True}).param_groups[0][flag] is True
+    for flag in unsupported:
+        with pytest.raises(NotImplementedError, match=f"{flag}=True is not supported"):
+            make([param(X0)], **{flag: True})
+
+
+def test_fused_and_foreach_together_is_an_error_as_in_pytorch():
+    with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
+        optim.Adam([param(X0)], foreach=True, fused=True)
+
+
+def test_lbfgs_and_nadam_state_survive_save_and_load(tmp_path):
+    p = param([-1.2, 1.0])
+    opt = optim.LBFGS([p], max_iter=3)
+    opt.step(rosenbrock_closure(opt, p))
+    descend.save(opt.state_dict(), tmp_path / "lbfgs.npz")
+    q = param(value(p))
+    resumed = optim.LBFGS([q], max_iter=3)
+    resumed.load_state_dict(descend.load(tmp_path / "lbfgs.npz"))
+    opt.step(rosenbrock_closure(opt, p))
+    resumed.step(rosenbrock_closure(resumed, q))
+    np.testing.assert_array_equal(value(q), value(p))

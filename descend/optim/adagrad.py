@@ -31,16 +31,19 @@ class Adagrad(Optimizer):
         weight_decay: L2 penalty λ (default 0).
         initial_accumulator_value: τ, the starting value of every sum (default 0).
         eps: ε added to the denominator (default 1e-10).
+        foreach, fused: accepted for PyTorch compatibility; descend has one NumPy path: no change.
         maximize: ascend the objective instead of descending it.
+        differentiable: only False is supported (True raises NotImplementedError).
 
     Example:
         >>> opt = descend.optim.Adagrad(model.parameters(), lr=1e-2)
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
-                 maximize=False):
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+                        initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
     def _validate(self, options):

@@ -39,6 +39,8 @@ class Adam(Optimizer):
         amsgrad: use the running maximum of v (AMSGrad).
         maximize: ascend the objective instead of descending it.
         decoupled_weight_decay: shrink θ directly instead of adding λθ to the gradient (AdamW).
+        foreach, fused: accepted for PyTorch compatibility; descend has one NumPy path: no change.
+        capturable, differentiable: only False is supported (True raises NotImplementedError).
 
     Example:
         >>> opt = descend.optim.Adam(model.parameters(), lr=1e-3)
@@ -46,9 +48,12 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False, decoupled_weight_decay=False):
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+                        maximize=maximize, foreach=foreach, capturable=capturable,
+                        differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def _validate(self, options):
@@ -100,7 +105,7 @@ class AdamW(Adam):
     is not rescaled by √v_hat.
 
     Args:
-        params, lr, betas, eps, amsgrad, maximize: as for `Adam`.
+        params, lr, betas, eps, amsgrad, maximize, foreach, capturable, differentiable, fused: as for `Adam`.
         weight_decay: the decoupled decay λ (default 1e-2, as in PyTorch).
 
     Example:
@@ -108,6 +113,7 @@ class AdamW(Adam):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
                          decoupled_weight_decay=True)

@@ -46,6 +46,11 @@ def check_betas(betas):
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
+# NOTE: `foreach` stays a no-op on purpose. A flat buffer per group (parameters as views into it, one
+# whole-buffer NumPy op per Adam line) was measured on the 784-256-10 MLP's parameters (float32, 2-core
+# machine, medians of 30 interleaved runs of 50 steps): descend's Adam.step 544 us, the same NumPy ops
+# per parameter 548 us, the flat-buffer step 550 us (gathering the gradients into the buffer costs
+# what the fewer calls save). The step is bound by passes over the 200k-element weight, not by calls.
 def check_device_flags(options):
     """Reject PyTorch's implementation flags that descend cannot honour, rather than ignore them.
 
@@ -53,6 +58,8 @@ def check_device_flags(options):
     NumPy path, whose results are the same. `capturable=True` (CUDA-graph capture) and
     `differentiable=True` (autograd through the step) change what the step means, so they raise.
     """
+    if options.get("fused") and options.get("foreach"):
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
     if options.get("capturable"):
         raise NotImplementedError(
             "capturable=True is not supported: it is for CUDA-graph capture and descend runs on the CPU "

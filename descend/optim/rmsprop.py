@@ -36,16 +36,19 @@ class RMSprop(Optimizer):
         weight_decay: L2 penalty λ (default 0).
         momentum: momentum factor μ (default 0).
         centered: normalise by the gradient's estimated variance instead of its second moment.
+        capturable, differentiable: only False is supported (True raises NotImplementedError).
+        foreach: accepted for PyTorch compatibility; descend has one NumPy path, so it changes nothing.
         maximize: ascend the objective instead of descending it.
 
     Example:
         >>> opt = descend.optim.RMSprop(model.parameters(), lr=1e-2)
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
-                 maximize=False):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                        centered=centered, maximize=maximize)
+                        centered=centered, capturable=capturable, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _validate(self, options):

@@ -34,6 +34,8 @@ class SGD(Optimizer):
         weight_decay: L2 penalty λ (default 0).
         nesterov: use Nesterov momentum (needs μ > 0 and τ = 0).
         maximize: ascend the objective instead of descending it.
+        foreach, fused: accepted for PyTorch compatibility; descend has one NumPy path: no change.
+        differentiable: only False is supported (True raises NotImplementedError).
 
     Example:
         >>> opt = descend.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -41,9 +43,10 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False):
+                 maximize=False, foreach=None, differentiable=False, fused=None):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize)
+                        nesterov=nesterov, maximize=maximize, foreach=foreach, differentiable=differentiable,
+                        fused=fused)
         super().__init__(params, defaults)
 
     def _validate(self, options):
