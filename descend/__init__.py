@@ -58,10 +58,10 @@ double = float64
 half = float16
 long = int64
 int = int32  # noqa: A001
-mm = matmul
-bmm = matmul
-dot = matmul
-mv = matmul
+
+
+
+
 multiply = mul
 subtract = sub
 divide = div

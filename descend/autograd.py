@@ -2,23 +2,34 @@
 
 A differentiable operation computes its output in NumPy and calls `record`, handing over one
 vector-Jacobian product (VJP) per input. `record` wraps the output in a Tensor and, when grad mode
-is on and an input requires grad, links it to a `Node` holding those VJPs. `backward` walks the
-nodes in reverse topological order with an explicit stack (no recursion, so a chain of a million
-operations works) and accumulates gradients into the leaves' `.grad`.
+is on and an input requires grad, links it to a `Node` holding those VJPs and the *edges* to the
+nodes that made its inputs, captured when the operation runs (so a later in-place change of an
+input, which gives that tensor a new history, never reroutes an earlier node's gradient).
+`backward` walks the nodes in reverse topological order with an explicit stack (no recursion, so a
+chain of a million operations works) and accumulates gradients into the leaves' `.grad`.
+
+Grad mode is per thread, as in PyTorch: a `no_grad` evaluator in one thread never turns recording
+off for a training loop in another.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
+import threading
 import weakref
 
 import numpy as np
 
 __all__ = [
+    "AccumulateGrad",
     "Node",
     "backward",
     "enable_grad",
+    "grad",
+    "inference_mode",
     "is_grad_enabled",
+    "is_inference_mode_enabled",
     "no_grad",
     "record",
     "set_grad_enabled",
@@ -26,40 +37,109 @@ __all__ = [
 ]
 
 
-class _GradMode:
-    enabled = True
+# --- grad mode (thread-local) ---
+
+
+class _ThreadGradMode(threading.local):
+    """Per-thread switches: `enabled` (record operations) and `inference` (inference_mode)."""
+
+    def __init__(self):
+        self.enabled = True
+        self.inference = False
+
+
+_GradMode = _ThreadGradMode()
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations are currently recorded for backward."""
+    """Whether operations are currently recorded for backward (in this thread)."""
     return _GradMode.enabled
 
 
+def is_inference_mode_enabled() -> bool:
+    """Whether `inference_mode` is active in this thread."""
+    return _GradMode.inference
+
+
 class _GradModeContext:
-    """Base of `no_grad` / `enable_grad`: a context manager that also works as a decorator."""
+    """Base of the grad-mode switches: a context manager that also works as a decorator.
+
+    As a decorator it wraps plain functions and generator functions alike: the mode holds while the
+    generator's body runs, and the caller's mode is back in force whenever the generator yields.
+    """
 
     _mode = True
+    _inference = None  # None: leave inference mode as it is
+
+    def _set(self):
+        prev = (_GradMode.enabled, _GradMode.inference)
+        _GradMode.enabled = self._mode
+        if self._inference is not None:
+            _GradMode.inference = self._inference
+        return prev
 
     def __enter__(self):
-        self._prev = _GradMode.enabled
-        _GradMode.enabled = self._mode
+        self._prev = self._set()
         return self
 
     def __exit__(self, *exc):
-        _GradMode.enabled = self._prev
+        _GradMode.enabled, _GradMode.inference = self._prev
         return False
 
+    def clone(self):
+        return self.__class__()
+
     def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def generator(*args, **kwargs):
+                gen = fn(*args, **kwargs)
+                with self.clone():
+                    request = gen.send(None)
+                while True:
+                    try:
+                        response = yield request
+                    except GeneratorExit:
+                        with self.clone():
+                            gen.close()
+                        raise
+                    except BaseException as e:  # noqa: B036 - forward throw() into the body
+                        with self.clone():
+                            request = gen.throw(e)
+                    else:
+                        with self.clone():
+                            request = gen.send(response)
+
+            return _finish_generator(generator)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with self.clone():
                 return fn(*args, **kwargs)
 
         return wrapper
 
 
+def _finish_generator(generator):
+    """Turn the generator's StopIteration into a normal return (PEP 479 would make it an error)."""
+
+    @functools.wraps(generator)
+    def wrapper(*args, **kwargs):
+        gen = generator(*args, **kwargs)
+        try:
+            value = yield from gen
+        except RuntimeError as e:
+            if isinstance(e.__cause__, StopIteration):
+                return e.__cause__.value
+            raise
+        return value
+
+    return wrapper
+
+
 class no_grad(_GradModeContext):
-    """Context manager and decorator that turns off graph recording.
+    """Context manager and decorator that turns off graph recording in this thread.
 
     Example:
         >>> w = descend.tensor(1.0, requires_grad=True)
@@ -77,58 +157,216 @@ class enable_grad(_GradModeContext):
 
 
 class set_grad_enabled(_GradModeContext):
-    """Context manager that sets grad mode to `mode` (also usable as a plain call)."""
+    """Set grad mode to `mode`: as a plain call (takes effect at once), a context manager or a decorator.
+
+    Example:
+        >>> with descend.set_grad_enabled(False):
+        ...     y = x * 2          # not recorded
+    """
 
     def __init__(self, mode: bool):
         self._mode = bool(mode)
-        self._prev = _GradMode.enabled
-        _GradMode.enabled = self._mode
+        self._prev = (_GradMode.enabled, _GradMode.inference)
+        _GradMode.enabled = self._mode  # PyTorch: the call itself sets the mode
 
     def __enter__(self):
         return self
 
+    def clone(self):
+        restore = _GradMode.enabled
+        new = set_grad_enabled(self._mode)
+        _GradMode.enabled = restore  # a clone is only entered later, as a context
+        new._prev = None
+        return _Entering(new._mode)
+
     def __call__(self, fn):
-        mode = self._mode
+        # As a decorator, the mode applies inside `fn` only: undo the constructor's global switch.
+        _GradMode.enabled, _GradMode.inference = self._prev
+        return super().__call__(fn)
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
 
-        return wrapper
+class _Entering(_GradModeContext):
+    def __init__(self, mode):
+        self._mode = mode
+
+
+class inference_mode(_GradModeContext):
+    """Like `no_grad`, for code that will never need gradients (evaluation, serving).
+
+    Nothing inside is recorded; `descend.is_inference_mode_enabled()` tells code inside that it runs
+    in inference mode. (PyTorch also skips version counting for inference tensors; descend's counters
+    are cheap enough to keep, so tensors made inside behave as tensors made under `no_grad`.)
+
+    Example:
+        >>> with descend.inference_mode():
+        ...     y = model(x)
+    """
+
+    def __init__(self, mode: bool = True):
+        self._mode = not mode
+        self._inference = bool(mode)
+
+    def clone(self):
+        return inference_mode(self._inference)
+
+    def __call__(self, fn=None):
+        if isinstance(fn, bool):  # @inference_mode(False) already built; a bool here is a misuse
+            raise TypeError("inference_mode(mode) takes a bool; decorate with @inference_mode()")
+        return super().__call__(fn)
+
+
+# --- graph nodes ---
 
 
 class Node:
-    """One recorded operation: its inputs, one VJP per input, and the tensors its VJPs read.
+    """One recorded operation: the edges to its inputs' nodes, one VJP per input, and what it saved.
 
-    `grad_fn` of a non-leaf tensor is its Node; `name()` gives PyTorch's name (`PowBackward0`).
+    `grad_fn` of a non-leaf tensor is its Node; `name()` gives PyTorch's name (`PowBackward0`) and
+    `next_functions` PyTorch's `((node, output_nr), ...)`, with `AccumulateGrad` for leaves.
+
+    `next[i]` is the Node that made input i, the leaf Tensor itself, or None when no gradient flows
+    there; `next_nr[i]` (None when all are 0) is which output of a multi-output node input i was.
+    A node with several outputs (`unbind`, custom Functions) has `n_out > 1`; its VJPs then take
+    the list of the outputs' gradients.
     """
 
-    __slots__ = ("_name", "parents", "vjps", "saved", "versions", "retained", "saved_output", "__weakref__")
+    __slots__ = ("_name", "next", "next_nr", "vjps", "saved", "versions", "saved_output", "n_out",
+                 "out_meta", "retained", "hooks", "__weakref__")
 
-    def __init__(self, name, parents, vjps, saved):
+    def __init__(self, name, next_, vjps, saved=(), next_nr=None, n_out=1):
         self._name = name
-        self.parents = parents
+        self.next = next_
+        self.next_nr = next_nr
         self.vjps = vjps
         self.saved = saved
-        self.versions = tuple([t._version[0] for t in saved])
-        self.retained = None
-        self.saved_output = None  # the output's version counter, when the VJPs read the output
+        self.versions = tuple([t._version[0] for t in saved]) if saved else ()
+        self.saved_output = None  # (version counter, expected) of the output, when the VJPs read it
+        self.n_out = n_out
+        self.out_meta = None  # [(shape, dtype)] of each output, for multi-output nodes
+        self.retained = None  # {output_nr: weakref to the tensor whose .grad is kept}
+        self.hooks = None  # {output_nr: [hook(grad) -> grad or None]}
 
     def name(self) -> str:
         return self._name
 
     @property
     def next_functions(self):
-        if self.parents is None:
+        if self.next is None:
             return ()
-        return tuple((p.grad_fn, 0) if p._requires_grad else (None, 0) for p in self.parents)
+        nrs = self.next_nr or (0,) * len(self.next)
+        return tuple(
+            (None, 0) if e is None else ((_accumulator(e), 0) if type(e) is not Node else (e, k))
+            for e, k in zip(self.next, nrs)
+        )
+
+    def register_hook(self, hook):
+        """Call `hook(grad_inputs, grad_outputs)` after this node's VJPs ran (PyTorch's Node hook)."""
+        return _add_hook(self, -1, hook)
 
     def __repr__(self):
         return f"<{self._name} object at {hex(id(self))}>"
 
 
-def record(name, data, parents, vjps, saved=(), save_output=False):
+class AccumulateGrad:
+    """The node PyTorch shows for a leaf in `next_functions`; `.variable` is the leaf tensor."""
+
+    __slots__ = ("variable", "__weakref__")
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    next_functions = ()
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+_ACCUMULATORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _accumulator(leaf):
+    acc = _ACCUMULATORS.get(leaf)
+    if acc is None:
+        acc = _ACCUMULATORS[leaf] = AccumulateGrad(leaf)
+    return acc
+
+
+class RemovableHandle:
+    """What `register_hook` returns: `handle.remove()` takes the hook out again."""
+
+    def __init__(self, hooks, hook):
+        self._hooks = weakref.ref(hooks) if not isinstance(hooks, list) else (lambda: hooks)
+        self._hook = hook
+
+    def remove(self):
+        hooks = self._hooks()
+        if hooks is not None and self._hook in hooks:
+            hooks.remove(self._hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _add_hook(node, output_nr, hook):
+    if node.hooks is None:
+        node.hooks = {}
+    hooks = node.hooks.setdefault(output_nr, [])
+    hooks.append(hook)
+    return RemovableHandle(hooks, hook)
+
+
+# Hooks on leaves, keyed weakly by the leaf: run on the leaf's gradient before it accumulates.
+_LEAF_HOOKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def register_tensor_hook(tensor, hook):
+    """`tensor.register_hook(hook)`: `hook(grad)` runs when this tensor's gradient is computed and
+    may return a replacement gradient."""
+    if not tensor._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if tensor.grad_fn is None:
+        hooks = _LEAF_HOOKS.get(tensor)
+        if hooks is None:
+            hooks = _LEAF_HOOKS[tensor] = []
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+    return _add_hook(tensor.grad_fn, _nr(tensor), hook)
+
+
+def _nr(t):
+    """Which output of its node `t` is (0 unless the node has several outputs)."""
+    return t._nr if t.grad_fn is not None and t.grad_fn.n_out != 1 else 0
+
+
+def _edges(parents):
+    """(next, next_nr) for a node whose inputs are `parents`, taken now, as PyTorch takes them."""
+    nxt = []
+    nrs = None
+    for i, p in enumerate(parents):
+        if not p._requires_grad:
+            nxt.append(None)
+            continue
+        if p._view is not None:
+            _refresh_view(p)
+        fn = p.grad_fn
+        if fn is None:
+            nxt.append(p)
+        else:
+            nxt.append(fn)
+            if fn.n_out != 1:
+                if nrs is None:
+                    nrs = [0] * len(parents)
+                nrs[i] = p._nr
+    return tuple(nxt), (tuple(nrs) if nrs is not None else None)
+
+
+def record(name, data, parents, vjps, saved=(), save_output=False, view_of=None, view_fn=None):
     """Wrap `data` in a Tensor and, when needed, record how to differentiate it.
 
     Args:
@@ -141,6 +379,9 @@ def record(name, data, parents, vjps, saved=(), save_output=False):
             modified in place after this call (a version counter, as in PyTorch).
         save_output: the VJPs read the output's data (exp, tanh, sqrt, softmax...): backward refuses
             to run if the output was modified in place afterwards.
+        view_of: for view operations (slicing, transpose, reshape...), the input whose storage the
+            output shares; the output then shares its version counter and can write through.
+        view_fn: with `view_of`, the NumPy function that makes the view from the input's array.
 
     Returns:
         The output Tensor.
@@ -148,8 +389,14 @@ def record(name, data, parents, vjps, saved=(), save_output=False):
     if _GradMode.enabled:
         for p in parents:
             if p._requires_grad:
-                return attach(name, data, parents, vjps, saved, save_output)
-    return _new_tensor(data)
+                out = attach(name, data, parents, vjps, saved, save_output)
+                if view_of is not None:
+                    _mark_view(out, view_of, view_fn)
+                return out
+    out = _new_tensor(data)
+    if view_of is not None:
+        _mark_view(out, view_of, view_fn)
+    return out
 
 
 def attach(name, data, parents, vjps, saved=(), save_output=False):
@@ -157,10 +404,102 @@ def attach(name, data, parents, vjps, saved=(), save_output=False):
     requiring grad): the hot path of the binary operators."""
     out = _new_tensor(data)
     out._requires_grad = True
-    node = out.grad_fn = Node(name, parents, vjps, saved)
+    nxt, nrs = _edges(parents)
+    node = out.grad_fn = Node(name, nxt, vjps, saved, nrs)
     if save_output:
-        node.saved_output = out._version
+        node.saved_output = (out._version, 0)
     return out
+
+
+def attach_multi(name, datas, parents, vjp_all):
+    """Record one node with several outputs (`unbind`, custom Functions).
+
+    `vjp_all(grads)` gets one gradient per output (zeros for outputs that received none) and returns
+    one gradient (or None) per parent. Returns the output tensors.
+    """
+    outs = [_new_tensor(d) for d in datas]
+    nxt, nrs = _edges(parents)
+    n = len(parents)
+    cache = {}
+
+    def per_parent(i):
+        def vjp(grads):
+            key = id(grads)
+            if key not in cache:
+                cache.clear()
+                cache[key] = vjp_all(grads)
+            return cache[key][i]
+
+        return vjp
+
+    node = Node(name, nxt, tuple(per_parent(i) for i in range(n)), (), nrs, n_out=len(outs))
+    node.out_meta = [(o._data.shape, o._data.dtype) for o in outs]
+    for k, o in enumerate(outs):
+        o._requires_grad = True
+        o.grad_fn = node
+        o._nr = k
+    return outs
+
+
+# --- views ---
+
+
+def _mark_view(out, base, fn):
+    """Make `out` a view of `base`: one storage, one version counter, and a way back to the base."""
+    info = base._view
+    if info is not None:  # a view of a view: keep the root base and compose the functions
+        root, first = info[0], info[1]
+        composed = lambda a: fn(first(a))  # noqa: E731
+        out._view = (root, composed, base._version[0])
+    else:
+        out._view = (base, fn, base._version[0])
+    out._version = base._version
+
+
+def _view_index(info):
+    """The flat positions in the base of each element of a view (an int array of the view's shape)."""
+    root, fn = info[0], info[1]
+    return np.asarray(fn(np.arange(root._data.size).reshape(root._data.shape)))
+
+
+def _refresh_view(view):
+    """After an in-place change of its base (or of another view of it), a view's history is the
+    base's new history seen through the view, as PyTorch regenerates it."""
+    root, _, version = view._view
+    if version != view._version[0] and root._requires_grad:
+        view_to_base_node(view)
+
+
+def view_to_base_node(view):
+    """Give `view` a fresh grad_fn that reads its gradient out of its base's (AsStridedBackward0)."""
+    root, fn, _ = view._view
+    idx = _view_index(view._view)
+    shape, dtype = root._data.shape, root._data.dtype
+    overlap = np.unique(idx).size != idx.size
+
+    def vjp(g):
+        flat = np.zeros(root_size, dtype=np.result_type(g, dtype))
+        if overlap:
+            np.add.at(flat, idx.reshape(-1), np.reshape(g, -1))
+        else:
+            flat[idx.reshape(-1)] = np.reshape(g, -1)
+        return flat.reshape(shape)
+
+    root_size = root._data.size
+    nxt, nrs = _edges_of_root(root)
+    view.grad_fn = Node("AsStridedBackward0", nxt, (vjp,), (), nrs)
+    view._requires_grad = True
+    view._view = (root, fn, view._version[0])
+
+
+def _edges_of_root(root):
+    fn = root.grad_fn
+    if fn is None:
+        return (root,), None
+    return (fn,), ((root._nr,) if fn.n_out != 1 else None)
+
+
+# --- backward ---
 
 
 def unbroadcast(grad, shape):
@@ -190,72 +529,111 @@ _FREED = (
 )
 
 
-def _count_consumers(root):
-    """For each node reachable from `root`, how many gradient-carrying edges lead into it.
+def _count_consumers(roots):
+    """For each node reachable from `roots`, how many gradient-carrying edges lead into it.
 
-    Edges are counted exactly as backward follows them (a VJP, into a tensor requiring grad), so
-    every count reaches zero.
+    Edges are counted exactly as backward follows them (a VJP, into a node), so every count
+    reaches zero.
     """
-    consumers = {root: 0}
-    stack = [root]
+    consumers = {}
+    stack = []
+    for r in roots:
+        if r not in consumers:
+            consumers[r] = 0
+            stack.append(r)
     while stack:
         node = stack.pop()
         if node.vjps is None:
             raise RuntimeError(_FREED)
-        for p, vjp in zip(node.parents, node.vjps):
-            fn = p.grad_fn
-            if fn is not None and vjp is not None and p._requires_grad:
-                if fn in consumers:
-                    consumers[fn] += 1
+        for e, vjp in zip(node.next, node.vjps):
+            if vjp is not None and type(e) is Node:
+                if e in consumers:
+                    consumers[e] += 1
                 else:
-                    consumers[fn] = 1
-                    stack.append(fn)
+                    consumers[e] = 1
+                    stack.append(e)
     return consumers
 
 
 def _modified_error(node, t, v):
     what = "its output" if t is None else f"[{t.dtype} tensor of shape {tuple(t.shape)}]"
-    now = node.saved_output[0] if t is None else t._version[0]
+    now = node.saved_output[0][0] if t is None else t._version[0]
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: {what}, used by {node._name}, is at version {now}; expected version {v} "
-        "instead. Do the in-place change after backward(), or use an out-of-place operation "
+        "instead. Hint: do the in-place change after backward(), or use an out-of-place operation "
         "(x = x + y instead of x += y)."
     )
 
 
-def backward(root, gradient=None, retain_graph=False):
-    """Accumulate d(root)/d(leaf) into the `.grad` of every leaf that requires grad.
-
-    Non-recursive: nodes are visited in reverse topological order from an explicit stack.
-    Gradients accumulate (add to an existing `.grad`) as PyTorch documents.
-    """
-    if not root._requires_grad:
-        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+def _seed(root, gradient, i=0):
     if gradient is None:
         if root._data.size != 1:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs; this output has shape "
                 f"{tuple(root.shape)}: pass backward(gradient=...) with a tensor of that shape"
             )
-        seed = np.ones(root._data.shape, root._data.dtype)
-    else:
-        seed = np.asarray(getattr(gradient, "_data", gradient), dtype=root._data.dtype)
-        if seed.shape != root._data.shape:
-            raise RuntimeError(
-                f"Mismatch in shape: grad_output[0] has a shape of {tuple(seed.shape)} and output[0] has "
-                f"a shape of {tuple(root.shape)}."
-            )
-    if root.grad_fn is None:  # a leaf: d(root)/d(root) = gradient
-        _accumulate_leaves({root: seed}, {id(seed)})
-        return
+        return np.ones(root._data.shape, root._data.dtype)
+    seed = np.asarray(getattr(gradient, "_data", gradient), dtype=root._data.dtype)
+    if seed.shape != root._data.shape:
+        raise RuntimeError(
+            f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(seed.shape)} and output[{i}] has "
+            f"a shape of {tuple(root.shape)}."
+        )
+    return seed
+
+
+def _add(prev, g):
+    # Never add in place: `prev` may be an array another VJP passed through unchanged.
+    return g if prev is None else prev + g
+
+
+def _run_hooks(hooks, g):
+    for hook in tuple(hooks):
+        new = hook(_wrap_grad(g))
+        if new is not None:
+            new_arr = getattr(new, "_data", new)
+            if np.shape(new_arr) != np.shape(g):
+                raise RuntimeError(
+                    f"hook '{getattr(hook, '__name__', hook)}' has changed the size of value: expected "
+                    f"{tuple(np.shape(g))}, got {tuple(np.shape(new_arr))}"
+                )
+            g = np.asarray(new_arr)
+    return g
+
+
+def run_backward(roots, seeds, retain_graph=False, inputs=None, accumulate=True):
+    """Propagate `seeds` (one per root tensor) back through the graph.
+
+    With `accumulate`, leaf gradients are added into `.grad` (of `inputs` only, when given); without
+    it (`autograd.grad`), nothing is written and the gradients of `inputs` are returned, in order
+    (None where no gradient reached one).
+    """
+    for r in roots:
+        if r._view is not None and r._requires_grad:
+            _refresh_view(r)
+    want = None
+    if inputs is not None:
+        want = {}
+        for t in inputs:
+            key = t if t.grad_fn is None else (t.grad_fn, _nr(t))
+            want[key] = None
+    leaf_grads = {}
+    node_roots = []
+    grads = {}
+    for r, s in zip(roots, seeds):
+        fn = r.grad_fn
+        if fn is None:  # a leaf: d(root)/d(root) = gradient
+            leaf_grads[r] = _add(leaf_grads.get(r), s)
+            continue
+        node_roots.append(fn)
+        _give(grads, fn, _nr(r), s)
 
     # Reverse topological order without recursion: a node runs once every node that consumes it
     # has handed it its gradient (Kahn's algorithm over the counts of consumers).
-    consumers = _count_consumers(root.grad_fn)
-    grads = {root.grad_fn: seed}
-    leaf_grads = {}
-    ready = [root.grad_fn]
+    consumers = _count_consumers(node_roots) if node_roots else {}
+    # A root that another root's graph also reaches waits for that gradient too.
+    ready = [fn for fn in dict.fromkeys(node_roots) if consumers[fn] == 0]
     pop_grad, next_node, schedule = grads.pop, ready.pop, ready.append
     while ready:
         node = next_node()
@@ -264,38 +642,173 @@ def backward(root, gradient=None, retain_graph=False):
             for t, v in zip(node.saved, node.versions):
                 if t._version[0] != v:
                     _modified_error(node, t, v)
-        if node.saved_output is not None and node.saved_output[0] != 0:
-            _modified_error(node, None, 0)
-        if node.retained is not None:
-            t = node.retained()
-            if t is not None:
-                t._grad = _wrap_grad(g.copy() if t._grad is None else t._grad._data + g)
-        for p, vjp in zip(node.parents, node.vjps):
-            if vjp is None or not p._requires_grad:
+        so = node.saved_output
+        if so is not None and so[0][0] != so[1]:
+            _modified_error(node, None, so[1])
+        if node.n_out != 1:
+            g = [np.zeros(s, d) if x is None else x for x, (s, d) in zip(g, node.out_meta)]
+        if node.hooks is not None or node.retained is not None or want is not None:
+            g = _visit(node, g, want)
+        nxt, nrs = node.next, node.next_nr
+        for i, vjp in enumerate(node.vjps):
+            e = nxt[i]
+            if vjp is None or e is None:
                 continue
             pg = vjp(g)
-            fn = p.grad_fn
-            if fn is None:
-                prev = leaf_grads.get(p)
-                # Never add in place: `prev` may be an array another VJP passed through unchanged.
-                leaf_grads[p] = pg if prev is None else prev + pg
-            else:
-                prev = grads.get(fn)
-                grads[fn] = pg if prev is None else prev + pg
-                left = consumers[fn] - 1
-                consumers[fn] = left
+            if pg is None:
+                continue
+            if type(e) is Node:
+                if e.n_out == 1:
+                    prev = grads.get(e)
+                    grads[e] = pg if prev is None else prev + pg
+                else:
+                    _give(grads, e, nrs[i] if nrs else 0, pg)
+                left = consumers[e] - 1
+                consumers[e] = left
                 if not left:
-                    schedule(fn)
+                    schedule(e)
+            else:
+                leaf_grads[e] = _add(leaf_grads.get(e), pg)
+        if node.hooks is not None and -1 in node.hooks:
+            for hook in tuple(node.hooks[-1]):
+                hook((), g)
         if not retain_graph:  # free what the VJPs hold; a later backward through here raises
             node.vjps = None
             node.saved = ()
-            node.parents = ()
-    _accumulate_leaves(leaf_grads, {id(seed)})
+            node.next = ()
+    if want is not None:
+        if not accumulate:
+            for leaf, g in leaf_grads.items():
+                if leaf in want:
+                    if leaf in _LEAF_HOOKS:
+                        g = _run_hooks(_LEAF_HOOKS[leaf], g)
+                    want[leaf] = _shaped(g, leaf)
+            keys = [t if t.grad_fn is None else (t.grad_fn, _nr(t)) for t in inputs]
+            return [None if want[k] is None else _wrap_grad(want[k].copy()) for k in keys]
+        leaf_grads = {k: v for k, v in leaf_grads.items() if k in want}
+    _accumulate_leaves(leaf_grads, set(id(s) for s in seeds))
+    return None
+
+
+def _give(grads, node, k, g):
+    if node.n_out == 1:
+        grads[node] = _add(grads.get(node), g)
+        return
+    lst = grads.get(node)
+    if lst is None:
+        lst = grads[node] = [None] * node.n_out
+    lst[k] = _add(lst[k], g)
+
+
+def _visit(node, g, want):
+    """Tensor hooks, retained gradients and `autograd.grad` captures at a node's outputs."""
+    outs = range(node.n_out)
+    for k in outs:
+        gk = g if node.n_out == 1 else g[k]
+        if node.hooks is not None and k in node.hooks:
+            gk = _run_hooks(node.hooks[k], gk)
+        if node.retained is not None and k in node.retained:
+            t = node.retained[k]()
+            if t is not None:
+                t._grad = _wrap_grad(gk.copy() if t._grad is None else t._grad._data + gk)
+        if want is not None and (node, k) in want:
+            want[(node, k)] = np.array(gk, copy=True)
+        if node.n_out == 1:
+            g = gk
+        else:
+            g[k] = gk
+    return g
+
+
+def _shaped(g, like):
+    if type(g) is not np.ndarray:
+        g = np.asarray(g)
+    if g.shape != like._data.shape:
+        g = unbroadcast(g, like._data.shape)
+    if g.dtype != like._data.dtype:
+        g = g.astype(like._data.dtype)
+    return g
+
+
+def backward(root, gradient=None, retain_graph=False, inputs=None):
+    """Accumulate d(root)/d(leaf) into the `.grad` of every leaf that requires grad.
+
+    Non-recursive: nodes are visited in reverse topological order from an explicit stack.
+    Gradients accumulate (add to an existing `.grad`) as PyTorch documents.
+    """
+    if not root._requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    run_backward([root], [_seed(root, gradient)], retain_graph, inputs)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+         is_grads_batched=False, materialize_grads=False):
+    """The gradients of `outputs` with respect to `inputs`, returned instead of stored in `.grad`.
+
+    Args:
+        outputs: a tensor or sequence of tensors to differentiate.
+        inputs: a tensor or sequence of tensors (leaves or not) to differentiate with respect to.
+        grad_outputs: the vector of the vector-Jacobian product, one per output (None: ones for a
+            scalar output).
+        retain_graph: keep the graph for another backward (default: False).
+        allow_unused: return None for an input the outputs do not depend on, instead of raising.
+        materialize_grads: return zeros instead of None for unused inputs.
+
+    Returns:
+        A tuple of gradients, one per input.
+
+    Example:
+        >>> x = descend.tensor(3.0, requires_grad=True)
+        >>> descend.autograd.grad(x ** 2, x)
+        (tensor(6.),)
+    """
+    if create_graph:
+        raise NotImplementedError(
+            "create_graph=True (higher-order gradients) is not supported by descend: its VJPs run "
+            "in NumPy, outside the graph"
+        )
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched=True is not supported by descend")
+    outputs = (outputs,) if _is_tensor(outputs) else tuple(outputs)
+    single = _is_tensor(inputs)
+    inputs = (inputs,) if single else tuple(inputs)
+    if grad_outputs is None or _is_tensor(grad_outputs):
+        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    grad_outputs = tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"grad requires one grad_output per output: got {len(grad_outputs)} for {len(outputs)} outputs"
+        )
+    for i, t in enumerate(inputs):
+        if not t._requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+    for i, o in enumerate(outputs):
+        if not o._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    seeds = [_seed(o, g, i) for i, (o, g) in enumerate(zip(outputs, grad_outputs))]
+    result = run_backward(list(outputs), seeds, bool(retain_graph), inputs, accumulate=False)
+    out = []
+    for i, (t, g) in enumerate(zip(inputs, result)):
+        if g is None:
+            if materialize_grads:
+                g = _wrap_grad(np.zeros_like(t._data))
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (input {i}) appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+        out.append(g)
+    return tuple(out)
+
+
+def _is_tensor(x):
+    return hasattr(x, "_data") and hasattr(x, "grad_fn")
 
 
 def _accumulate_leaves(leaf_grads, foreign):
     """Add each leaf's gradient into its `.grad`, copying arrays that are not exclusively ours."""
     taken = set(foreign)
+    hooks = _LEAF_HOOKS
     for leaf, g in leaf_grads.items():
         data = leaf._data
         if type(g) is not np.ndarray:  # NumPy returns scalars, not 0-d arrays, from 0-d arithmetic
@@ -304,6 +817,8 @@ def _accumulate_leaves(leaf_grads, foreign):
             g = unbroadcast(g, data.shape)
         if g.dtype != data.dtype:
             g = g.astype(data.dtype)
+        if hooks and leaf in hooks:
+            g = _run_hooks(hooks[leaf], g)
         if leaf._grad is None:
             if id(g) in taken or not g.flags.owndata or not g.flags.writeable:
                 g = g.copy()
@@ -317,7 +832,10 @@ def _accumulate_leaves(leaf_grads, foreign):
 
 def register_retain(tensor):
     """Make backward store the gradient of the non-leaf `tensor` in its `.grad`."""
-    tensor.grad_fn.retained = weakref.ref(tensor)
+    node = tensor.grad_fn
+    if node.retained is None:
+        node.retained = {}
+    node.retained[_nr(tensor)] = weakref.ref(tensor)
 
 
 # Set by tensor.py once Tensor exists (tensor.py imports this module first).

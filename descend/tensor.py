@@ -12,7 +12,6 @@ import numbers
 import numpy as np
 
 from . import autograd
-from .autograd import _GradMode
 
 __all__ = ["Tensor", "from_numpy", "tensor", "as_tensor"]
 
@@ -60,6 +59,8 @@ def _to_array(data, dtype=None):
                 return data.astype(int64)
             raise TypeError(f"can't convert np.ndarray of type {data.dtype} to a tensor: unsupported dtype")
         return np.array(data, dtype=dtype, copy=True)
+    if isinstance(data, np.generic) and data.dtype in _SUPPORTED:  # keeps its dtype, as in torch.tensor
+        return np.array(data, dtype=dtype)
     if isinstance(data, (bool, np.bool_)):
         return np.array(data, dtype=dtype or bool_)
     if isinstance(data, numbers.Integral):
@@ -84,8 +85,6 @@ def _to_array(data, dtype=None):
             if dtype is None:
                 raise TypeError(f"can't convert a sequence of {arr.dtype} to a tensor")
         return arr.astype(dtype, copy=False)
-    if isinstance(data, np.generic):
-        return _to_array(data.item(), dtype)
     raise TypeError(f"can't convert {type(data).__name__} to a tensor: expected a number, sequence or array")
 
 
@@ -107,7 +106,9 @@ class Tensor:
         tensor(6.)
     """
 
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_version", "__weakref__")
+    # `_view`: None, or (base, fn, version) for a view of `base` (see autograd._mark_view);
+    # `_nr`: which output of a multi-output node this is (set only on such outputs).
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_version", "_view", "_nr", "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor calls Tensor.__radd__, keeping the graph
 
     def __init__(self, *args, dtype=None, requires_grad=False):
@@ -123,6 +124,7 @@ class Tensor:
         self._grad = None
         self.grad_fn = None
         self._version = [0]
+        self._view = None
         self._requires_grad = False
         if requires_grad:
             _check_grad_dtype(arr)
@@ -152,6 +154,16 @@ class Tensor:
     @property
     def grad(self):
         """The accumulated gradient (a Tensor of this shape), or None until backward sets it."""
+        if self._grad is None and self.grad_fn is not None and not self.retains_grad:
+            import warnings
+
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+                "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
+                UserWarning,
+                stacklevel=2,
+            )
         return self._grad
 
     @grad.setter
@@ -160,6 +172,11 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(
                     f"assigned grad expected to be a Tensor or None but got {type(value).__name__}"
+                )
+            if value.dtype != self.dtype:
+                raise RuntimeError(
+                    f"assigned grad has data of a different type: grad dtype {value.dtype}, tensor dtype "
+                    f"{self.dtype}"
                 )
             if value.shape != self.shape:
                 raise RuntimeError(
@@ -185,20 +202,34 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
-        return self.grad_fn is not None and self.grad_fn.retained is not None
+        node = self.grad_fn
+        return node is not None and node.retained is not None and autograd._nr(self) in node.retained
 
-    def backward(self, gradient=None, retain_graph=False, create_graph=False):
+    def register_hook(self, hook):
+        """Call `hook(grad)` whenever this tensor's gradient is computed; a returned tensor replaces it.
+
+        Returns a handle whose `remove()` takes the hook out.
+
+        Example:
+            >>> h = w.register_hook(lambda g: g * 2)   # double w's gradient
+        """
+        return autograd.register_tensor_hook(self, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor into the `.grad` of every leaf it depends on.
 
         Args:
             gradient: d(something)/d(self) for non-scalar tensors; defaults to 1 for a scalar.
             retain_graph: keep the graph so backward can run through it again.
+            inputs: accumulate only into these leaves' `.grad` (default: every leaf).
         """
         if create_graph:
             raise NotImplementedError(
                 "create_graph=True (higher-order gradients) is not supported by descend"
             )
-        autograd.backward(self, gradient, retain_graph)
+        if inputs is not None and isinstance(inputs, Tensor):
+            inputs = (inputs,)
+        autograd.backward(self, gradient, bool(retain_graph), inputs)
 
     @property
     def data(self):
@@ -217,21 +248,36 @@ class Tensor:
         return t
 
     def detach_(self):
-        if self.grad_fn is not None:
-            self.grad_fn = None
+        """Cut this tensor from the graph in place (it becomes a leaf that does not require grad)."""
+        if self._view is not None and self._requires_grad:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel "
+                "(DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of "
+                "DDP buckets, and hence detach_() cannot be called on these gradients."
+            )
+        self.grad_fn = None
         self._requires_grad = False
         return self
+
+    def is_inference(self) -> bool:
+        return False
 
     # --- shape and type ---
     @property
     def shape(self):
-        return self._data.shape
+        return Size(self._data.shape)
 
     def size(self, dim=None):
-        """The shape, or the length of dimension `dim`."""
+        """The shape (a `descend.Size`), or the length of dimension `dim`."""
         if dim is None:
-            return self._data.shape
-        return self._data.shape[dim]
+            return Size(self._data.shape)
+        n = self._data.ndim
+        if not -max(n, 1) <= dim < max(n, 1):
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-max(n, 1)}, {max(n, 1) - 1}], "
+                f"but got {dim})"
+            )
+        return self._data.shape[dim] if n else 1
 
     @property
     def dtype(self):
@@ -293,7 +339,7 @@ class Tensor:
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._data.shape[0]))
+        return iter(self.unbind(0))
 
     def __bool__(self):
         if self._data.size != 1:
@@ -322,8 +368,28 @@ class Tensor:
     def cuda(self, *args, **kwargs):
         raise RuntimeError("descend runs on the CPU with NumPy; there is no CUDA device")
 
-    def contiguous(self):
-        return self
+    def contiguous(self, memory_format=None):
+        """This tensor if its elements are laid out in row-major order, else a contiguous copy."""
+        if self._data.flags.c_contiguous:
+            return self
+        from .ops import clone
+
+        return clone(self)
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        """Whether the elements sit in memory in row-major order (False for most transposed views)."""
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim=None):
+        """Steps in elements between neighbours along each dim, as PyTorch reports them."""
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[dim]
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
+
+    def untyped_storage(self):
+        return _Storage(self)
 
     __hash__ = object.__hash__
 
@@ -344,6 +410,7 @@ class Tensor:
         new._grad = None if self._grad is None else self._grad.__deepcopy__(memo)
         new.grad_fn = None
         new._version = [0]
+        new._view = None
         if hasattr(self, "__dict__"):  # subclasses such as Parameter may carry attributes
             import copy
 
@@ -353,132 +420,12 @@ class Tensor:
     def __reduce_ex__(self, protocol):
         raise TypeError("descend tensors are not pickled; use descend.save(obj, path), which writes .npz")
 
-    # --- in-place updates ---
-    def _apply_inplace(self, op_name, ufunc, *operands):
-        """Update this tensor in place, bumping its version so stale graphs notice.
-
-        Under grad mode, a leaf that requires grad cannot be changed in place (the update would not
-        be differentiable); a non-leaf result is rebased on the out-of-place version of the op.
-        """
-        if _GradMode.enabled and (
-            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands)
-        ):
-            self._refuse_leaf_inplace()
-            from . import ops
-
-            return self._rebase(getattr(ops, op_name), *operands)
-        arrays = [o._data if isinstance(o, Tensor) else o for o in operands]
-        try:
-            ufunc(self._data, *arrays, out=self._data)
-        except (ValueError, TypeError) as e:
-            shapes = " and ".join(str(tuple(np.shape(a))) for a in arrays)
-            raise RuntimeError(
-                f"in-place {op_name} on a tensor of shape {tuple(self.shape)} and dtype {self.dtype} with "
-                f"{shapes} failed: the result must keep this tensor's shape and dtype ({e})"
-            ) from None
-        self._version[0] += 1
-        return self
-
+    # --- in-place updates live in ops/inplace.py (bound onto Tensor with the rest of the table) ---
     def _refuse_leaf_inplace(self):
         """Under grad mode a leaf requiring grad can't change in place (it wouldn't be differentiable)."""
-        if self._requires_grad and self.grad_fn is None:
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation; wrap the "
-                "update in `with descend.no_grad():` or update `.data`"
-            )
+        from .ops.inplace import check_inplace
 
-    def _rebase(self, op, *args):
-        """Make this non-leaf tensor the output of `op(self, *args)`: an in-place op inside a graph.
-
-        The op's input is this tensor's current state under a separate handle, so the new node does
-        not point at itself; the old array is left untouched, so nothing that saved it is invalidated.
-        """
-        before = _wrap(self._data)
-        before._requires_grad, before.grad_fn = self._requires_grad, self.grad_fn
-        result = op(before, *args)
-        self._data, self.grad_fn, self._requires_grad = result._data, result.grad_fn, result._requires_grad
-        return self
-
-    def add_(self, other, alpha=1):
-        if alpha != 1:
-            other = other * alpha
-        return self._apply_inplace("add", np.add, other)
-
-    def sub_(self, other, alpha=1):
-        if alpha != 1:
-            other = other * alpha
-        return self._apply_inplace("sub", np.subtract, other)
-
-    def mul_(self, other):
-        return self._apply_inplace("mul", np.multiply, other)
-
-    def div_(self, other):
-        return self._apply_inplace("div", np.true_divide, other)
-
-    def pow_(self, exponent):
-        return self._apply_inplace("pow", np.power, exponent)
-
-    __iadd__ = add_
-    __isub__ = sub_
-    __imul__ = mul_
-    __itruediv__ = div_
-
-    def zero_(self):
-        return self.fill_(0)
-
-    def fill_(self, value):
-        if _GradMode.enabled:
-            self._refuse_leaf_inplace()
-        self._data[...] = value._data if isinstance(value, Tensor) else value
-        self._version[0] += 1
-        return self
-
-    def copy_(self, src):
-        """Copy `src` (broadcast to this shape) into this tensor's storage."""
-        if _GradMode.enabled:
-            self._refuse_leaf_inplace()
-        arr = src._data if isinstance(src, Tensor) else np.asarray(src)
-        try:
-            np.copyto(self._data, np.broadcast_to(arr, self._data.shape), casting="unsafe")
-        except ValueError:
-            raise RuntimeError(
-                f"copy_: the source of shape {tuple(arr.shape)} can't be broadcast to the destination "
-                f"shape {tuple(self.shape)}"
-            ) from None
-        self._version[0] += 1
-        return self
-
-    def clamp_(self, min=None, max=None):
-        if _GradMode.enabled:
-            self._refuse_leaf_inplace()
-        np.clip(self._data, min, max, out=self._data)
-        self._version[0] += 1
-        return self
-
-    def uniform_(self, a=0.0, b=1.0):
-        from .random import generator
-
-        return self.copy_(generator().uniform(a, b, self.shape))
-
-    def normal_(self, mean=0.0, std=1.0):
-        from .random import generator
-
-        return self.copy_(generator().normal(mean, std, self.shape))
-
-    def __setitem__(self, index, value):
-        if _GradMode.enabled and (
-            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
-        ):
-            self._refuse_leaf_inplace()
-            from . import ops
-
-            self._rebase(ops.index_put, index, value)
-            return
-        else:
-            from .ops import _index
-
-            self._data[_index(index)] = value._data if isinstance(value, Tensor) else value
-        self._version[0] += 1
+        check_inplace(self)
 
 
 _new = object.__new__
@@ -494,7 +441,54 @@ def _wrap(data):
     t._grad = None
     t.grad_fn = None
     t._version = [0]
+    t._view = None
     return t
+
+
+class Size(tuple):
+    """The shape of a tensor, as `torch.Size`: a tuple of ints with `numel()`.
+
+    Example:
+        >>> descend.zeros(2, 3).shape
+        descend.Size([2, 3])
+    """
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self):
+        return f"descend.Size({list(self)})"
+
+    def __getitem__(self, item):
+        out = tuple.__getitem__(self, item)
+        return Size(out) if isinstance(item, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+
+class _Storage:
+    """Enough of `untyped_storage()` to compare storages: `data_ptr()` of the underlying buffer."""
+
+    def __init__(self, t):
+        arr = t._data
+        while isinstance(arr.base, np.ndarray):
+            arr = arr.base
+        self._root = arr
+
+    def data_ptr(self) -> int:
+        return self._root.__array_interface__["data"][0]
+
+    def nbytes(self) -> int:
+        return self._root.nbytes
+
+    def size(self) -> int:
+        return self._root.nbytes
 
 
 autograd._new_tensor = _wrap

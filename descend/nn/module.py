@@ -55,6 +55,7 @@ class Parameter(Tensor):
             data = tensor(data)
         self._data = data._data
         self._version = data._version
+        self._view = None
         self._grad = None
         self.grad_fn = None
         self._requires_grad = False

@@ -12,14 +12,38 @@ shape (views, joins, casts), indexing, linalg.
 from __future__ import annotations
 
 from ..tensor import Tensor
-from . import arithmetic, conv, elementwise, indexing, linalg, normalization, reductions, shape
-from ._core import TABLE, _index, _operand, _shape_args, _tensor, op
-from . import sampling  # noqa: F401,E402 - random sampling ops and in-place fills (registered by @op)
+from . import (
+    arithmetic,
+    conv,
+    elementwise,
+    indexing,
+    inplace,
+    linalg,
+    normalization,
+    reductions,
+    sampling,  # noqa: F401,E402 - random sampling ops and in-place fills (registered by @op)
+    shape,
+)
+from ._core import TABLE, _index, _operand, _shape_args, _tensor, can_cast, op, promote_types, result_type
 from .arithmetic import *  # noqa: F403 - each family's public names
-from .arithmetic import add, div, mul, neg, pow, rdiv, rpow, rsub, sub
+from .arithmetic import (
+    abs,
+    add,
+    div,
+    floor_divide,
+    mul,
+    neg,
+    pow,
+    rdiv,
+    remainder,
+    rfloordiv,
+    rmod,
+    rpow,
+    rsub,
+    sub,
+)
 from .elementwise import *  # noqa: F403
 from .elementwise import (
-    abs,
     bitwise_and,
     bitwise_not,
     bitwise_or,
@@ -36,7 +60,7 @@ from .elementwise import (
     where,
 )
 from .indexing import *  # noqa: F403
-from .indexing import getitem, index_put
+from .indexing import getitem, index_put, masked_fill
 from .linalg import *  # noqa: F403
 from .linalg import matmul
 from .normalization import *  # noqa: F403
@@ -55,6 +79,15 @@ _DUNDERS = dict(
     __rtruediv__=rdiv,
     __pow__=pow,
     __rpow__=rpow,
+    __floordiv__=floor_divide,
+    __rfloordiv__=rfloordiv,
+    __mod__=remainder,
+    __rmod__=rmod,
+    __setitem__=inplace.setitem,
+    __iadd__=TABLE["add_"][0],
+    __isub__=TABLE["sub_"][0],
+    __imul__=TABLE["mul_"][0],
+    __itruediv__=TABLE["div_"][0],
     __matmul__=matmul,
     __rmatmul__=lambda a, b: matmul(b, a),
     __neg__=neg,
@@ -79,7 +112,22 @@ def functions() -> dict:
     return {name: fn for name, (fn, _, function) in TABLE.items() if function}
 
 
+# PyTorch's in-place forms of out-of-place ops: `x.clamp_(0, 1)` is `clamp` written back into x.
+_INPLACE = [
+    "neg", "abs", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos",
+    "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "sigmoid", "erf",
+    "erfc", "relu", "sign", "floor", "ceil", "trunc", "round", "frac", "reciprocal", "square", "clamp",
+    "clip", "clamp_min", "clamp_max", "pow", "remainder", "fmod", "floor_divide", "atan2", "hypot", "lerp",
+    "maximum", "minimum", "masked_fill", "index_put", "masked_scatter", "index_add", "index_fill", "scatter",
+    "scatter_add", "scatter_reduce",
+]
+
+
 def _bind():
+    for name in _INPLACE:
+        if name in TABLE and name + "_" not in TABLE:
+            fn = TABLE[name][0]
+            op(name + "_", function=False)(inplace.inplace_method(fn, name + "_"))
     for name, fn in _DUNDERS.items():
         setattr(Tensor, name, fn)
     for name, (fn, method, _) in TABLE.items():
@@ -87,8 +135,6 @@ def _bind():
             setattr(Tensor, name, fn)
     Tensor.T = property(lambda self: permute(self, *reversed(range(self.ndim))) if self.ndim > 1 else self)
     Tensor.mT = property(lambda self: transpose(self, -2, -1))
-    Tensor.square = lambda self: pow(self, 2)
-    Tensor.masked_fill = lambda self, mask, value: where(mask, value, self)
 
 
 _bind()

@@ -6,8 +6,9 @@ import builtins
 
 import numpy as np
 
+from .._defaults import DEFAULTS
 from ..autograd import _GradMode, attach, unbroadcast
-from ..tensor import Tensor, _wrap, as_tensor, float32, float64
+from ..tensor import Tensor, _wrap, as_tensor, float64
 
 _NUMBER = (int, float)
 _F64 = float64
@@ -32,16 +33,98 @@ def _operand(x):
     return t, t._data
 
 
-def _is_f64(x):
-    return isinstance(x, np.ndarray) and x.dtype == _F64
+# --- type promotion (PyTorch's result_type) ---
+# Categories bool < integer < floating. A dimensioned tensor outranks a zero-dim tensor, which
+# outranks a Python number; a lower-priority operand can raise the result's category, never its
+# width inside a category (float32 tensor * 0-d float64 tensor is float32; int tensor * 2.5 is the
+# default float dtype).
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+_INT64 = np.dtype(np.int64)
+_BOOL = np.dtype(np.bool_)
 
 
-def _float_result(out, a, b):
-    """Keep PyTorch's promotion: a Python float or true division never makes float64 from float32/ints."""
-    # NOTE: not `getattr(b, "dtype", None) != _F64`: NumPy reads a None dtype as float64.
-    if out.dtype == _F64 and not _is_f64(a) and not _is_f64(b):
-        return out.astype(float32)
-    return out
+def _default_float():
+    return DEFAULTS["float"]
+
+
+def promote_types(type1, type2):
+    """The smallest dtype both can be converted to without losing their category (`torch.promote_types`).
+
+    Example:
+        >>> descend.promote_types(descend.int64, descend.float16)
+        dtype('float16')
+    """
+    a, b = np.dtype(type1), np.dtype(type2)
+    if a == b:
+        return a
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def _promote(acc, d):
+    return d if acc is None else promote_types(acc, d)
+
+
+def _combine(higher, lower):
+    """PyTorch's combine_categories: `lower` counts only when it is of a higher category."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    ch, cl = _CATEGORY[higher.kind], _CATEGORY[lower.kind]
+    if ch == 2:
+        return higher
+    if ch == 0 or cl == 2:
+        return promote_types(higher, lower) if cl > ch or ch == 0 else higher
+    return higher
+
+
+def _number_dtype(x):
+    if isinstance(x, (bool, np.bool_)):
+        return _BOOL
+    if isinstance(x, (int, np.integer)):
+        return _INT64
+    if isinstance(x, (float, np.floating)):
+        return _default_float()
+    raise TypeError(f"unsupported operand type {type(x).__name__}: expected a tensor or a real number")
+
+
+def result_type(*operands):
+    """The dtype an operation on `operands` (tensors, arrays, Python numbers) produces, as in PyTorch.
+
+    Example:
+        >>> descend.result_type(descend.tensor([1, 2]), 2.5)
+        dtype('float32')
+    """
+    dim = zero = wrapped = None
+    for x in operands:
+        arr = x._data if isinstance(x, Tensor) else (x if isinstance(x, np.ndarray) else None)
+        if arr is not None:
+            if arr.ndim:
+                dim = _promote(dim, arr.dtype)
+            else:
+                zero = _promote(zero, arr.dtype)
+        else:
+            wrapped = _promote(wrapped, _number_dtype(x))
+    return _combine(dim, _combine(zero, wrapped))
+
+
+def can_cast(from_, to):
+    """Whether PyTorch's in-place and `out=` casting allows `from_` -> `to` (no category is lowered).
+
+    Example:
+        >>> descend.can_cast(descend.float64, descend.int32)
+        False
+    """
+    return _CATEGORY[np.dtype(from_).kind] <= _CATEGORY[np.dtype(to).kind]
+
+
+def float_dtype_of(dtype):
+    """The dtype a floating-point function of a `dtype` tensor returns (ints and bools give the default)."""
+    return dtype if dtype.kind == "f" else _default_float()
 
 
 def _pass(g, A, B, out):
@@ -60,39 +143,71 @@ def _input_vjp(vjp, A, B, out, shape):
     return lambda g: unbroadcast(vjp(g, A, B, out), shape)
 
 
-def _binary(name, a, b, forward, vjp_a, vjp_b, save_a=False, save_b=False):
+def _binary_dtype(ta, A, tb, B, true_div):
+    """The result dtype of a binary op; the common cases (same dtypes, a tensor and a weak number) fast."""
+    if ta is not None and tb is not None and A.dtype is B.dtype:
+        dt = A.dtype
+    elif tb is None and type(B) is float and A.dtype.kind == "f":
+        dt = A.dtype
+    elif ta is None and type(A) is float and B.dtype.kind == "f":
+        dt = B.dtype
+    else:
+        dt = result_type(A if ta is None else ta, B if tb is None else tb)
+    if true_div and dt.kind != "f":
+        return _default_float()
+    return dt
+
+
+def _binary(name, a, b, forward, vjp_a, vjp_b, reads_a="", reads_b="", true_div=False):
     """Shared plumbing of the broadcasting binary ops: operands, dtype, graph, unbroadcast.
 
-    `vjp_a(g, A, B, out)` and `vjp_b(...)` give the gradients before unbroadcasting; `save_a` /
-    `save_b` say that a VJP reads that input's data (so in-place changes to it are caught).
+    `vjp_a(g, A, B, out)` and `vjp_b(...)` give the gradients before unbroadcasting. `reads_a` says
+    what `vjp_a` reads ("a", "b", "o" for the output), likewise `reads_b`: exactly those are saved,
+    and only for the inputs that need a gradient, as PyTorch saves them, so an in-place change of
+    anything a VJP reads is caught and nothing else is.
     """
     ta, A = (a, a._data) if isinstance(a, Tensor) else _operand(a)
     tb, B = (b, b._data) if isinstance(b, Tensor) else _operand(b)
+    dt = _binary_dtype(ta, A, tb, B, true_div)
     try:
         out = forward(A, B)
-    except ValueError as e:
+    except ValueError:
         raise RuntimeError(
-            f"{name.replace('Backward0', '').lower()}: shapes {tuple(np.shape(A))} and {tuple(np.shape(B))} "
-            f"are not broadcastable ({e})"
+            f"The size of tensor a ({_dims_str(A)}) must match the size of tensor b ({_dims_str(B)}) "
+            f"at non-singleton dimension: {name.replace('Backward0', '').lower()} of shapes {tuple(np.shape(A))} "
+            f"and {tuple(np.shape(B))}, which are not broadcastable"
         ) from None
-    if type(out) is not np.ndarray or out.dtype == _F64:
-        out = _float_result(np.asarray(out), A, B)
+    except OverflowError:  # a Python int beyond a small integer dtype: PyTorch wraps around
+        out = forward(np.asarray(A, dtype=np.int64) if ta is None else A,
+                      np.asarray(B, dtype=np.int64) if tb is None else B)
+    if type(out) is not np.ndarray:
+        out = np.asarray(out, dtype=dt)
+    elif out.dtype is not dt and out.dtype != dt:
+        out = out.astype(dt)
     need_a = ta is not None and ta._requires_grad
     need_b = tb is not None and tb._requires_grad
     if not ((need_a or need_b) and _GradMode.enabled):
         return _wrap(out)
+    reads = (reads_a if need_a else "") + (reads_b if need_b else "")
     saved = ()
-    if save_a and ta is not None:
-        saved = (ta,)
-    if save_b and tb is not None:
-        saved += (tb,)
+    if reads:
+        if "a" in reads and ta is not None:
+            saved = (ta,)
+        if "b" in reads and tb is not None:
+            saved += (tb,)
+    save_out = "o" in reads
     if need_a and need_b:
         return attach(name, out, (ta, tb),
-                      (_input_vjp(vjp_a, A, B, out, A.shape), _input_vjp(vjp_b, A, B, out, B.shape)), saved)
+                      (_input_vjp(vjp_a, A, B, out, A.shape), _input_vjp(vjp_b, A, B, out, B.shape)), saved,
+                      save_out)
     if need_a:
-        return attach(name, out, (ta,), (_input_vjp(vjp_a, A, B, out, A.shape),), saved)
-    return attach(name, out, (tb,), (_input_vjp(vjp_b, A, B, out, B.shape),), saved)
+        return attach(name, out, (ta,), (_input_vjp(vjp_a, A, B, out, A.shape),), saved, save_out)
+    return attach(name, out, (tb,), (_input_vjp(vjp_b, A, B, out, B.shape),), saved, save_out)
 
+
+def _dims_str(x):
+    shape = np.shape(x)
+    return shape[-1] if shape else 1
 
 
 def _shape_str(arr):

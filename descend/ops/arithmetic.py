@@ -1,4 +1,4 @@
-"""Arithmetic: + - * / ** and negation, each with its vector-Jacobian products."""
+"""Arithmetic: + - * / ** // % and negation, each with its vector-Jacobian products."""
 
 from __future__ import annotations
 
@@ -8,26 +8,31 @@ import operator
 import numpy as np
 
 from ..autograd import record, unbroadcast
-from ..tensor import Tensor
-from ._core import _F64, _binary, _float_result, _operand, _pass, _tensor, op
+from ..tensor import Tensor, _wrap
+from ._core import _binary, _operand, _pass, _tensor, float_dtype_of, op, result_type
 
 # --- arithmetic ---
 
 
 @op("add")
-def add(a, b, alpha=1):
-    """a + alpha * b, broadcasting like NumPy."""
+def add(input, other, *, alpha=1):
+    """input + alpha * other, broadcasting like NumPy.
+
+    Example:
+        >>> descend.add(descend.tensor([1., 2.]), 1)
+        tensor([2., 3.])
+    """
     if alpha != 1:
-        b = mul(b, alpha)
-    return _binary("AddBackward0", a, b, operator.add, _pass, _pass)
+        other = mul(other, alpha)
+    return _binary("AddBackward0", input, other, operator.add, _pass, _pass)
 
 
 @op("sub", "subtract")
-def sub(a, b, alpha=1):
-    """a - alpha * b."""
+def sub(input, other, *, alpha=1):
+    """input - alpha * other."""
     if alpha != 1:
-        b = mul(b, alpha)
-    return _binary("SubBackward0", a, b, operator.sub, _pass, lambda g, A, B, o: -g)
+        other = mul(other, alpha)
+    return _binary("SubBackward0", input, other, operator.sub, _pass, lambda g, A, B, o: -g)
 
 
 def rsub(a, b):
@@ -36,71 +41,176 @@ def rsub(a, b):
 
 
 @op("mul", "multiply")
-def mul(a, b):
-    """a * b."""
-    return _binary(
-        "MulBackward0",
-        a,
-        b,
-        operator.mul,
-        lambda g, A, B, o: g * B,
-        lambda g, A, B, o: g * A,
-        save_a=True,
-        save_b=True,
+def mul(input, other):
+    """input * other."""
+    return _binary("MulBackward0", input, other, operator.mul,
+                   lambda g, A, B, o: g * B, lambda g, A, B, o: g * A, reads_a="b", reads_b="a")
+
+
+def _div_forward(rounding_mode):
+    if rounding_mode is None:
+        return operator.truediv
+    if rounding_mode == "trunc":
+        def trunc_div(A, B):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q = np.true_divide(A, B)
+            return np.trunc(q).astype(np.result_type(A, B)) if np.result_type(A, B).kind != "f" else np.trunc(q)
+        return trunc_div
+    if rounding_mode == "floor":
+        return _floor_div
+    raise RuntimeError(
+        f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
     )
 
 
-@op("div", "divide")
-def div(a, b):
-    """a / b (true division: integer tensors give float32, as in PyTorch)."""
-    return _binary(
-        "DivBackward0",
-        a,
-        b,
-        operator.truediv,
-        lambda g, A, B, o: g / B,
-        lambda g, A, B, o: -g * o / B,
-        save_a=True,
-        save_b=True,
-    )
+def _floor_div(A, B):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.floor_divide(A, B)
+
+
+@op("div", "divide", "true_divide")
+def div(input, other, *, rounding_mode=None):
+    """input / other: true division (integer tensors give the default float dtype, as in PyTorch);
+    `rounding_mode="trunc"` or `"floor"` rounds the quotient (and keeps integer dtypes).
+
+    Example:
+        >>> descend.tensor([7, -7]) / 2
+        tensor([ 3.5000, -3.5000])
+    """
+    if rounding_mode is not None:
+        _, A = _operand(input)
+        _, B = _operand(other)
+        dt = result_type(input, other)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.asarray(_div_forward(rounding_mode)(A, B)).astype(dt, copy=False)
+        return record("DivBackward2", out, tuple(t for t in (input, other) if isinstance(t, Tensor)),
+                      tuple(_zero_vjp(t) for t in (input, other) if isinstance(t, Tensor)))
+    return _binary("DivBackward0", input, other, _true_div,
+                   lambda g, A, B, o: g / B, lambda g, A, B, o: -g * o / B,
+                   reads_a="b", reads_b="bo", true_div=True)
+
+
+def _true_div(A, B):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.true_divide(A, B)
+
+
+def _zero_vjp(t):
+    shape = t._data.shape
+    return lambda g: np.zeros(shape, g.dtype)
 
 
 def rdiv(a, b):
     return div(b, a)
 
 
+@op("floor_divide")
+def floor_divide(input, other):
+    """input // other, rounded towards minus infinity (PyTorch 2's `//`); not differentiable.
+
+    Example:
+        >>> descend.tensor([7, -7]) // 2
+        tensor([ 3, -4])
+    """
+    return div(input, other, rounding_mode="floor")
+
+
+def rfloordiv(a, b):
+    return floor_divide(b, a)
+
+
+@op("remainder")
+def remainder(input, other):
+    """The remainder with the sign of the divisor (Python's `%`); differentiable in `input`.
+
+    Example:
+        >>> descend.tensor([5., -5.]) % 3
+        tensor([2., 1.])
+    """
+    return _binary("RemainderBackward0", input, other, _np_mod, _pass,
+                   lambda g, A, B, o: -g * _floor_div(A, B), reads_b="ab")
+
+
+def _np_mod(A, B):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.mod(A, B)
+
+
+def rmod(a, b):
+    return remainder(b, a)
+
+
+@op("fmod")
+def fmod(input, other):
+    """The remainder with the sign of the dividend (C's fmod); differentiable in `input`.
+
+    Example:
+        >>> descend.fmod(descend.tensor([5., -5.]), 3)
+        tensor([ 2., -2.])
+    """
+    def forward(A, B):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.fmod(A, B)
+
+    def vjp_b(g, A, B, o):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -g * np.trunc(A / B)
+
+    return _binary("FmodBackward0", input, other, forward, _pass, vjp_b, reads_b="ab")
+
+
+# --- powers ---
+
+
 @op("pow")
-def pow(a, exponent):  # noqa: A001 - PyTorch's name
-    """a ** exponent; a Python-number exponent records PowBackward0, a tensor one PowBackward1."""
-    if not isinstance(a, Tensor):
-        return rpow(exponent, a)
-    ta, A = a, a._data
+def pow(input, exponent):  # noqa: A001 - PyTorch's name
+    """input ** exponent; a Python-number exponent records PowBackward0, a tensor one PowBackward1.
+
+    The gradient follows PyTorch: 0 where the exponent is 0 (even at 0 ** 0), and the exponent's
+    gradient is 0 where the base is 0 and the exponent is non-negative.
+    """
+    if not isinstance(input, Tensor):
+        return rpow(exponent, input)
+    ta, A = input, input._data
     te, E = _operand(exponent)
     if te is None:
         p = E
-        out = A * A if p == 2 else A**p  # NOTE: operators, not np.power: twice as fast on small arrays
-        if type(out) is not np.ndarray or out.dtype == _F64:
-            out = _float_result(np.asarray(out), A, None)
-        if p == 2:
-            vjp = lambda g: g * 2 * A
+        dt = result_type(ta, p)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = A * A if p == 2 else np.power(A, p, dtype=dt if A.dtype.kind == "f" or dt.kind == "f" else None)
+        out = np.asarray(out)
+        if out.dtype != dt:
+            out = out.astype(dt)
+        if p == 0:
+            shape = A.shape
+            vjp = lambda g: np.zeros(shape, g.dtype)  # noqa: E731
+        elif p == 2:
+            vjp = lambda g: g * 2 * A  # noqa: E731
+        elif p == 1:
+            vjp = lambda g: g  # noqa: E731
         else:
-            vjp = lambda g: g * p * np.power(A, p - 1)
+            def vjp(g):
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    return g * p * np.power(A, p - 1)
         return record("PowBackward0", out, (ta,), (vjp,), saved=(ta,))
-    out = _float_result(np.asarray(np.power(A, E)), A, E)
+    if not isinstance(exponent, Tensor):
+        te = _tensor(exponent)
+    dt = result_type(ta, te)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.asarray(np.power(A.astype(dt, copy=False), E.astype(dt, copy=False)))
     sa, se = A.shape, E.shape
+
+    def vjp_base(g):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = E * np.power(A, E - 1)
+        return unbroadcast(g * np.where(E == 0, 0, d), sa)
 
     def vjp_exp(g):
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_a = np.where(A > 0, np.log(np.where(A > 0, A, 1)), np.where(A == 0, 0.0, np.nan))
-        return unbroadcast(g * out * log_a, se)
+            d = out * np.log(A)
+        return unbroadcast(g * np.where((A == 0) & (E >= 0), 0, d), se)
 
-    return record(
-        "PowBackward1",
-        out,
-        (ta, te),
-        (lambda g: unbroadcast(g * E * np.power(A, E - 1), sa), vjp_exp),
-        saved=(ta, te),
-    )
+    return record("PowBackward1", out, (ta, te), (vjp_base, vjp_exp), saved=(ta, te))
 
 
 def rpow(a, base):
@@ -110,12 +220,60 @@ def rpow(a, base):
         return pow(tb, a)
     ta = _tensor(a)
     A = ta._data
-    out = _float_result(np.asarray(np.power(B, A)), A, None)
-    log_b = math.log(B) if B > 0 else float("nan")
-    return record("PowBackward2", out, (ta,), (lambda g: g * out * log_b,))
+    dt = result_type(ta, B)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.asarray(np.power(np.asarray(B, dtype=dt) if dt.kind == "f" else B, A)).astype(dt, copy=False)
+    if B == 0:
+        def vjp(g):
+            with np.errstate(invalid="ignore"):
+                return g * np.where(A >= 0, 0, out * -np.inf)
+    else:
+        log_b = math.log(B) if B > 0 else float("nan")
+        vjp = lambda g: g * out * log_b  # noqa: E731
+    return record("PowBackward2", out, (ta,), (vjp,), save_output=True)
 
 
-@op("neg")
-def neg(a):
-    """-a."""
-    return record("NegBackward0", np.negative(a._data), (a,), (np.negative,))
+@op("square")
+def square(input):
+    """input ** 2."""
+    return pow(input, 2)
+
+
+@op("float_power")
+def float_power(input, exponent):
+    """input ** exponent computed in float64, as `torch.float_power`."""
+    x = _tensor(input).double()
+    e = exponent.double() if isinstance(exponent, Tensor) else exponent
+    return pow(x, e)
+
+
+@op("neg", "negative")
+def neg(input):
+    """-input."""
+    return record("NegBackward0", np.negative(input._data), (input,), (np.negative,))
+
+
+@op("positive")
+def positive(input):
+    return input
+
+
+@op("abs", "absolute")
+def abs(input):  # noqa: A001 - PyTorch's name
+    """|input|; the gradient at 0 is 0, as in PyTorch."""
+    X = input._data
+    return record("AbsBackward0", np.abs(X), (input,), (lambda g: g * np.sign(X),), saved=(input,))
+
+
+@op("reciprocal")
+def reciprocal(input):
+    """1 / input (the default float dtype for integer tensors)."""
+    x = _tensor(input)
+    X = x._data.astype(float_dtype_of(x._data.dtype), copy=False)
+    with np.errstate(divide="ignore"):
+        out = 1 / X
+    return record("ReciprocalBackward0", out, (x,), (lambda g: -g * out * out,), save_output=True)
+
+
+def _wrap_int(x):
+    return _wrap(np.asarray(x))

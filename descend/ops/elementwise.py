@@ -6,94 +6,91 @@ import math
 
 import numpy as np
 
-from ..autograd import record
+from ..autograd import record, unbroadcast
 from ..tensor import Tensor, _wrap
-from ._core import _binary, _operand, _tensor, op
+from ._core import _binary, _operand, _tensor, float_dtype_of, op, result_type
 
 # --- elementwise ---
 
 
-@op("exp")
-def exp(x):
-    """e ** x; backward reuses the output."""
-    out = np.exp(x._data)
-    return record("ExpBackward0", out, (x,), (lambda g: g * out,))
+# --- unary floating-point functions ---
+# One entry per function: the NumPy forward and the derivative, written with the input `x` or the
+# output `y` (whichever the derivative is cheapest in; an output-based VJP saves the output, so an
+# in-place change of it is caught). Integer and bool inputs give the default float dtype, as in PyTorch.
 
 
-@op("log")
-def log(x):
-    """Natural logarithm."""
-    X = x._data
-    return record("LogBackward0", np.log(X), (x,), (lambda g: g / X,), saved=(x,))
+def _unary(name, node, forward, derivative, reads="x", doc=""):
+    def fn(input):
+        x = _tensor(input)
+        X = x._data
+        if X.dtype.kind != "f":
+            X = X.astype(float_dtype_of(X.dtype))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = np.asarray(forward(X))
+        if out.dtype != X.dtype:
+            out = out.astype(X.dtype)
+
+        if reads == "y":
+            def vjp(g):
+                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                    return g * derivative(None, out)
+
+            return record(node, out, (x,), (vjp,), save_output=True)
+
+        def vjp(g):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                return g * derivative(X, out)
+
+        return record(node, out, (x,), (vjp,), saved=(x,))
+
+    fn.__name__ = name
+    fn.__doc__ = doc or f"Elementwise {name}, differentiable (records {node})."
+    return fn
 
 
-@op("log1p")
-def log1p(x):
-    """log(1 + x), accurate for small x."""
-    X = x._data
-    return record("Log1PBackward0", np.log1p(X), (x,), (lambda g: g / (1 + X),), saved=(x,))
-
-
-@op("sqrt")
-def sqrt(x):
-    out = np.sqrt(x._data)
-    return record("SqrtBackward0", out, (x,), (lambda g: g / (2 * out),))
-
-
-@op("abs")
-def abs(x):  # noqa: A001 - PyTorch's name
-    """|x|; the gradient at 0 is 0, as in PyTorch."""
-    X = x._data
-    return record("AbsBackward0", np.abs(X), (x,), (lambda g: g * np.sign(X),), saved=(x,))
-
-
-@op("sin")
-def sin(x):
-    X = x._data
-    return record("SinBackward0", np.sin(X), (x,), (lambda g: g * np.cos(X),), saved=(x,))
-
-
-@op("cos")
-def cos(x):
-    X = x._data
-    return record("CosBackward0", np.cos(X), (x,), (lambda g: -g * np.sin(X),), saved=(x,))
-
-
-@op("tanh")
-def tanh(x):
-    out = np.tanh(x._data)
-    return record("TanhBackward0", out, (x,), (lambda g: g * (1 - out * out),))
-
-
-@op("sigmoid")
-def sigmoid(x):
-    """1 / (1 + e^-x), computed without overflow for large |x|."""
-    X = x._data
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_UNARY = [
+    # name, node, forward, derivative(x, y), reads
+    ("exp", "ExpBackward0", np.exp, lambda x, y: y, "y"),
+    ("exp2", "Exp2Backward0", np.exp2, lambda x, y: y * _LN2, "y"),
+    ("expm1", "Expm1Backward0", np.expm1, lambda x, y: y + 1, "y"),
+    ("log", "LogBackward0", np.log, lambda x, y: 1 / x, "x"),
+    ("log2", "Log2Backward0", np.log2, lambda x, y: 1 / (x * _LN2), "x"),
+    ("log10", "Log10Backward0", np.log10, lambda x, y: 1 / (x * _LN10), "x"),
+    ("log1p", "Log1PBackward0", np.log1p, lambda x, y: 1 / (1 + x), "x"),
+    ("sqrt", "SqrtBackward0", np.sqrt, lambda x, y: 1 / (2 * y), "y"),
+    ("rsqrt", "RsqrtBackward0", lambda x: 1 / np.sqrt(x), lambda x, y: -0.5 * y * y * y, "y"),
+    ("sin", "SinBackward0", np.sin, lambda x, y: np.cos(x), "x"),
+    ("cos", "CosBackward0", np.cos, lambda x, y: -np.sin(x), "x"),
+    ("tan", "TanBackward0", np.tan, lambda x, y: 1 + y * y, "y"),
+    ("asin", "AsinBackward0", np.arcsin, lambda x, y: 1 / np.sqrt(1 - x * x), "x"),
+    ("acos", "AcosBackward0", np.arccos, lambda x, y: -1 / np.sqrt(1 - x * x), "x"),
+    ("atan", "AtanBackward0", np.arctan, lambda x, y: 1 / (1 + x * x), "x"),
+    ("sinh", "SinhBackward0", np.sinh, lambda x, y: np.cosh(x), "x"),
+    ("cosh", "CoshBackward0", np.cosh, lambda x, y: np.sinh(x), "x"),
+    ("tanh", "TanhBackward0", np.tanh, lambda x, y: 1 - y * y, "y"),
+    ("asinh", "AsinhBackward0", np.arcsinh, lambda x, y: 1 / np.sqrt(x * x + 1), "x"),
+    ("acosh", "AcoshBackward0", np.arccosh, lambda x, y: 1 / np.sqrt(x * x - 1), "x"),
+    ("atanh", "AtanhBackward0", np.arctanh, lambda x, y: 1 / (1 - x * x), "x"),
     # NOTE: tanh form is exact and never overflows, unlike 1 / (1 + exp(-x)) for x << 0.
-    out = 0.5 * (np.tanh(0.5 * X) + 1)
-    out = out.astype(X.dtype, copy=False)
-    return record("SigmoidBackward0", out, (x,), (lambda g: g * out * (1 - out),))
+    ("sigmoid", "SigmoidBackward0", lambda x: 0.5 * (np.tanh(0.5 * x) + 1), lambda x, y: y * (1 - y), "y"),
+    ("erf", "ErfBackward0", lambda x: _erf(x), lambda x, y: (2 / math.sqrt(math.pi)) * np.exp(-x * x), "x"),
+    ("erfc", "ErfcBackward0", lambda x: 1 - _erf(x), lambda x, y: -(2 / math.sqrt(math.pi)) * np.exp(-x * x),
+     "x"),
+]
+_ALIASES = {"asin": ("arcsin",), "acos": ("arccos",), "atan": ("arctan",), "asinh": ("arcsinh",),
+            "acosh": ("arccosh",), "atanh": ("arctanh",), "erf": ("special_erf",)}
+for _name, _node, _fwd, _der, _reads in _UNARY:
+    globals()[_name] = _fn = _unary(_name, _node, _fwd, _der, _reads)
+    op(_name, *_ALIASES.get(_name, ()))(_fn)
 
 
 @op("relu")
-def relu(x):
-    """max(x, 0); gradient 0 at x = 0, as in PyTorch."""
-    out = np.maximum(x._data, 0)
-    return record("ReluBackward0", out, (x,), (lambda g: g * (out > 0),))
-
-
-@op("erf")
-def erf(x):
-    """The error function (for exact GELU).
-
-    NumPy has no erf, so the forward uses Numerical Recipes' Chebyshev fit of erfc (fractional error
-    below 1.2e-7, under float32 resolution); the gradient 2/sqrt(pi) exp(-x^2) is exact.
-    """
-    X = x._data
-    out = _erf(X).astype(X.dtype, copy=False)
-    return record(
-        "ErfBackward0", out, (x,), (lambda g: g * (2 / math.sqrt(math.pi)) * np.exp(-X * X),), saved=(x,)
-    )
+def relu(input):
+    """max(input, 0); the gradient is 0 where the output is <= 0 (and flows at NaN), as PyTorch's
+    threshold backward, selecting rather than multiplying so an infinite upstream gradient stays 0."""
+    out = np.maximum(input._data, 0)
+    return record("ReluBackward0", out, (input,), (lambda g: np.where(out <= 0, 0, g),), save_output=True)
 
 
 def _erf(X):
@@ -129,103 +126,235 @@ def _erf(X):
     return np.sign(X) * (1.0 - erfc)
 
 
+# --- clamps, extremes and selection: gradients select (never multiply by a 0/1 mask) ---
+
+
 @op("clamp", "clip")
-def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
-    """Limit x to [min, max]; the gradient passes where min <= x <= max."""
+def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
+    """Limit input to [min, max] (numbers or tensors, broadcasting).
+
+    The gradient passes where min <= input <= max; with tensor bounds, a bound gets the gradient
+    where input lies beyond it, as PyTorch's clamp backward.
+    """
     if min is None and max is None:
-        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = x
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return out
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    x = _tensor(input)
     X = x._data
-    out = np.clip(X, min, max)
+    lo = min._data if isinstance(min, Tensor) else min
+    hi = max._data if isinstance(max, Tensor) else max
+    dt = result_type(*(v for v in (x, min, max) if v is not None))
+    out = X
+    if lo is not None:
+        out = np.maximum(out, lo)
+    if hi is not None:
+        out = np.minimum(out, hi)
+    out = np.asarray(out).astype(dt, copy=False)
+    with np.errstate(invalid="ignore"):
+        inside = np.ones(np.shape(out), dtype=bool)
+        if lo is not None:
+            inside &= X >= lo
+        if hi is not None:
+            inside &= X <= hi
+    parents, vjps, saved = [x], [lambda g: unbroadcast(np.where(inside, g, 0), X.shape)], [x]
+    for bound, arr, below in ((min, lo, True), (max, hi, False)):
+        if isinstance(bound, Tensor):
+            with np.errstate(invalid="ignore"):
+                beyond = (X < arr) if below else (X > arr)
+            if below and hi is not None:
+                beyond = beyond & ~(X > hi) if not isinstance(max, Tensor) else beyond
+            shape = arr.shape
+            parents.append(bound)
+            vjps.append(lambda g, m=beyond, s=shape: unbroadcast(np.where(m, g, 0), s))
+            saved.append(bound)
+    name = "ClampBackward1" if len(parents) == 1 else "ClampBackward0"
+    return record(name, out, tuple(parents), tuple(vjps), saved=tuple(saved))
 
-    def vjp(g):
-        keep = np.ones(X.shape, dtype=bool)
-        if min is not None:
-            keep &= X >= min
-        if max is not None:
-            keep &= X <= max
-        return g * keep
 
-    return record("ClampBackward1", out, (x,), (vjp,), saved=(x,))
+@op("clamp_min")
+def clamp_min(input, min):  # noqa: A002
+    """clamp(input, min=min)."""
+    return clamp(input, min=min)
 
 
+@op("clamp_max")
+def clamp_max(input, max):  # noqa: A002
+    """clamp(input, max=max)."""
+    return clamp(input, max=max)
 
+
+def _max_vjps(greater):
+    # PyTorch: where(a == b, g / 2, g) with the losing side set to 0 (NaNs: neither side loses).
+    def vjp_a(g, A, B, o):
+        with np.errstate(invalid="ignore"):
+            return np.where(A == B, g / 2, np.where(greater(B, A), 0, g))
+
+    def vjp_b(g, A, B, o):
+        with np.errstate(invalid="ignore"):
+            return np.where(A == B, g / 2, np.where(greater(A, B), 0, g))
+
+    return vjp_a, vjp_b
+
+
+_MAX_VJPS = _max_vjps(np.greater)
+_MIN_VJPS = _max_vjps(np.less)
 
 
 @op("maximum")
-def maximum(a, b):
-    """Elementwise max; ties split the gradient equally, as in PyTorch."""
-    return _binary(
-        "MaximumBackward0",
-        a,
-        b,
-        np.maximum,
-        lambda g, A, B, o: g * ((A > B) + 0.5 * (A == B)),
-        lambda g, A, B, o: g * ((B > A) + 0.5 * (A == B)),
-        save_a=True,
-        save_b=True,
-    )
+def maximum(input, other):
+    """Elementwise max (NaN if either is NaN); ties split the gradient equally, as in PyTorch."""
+    return _binary("MaximumBackward0", input, other, np.maximum, *_MAX_VJPS, reads_a="ab", reads_b="ab")
 
 
 @op("minimum")
-def minimum(a, b):
-    """Elementwise min; ties split the gradient equally."""
-    return _binary(
-        "MinimumBackward0",
-        a,
-        b,
-        np.minimum,
-        lambda g, A, B, o: g * ((A < B) + 0.5 * (A == B)),
-        lambda g, A, B, o: g * ((B < A) + 0.5 * (A == B)),
-        save_a=True,
-        save_b=True,
-    )
+def minimum(input, other):
+    """Elementwise min (NaN if either is NaN); ties split the gradient equally."""
+    return _binary("MinimumBackward0", input, other, np.minimum, *_MIN_VJPS, reads_a="ab", reads_b="ab")
+
+
+@op("fmax")
+def fmax(input, other):
+    """Elementwise max that ignores NaN (the other value wins)."""
+    def vjp_a(g, A, B, o):
+        return np.where((A >= B) | np.isnan(B), g, 0)
+
+    def vjp_b(g, A, B, o):
+        return np.where(~((A >= B) | np.isnan(B)), g, 0)
+
+    return _binary("FmaxBackward0", input, other, np.fmax, vjp_a, vjp_b, reads_a="ab", reads_b="ab")
+
+
+@op("fmin")
+def fmin(input, other):
+    """Elementwise min that ignores NaN."""
+    def vjp_a(g, A, B, o):
+        return np.where((A <= B) | np.isnan(B), g, 0)
+
+    def vjp_b(g, A, B, o):
+        return np.where(~((A <= B) | np.isnan(B)), g, 0)
+
+    return _binary("FminBackward0", input, other, np.fmin, vjp_a, vjp_b, reads_a="ab", reads_b="ab")
 
 
 @op("where", method=False)
-def where(condition, a, b):
-    """a where condition holds, else b (each broadcast); the gradient follows the chosen branch."""
+def where(condition, input=None, other=None):
+    """input where condition holds, else other (broadcast); the gradient follows the chosen branch.
+
+    With only `condition`, the indices of its non-zero elements (as `nonzero(as_tuple=True)`).
+    """
     C = np.asarray(condition._data if isinstance(condition, Tensor) else condition, dtype=bool)
-    return _binary(
-        "WhereBackward0",
-        a,
-        b,
-        lambda A, B: np.where(C, A, B),
-        lambda g, A, B, o: np.where(C, g, 0),
-        lambda g, A, B, o: np.where(C, 0, g),
-    )
+    if input is None and other is None:
+        return tuple(_wrap(i.astype(np.int64)) for i in np.nonzero(C))
+    dt = result_type(input, other)
+    if isinstance(input, Tensor) and input._data.dtype != dt:
+        input = input.to(dt)
+    if isinstance(other, Tensor) and other._data.dtype != dt:
+        other = other.to(dt)
+
+    def forward(A, B):
+        return np.where(C, A, B).astype(dt, copy=False)
+
+    def vjp_a(g, A, B, o):
+        return unbroadcast(np.where(C, g, 0), np.broadcast_shapes(np.shape(C), np.shape(o)))
+
+    def vjp_b(g, A, B, o):
+        return unbroadcast(np.where(C, 0, g), np.broadcast_shapes(np.shape(C), np.shape(o)))
+
+    return _binary("WhereBackward0", input, other, forward, vjp_a, vjp_b)
 
 
-def _no_grad_unary(fn):
-    def op(x):
-        return _wrap(np.asarray(fn(_tensor(x)._data)))
+@op("atan2", "arctan2")
+def atan2(input, other):
+    """The angle of the point (other, input), elementwise."""
+    def vjp_a(g, A, B, o):
+        return g * B / (A * A + B * B)
 
-    op.__name__ = fn.__name__
-    op.__doc__ = f"{fn.__name__}(x): piecewise constant, so outside the graph (its gradient is 0 a.e.)."
-    return op
+    def vjp_b(g, A, B, o):
+        return g * -A / (A * A + B * B)
+
+    return _binary("Atan2Backward0", input, other, np.arctan2, vjp_a, vjp_b, reads_a="ab", reads_b="ab",
+                   true_div=True)
 
 
-sign = _no_grad_unary(np.sign)
-op("sign")(sign)
-floor = _no_grad_unary(np.floor)
+@op("hypot")
+def hypot(input, other):
+    """sqrt(input**2 + other**2) without overflow."""
+    return _binary("HypotBackward0", input, other, np.hypot, lambda g, A, B, o: g * A / o,
+                   lambda g, A, B, o: g * B / o, reads_a="ao", reads_b="bo")
+
+
+@op("lerp")
+def lerp(input, end, weight):
+    """input + weight * (end - input)."""
+    from .arithmetic import add, mul, sub
+
+    return add(input, mul(weight, sub(end, input)))
+
+
+# --- piecewise-constant functions: recorded, with gradient 0 (as PyTorch's FloorBackward0...) ---
+
+
+def _constant_piece(name, node, forward, keeps_int=True):
+    def fn(input):
+        x = _tensor(input)
+        X = x._data
+        out = np.asarray(forward(X))
+        if keeps_int and out.dtype != X.dtype and X.dtype.kind != "b":
+            out = out.astype(X.dtype)
+        if X.dtype.kind != "f":
+            return _wrap(out)
+        shape = X.shape
+        return record(node, out, (x,), (lambda g: np.zeros(shape, g.dtype),))
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise {name}: piecewise constant, so its gradient is 0 (as in PyTorch)."
+    return fn
+
+
+sign = _constant_piece("sign", "SignBackward0", np.sign)
+op("sign", "sgn")(sign)
+floor = _constant_piece("floor", "FloorBackward0", np.floor)
 op("floor")(floor)
-ceil = _no_grad_unary(np.ceil)
+ceil = _constant_piece("ceil", "CeilBackward0", np.ceil)
 op("ceil")(ceil)
-round = _no_grad_unary(np.round)  # noqa: A001
-op("round")(round)
-isnan = _no_grad_unary(np.isnan)
+trunc = _constant_piece("trunc", "TruncBackward0", np.trunc)
+op("trunc", "fix")(trunc)
+
+
+@op("round")
+def round(input, *, decimals=0):  # noqa: A001 - PyTorch's name
+    """Round half to even (as PyTorch), to `decimals` places; gradient 0."""
+    return _constant_piece("round", "RoundBackward0", lambda X: np.round(X, decimals))(input)
+
+
+@op("frac")
+def frac(input):
+    """input - trunc(input), with gradient 1."""
+    X = input._data
+    return record("FracBackward0", X - np.trunc(X), (input,), (lambda g: g,))
+
+
+def _predicate(name, fn):
+    def pred(input):
+        return _wrap(np.asarray(fn(_tensor(input)._data)))
+
+    pred.__name__ = name
+    pred.__doc__ = f"Elementwise {name} (a bool tensor, outside the graph)."
+    return pred
+
+
+isnan = _predicate("isnan", np.isnan)
 op("isnan")(isnan)
-isinf = _no_grad_unary(np.isinf)
+isinf = _predicate("isinf", np.isinf)
 op("isinf")(isinf)
-isfinite = _no_grad_unary(np.isfinite)
+isfinite = _predicate("isfinite", np.isfinite)
 op("isfinite")(isfinite)
-logical_not = _no_grad_unary(np.logical_not)
+isposinf = _predicate("isposinf", np.isposinf)
+op("isposinf")(isposinf)
+isneginf = _predicate("isneginf", np.isneginf)
+op("isneginf")(isneginf)
+signbit = _predicate("signbit", np.signbit)
+op("signbit")(signbit)
+logical_not = _predicate("logical_not", np.logical_not)
 op("logical_not")(logical_not)
 
 

@@ -1,68 +1,76 @@
-"""Indexing: x[index] and its in-graph assignment."""
+"""Indexing: x[index] (basic slicing gives views), in-graph assignment, gather/scatter and masks."""
 
 from __future__ import annotations
+
+import builtins
 
 import numpy as np
 
 from ..autograd import record, unbroadcast
-from ._core import _index, _is_basic, _operand
+from ..tensor import Tensor, _wrap
+from ._core import _dims, _index, _is_basic, _operand, _tensor, op, result_type
 
 # --- indexing ---
 
 
+def _scatter_back(shape, dtype, idx, basic):
+    if basic:
+        def vjp(g):
+            grad = np.zeros(shape, dtype=g.dtype)
+            grad[idx] = g
+            return grad
+    else:
+        def vjp(g):
+            grad = np.zeros(shape, dtype=g.dtype)
+            np.add.at(grad, idx, g)  # repeated indices accumulate
+            return grad
+    return vjp
+
+
 def getitem(x, index):
-    """x[index]: basic slicing, integer arrays and boolean masks; the gradient scatter-adds back."""
+    """x[index]: basic slicing (a view), integer arrays and boolean masks; the gradient scatter-adds back."""
     X = x._data
     if type(index) is int and X.ndim:  # the common `a, b, c = params`: one element of the first dim
-        return _select(x, X, index)
+        n = X.shape[0]
+        if not -n <= index < n:
+            raise IndexError(f"index {index} is out of bounds for dimension 0 with size {n}")
+        return record("SelectBackward0", X[index, ...], (x,), (_scatter_back(X.shape, X.dtype, index, True),),
+                      view_of=x, view_fn=lambda a: a[index, ...])
     idx = _index(index)
+    basic = _is_basic(idx)
+    if basic:  # an Ellipsis at the end makes NumPy return a (0-d) view, never a scalar copy
+        idx = (idx if isinstance(idx, tuple) else (idx,))
+        if Ellipsis not in idx:
+            idx = idx + (Ellipsis,)
     try:
         out = X[idx]
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {tuple(X.shape)})") from None
-    shape, dtype = X.shape, X.dtype
-    if _is_basic(idx):
-        name = "SelectBackward0" if isinstance(idx, (int, np.integer)) else "SliceBackward0"
-
-        def vjp(g):
-            grad = np.zeros(shape, dtype=dtype)
-            grad[idx] = g
-            return grad
-    else:
-        name = "IndexBackward0"
-
-        def vjp(g):
-            grad = np.zeros(shape, dtype=dtype)
-            np.add.at(grad, idx, g)  # repeated indices accumulate
-            return grad
-
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    return record(name, out, (x,), (vjp,))
+    if basic:
+        name = "SelectBackward0" if builtins.all(isinstance(i, (int, np.integer)) for i in idx[:-1]) and \
+            len(idx) == 2 else "SliceBackward0"
+        return record(name, out, (x,), (_scatter_back(X.shape, X.dtype, idx, True),), view_of=x,
+                      view_fn=lambda a: a[idx])
+    return record("IndexBackward0", out, (x,), (_scatter_back(X.shape, X.dtype, idx, False),))
 
 
-def _select(x, X, i):
-    n = X.shape[0]
-    if not -n <= i < n:
-        raise IndexError(f"index {i} is out of bounds for dimension 0 with size {n}")
-    shape, dtype = X.shape, X.dtype
-
-    def vjp(g):
-        grad = np.zeros(shape, dtype=dtype)
-        grad[i] = g
-        return grad
-
-    return record("SelectBackward0", X[i, ...], (x,), (vjp,))
-
-
-def index_put(x, index, value):
-    """A copy of x with x[index] = value, differentiable in both (backs `x[index] = value` in a graph)."""
-    idx = _index(index)
-    tv, V = _operand(value)
+@op("index_put")
+def index_put(input, indices, values, accumulate=False):
+    """A copy of input with input[indices] = values (or += with accumulate), differentiable in both."""
+    x = input
+    idx = _index(indices)
+    tv, V = _operand(values)
     out = x._data.copy()
-    out[idx] = V
+    if accumulate:
+        np.add.at(out, idx, V)
+    else:
+        out[idx] = V
 
     def vjp_x(g):
+        if accumulate:
+            return g
         grad = g.copy()
         grad[idx] = 0
         return grad
@@ -70,5 +78,345 @@ def index_put(x, index, value):
     parents, vjps = (x,), (vjp_x,)
     if tv is not None:
         vshape = np.shape(V)
-        parents, vjps = (x, tv), (vjp_x, lambda g: unbroadcast(g[idx], vshape))
+        parents, vjps = (x, tv), (vjp_x, lambda g: unbroadcast(np.broadcast_to(g[idx], np.broadcast_shapes(
+            np.shape(g[idx]), vshape)), vshape) if np.shape(g[idx]) != vshape else g[idx])
     return record("IndexPutBackward0", out, parents, vjps)
+
+
+@op("masked_fill")
+def masked_fill(input, mask, value):
+    """value where mask is True, else input; keeps input's dtype (a Python float into an int tensor
+    truncates, as PyTorch); differentiable in input and in a 0-d tensor value."""
+    x = _tensor(input)
+    M = np.asarray(mask._data if isinstance(mask, Tensor) else mask, dtype=bool)
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(
+            f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s)."
+        )
+    V = value._data if isinstance(value, Tensor) else value
+    try:
+        out = np.where(M, np.asarray(V).astype(x._data.dtype), x._data)
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({x.shape[-1] if x.ndim else 1}) must match the size of tensor b "
+            f"({M.shape[-1] if M.ndim else 1}): mask of shape {list(M.shape)} can't broadcast to {list(x.shape)}"
+        ) from None
+    if out.shape != x.shape:
+        raise RuntimeError(f"masked_fill: mask of shape {list(M.shape)} would broadcast input {list(x.shape)}")
+    parents, vjps = [x], [lambda g: np.where(M, 0, g)]
+    if isinstance(value, Tensor):
+        vd = value._data.dtype
+        parents.append(value)
+        vjps.append(lambda g: np.asarray(np.where(M, g, 0).sum(), dtype=vd))
+    return record("MaskedFillBackward0", out, tuple(parents), tuple(vjps))
+
+
+@op("masked_select")
+def masked_select(input, mask):
+    """The elements where mask (broadcast) is True, as a 1-D tensor."""
+    M = np.asarray(mask._data if isinstance(mask, Tensor) else mask, dtype=bool)
+    shape = np.broadcast_shapes(input.shape, M.shape)
+    X = np.broadcast_to(input._data, shape)
+    Mb = np.broadcast_to(M, shape)
+    ishape = input._data.shape
+
+    def vjp(g):
+        grad = np.zeros(shape, g.dtype)
+        grad[Mb] = g
+        return unbroadcast(grad, ishape)
+
+    return record("MaskedSelectBackward0", X[Mb], (input,), (vjp,))
+
+
+@op("masked_scatter")
+def masked_scatter(input, mask, source):
+    """input with the True positions of mask filled, in order, from source's elements."""
+    M = np.broadcast_to(np.asarray(mask._data if isinstance(mask, Tensor) else mask, dtype=bool), input.shape)
+    k = int(M.sum())
+    out = input._data.copy()
+    S = source._data.reshape(-1)
+    if S.size < k:
+        raise RuntimeError(f"masked_scatter: expected source to have at least {k} elements, got {S.size}")
+    out[M] = S[:k]
+    sshape = source._data.shape
+
+    def vjp_src(g):
+        flat = np.zeros(S.size, g.dtype)
+        flat[:k] = g[M]
+        return flat.reshape(sshape)
+
+    return record("MaskedScatterBackward0", out, (input, source), (lambda g: np.where(M, 0, g), vjp_src))
+
+
+def _long_index(index, name):
+    if not isinstance(index, Tensor):
+        index = _wrap(np.asarray(index))
+    I = index._data
+    if I.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index, got {I.dtype}")
+    return I.astype(np.int64, copy=False)
+
+
+@op("index_select")
+def index_select(input, dim, index):
+    """The entries of dim `dim` at `index` (a 1-D integer tensor); the gradient scatter-adds back."""
+    I = _long_index(index, "index_select")
+    if I.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    X = input._data
+    d = _dims(dim, X.ndim)[0] if X.ndim else 0
+    n = X.shape[d] if X.ndim else 1
+    if I.size and (I.min() < -n or I.max() >= n):
+        raise IndexError(f"index out of range in self: index {int(I.max())} for dimension {d} of size {n}")
+    out = np.take(X, I.reshape(-1), axis=d) if X.ndim else X.reshape(1)[I]
+    shape = X.shape
+
+    def vjp(g):
+        grad = np.zeros(shape, g.dtype)
+        moved = np.moveaxis(grad, d, 0) if grad.ndim else grad.reshape(1)
+        np.add.at(moved, I.reshape(-1), np.moveaxis(g, d, 0) if grad.ndim else g)
+        return grad
+
+    return record("IndexSelectBackward0", out, (input,), (vjp,))
+
+
+def _check_gather(X, I, d, name):
+    if I.ndim != X.ndim and not (X.ndim == 0 and I.ndim <= 1):
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as input tensor ({name})")
+    for k in range(I.ndim):
+        if k != d and I.shape[k] > X.shape[k]:
+            raise RuntimeError(
+                f"Size does not match at dimension {k} expected index {list(I.shape)} to be smaller than self "
+                f"{list(X.shape)} apart from dimension {d}"
+            )
+    n = X.shape[d] if X.ndim else 1
+    if I.size and (I.min() < -n or I.max() >= n):
+        bad = int(I.max()) if I.max() >= n else int(I.min())
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+
+
+def _along(I, d, ndim):
+    """Index arrays selecting, for each position of I, the element at I along dim d."""
+    grids = list(np.indices(I.shape, sparse=True))
+    grids[d] = I
+    return tuple(grids)
+
+
+@op("gather")
+def gather(input, dim, index, *, sparse_grad=False):
+    """out[i][j] = input[index[i][j]][j] along `dim`; the gradient scatter-adds back."""
+    I = _long_index(index, "gather")
+    X = input._data
+    d = _dims(dim, X.ndim)[0] if X.ndim else 0
+    _check_gather(X, I, d, "gather")
+    pos = _along(I, d, X.ndim)
+    out = X[pos]
+    shape = X.shape
+
+    def vjp(g):
+        grad = np.zeros(shape, g.dtype)
+        np.add.at(grad, pos, g)
+        return grad
+
+    return record("GatherBackward0", out, (input,), (vjp,))
+
+
+@op("take_along_dim")
+def _take_along_dim(input, indices, dim=None):
+    """Gather along `dim` with broadcasting (NumPy's take_along_axis); flattened when dim is None."""
+    if dim is None:
+        from .shape import reshape
+
+        return gather(reshape(input, -1), 0, _wrap(_long_index(indices, "take_along_dim").reshape(-1)))
+    return gather(input, dim, indices)
+
+
+@op("take")
+def take(input, index):
+    """The elements of the flattened input at `index` (result has index's shape)."""
+    I = _long_index(index, "take")
+    X = input._data
+    n = X.size
+    if I.size and (I.min() < -n or I.max() >= n):
+        raise IndexError(f"out of range: tried to access index {int(I.max())} on a tensor of {n} elements.")
+    flat = I % n if n else I
+    shape = X.shape
+
+    def vjp(g):
+        grad = np.zeros(X.size, g.dtype)
+        np.add.at(grad, flat.reshape(-1), g.reshape(-1))
+        return grad.reshape(shape)
+
+    return record("TakeBackward0", X.reshape(-1)[flat], (input,), (vjp,))
+
+
+_REDUCE = {"sum": np.add, "add": np.add, "prod": np.multiply, "multiply": np.multiply, "amax": np.maximum,
+           "amin": np.minimum, "mean": np.add}
+
+
+@op("scatter")
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """input with src's (or value's) elements written at `index` along `dim`.
+
+    Differentiable in input (zero where overwritten) and src (its gathered entries). With
+    `reduce="add"`/`"multiply"` the entries combine instead (only "add" is differentiable here).
+    """
+    if src is None and value is None:
+        raise TypeError("scatter() needs src or value")
+    I = _long_index(index, "scatter")
+    X = input._data
+    d = _dims(dim, X.ndim)[0] if X.ndim else 0
+    _check_gather(X, I, d, "scatter")
+    pos = _along(I, d, X.ndim)
+    out = X.copy()
+    tsrc = src if isinstance(src, Tensor) else None
+    if tsrc is not None:
+        S = tsrc._data[tuple(slice(0, n) for n in I.shape)]
+    else:
+        S = np.asarray(value if src is None else src, dtype=X.dtype)
+    if reduce is None:
+        out[pos] = S
+    elif reduce in ("add", "multiply"):
+        (np.add if reduce == "add" else np.multiply).at(out, pos, np.broadcast_to(S, I.shape))
+    else:
+        raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+    written = np.zeros(X.shape, bool)
+    written[pos] = True
+
+    def vjp_x(g):
+        return g if reduce == "add" else np.where(written, 0, g)
+
+    parents, vjps = [input], [vjp_x]
+    if tsrc is not None:
+        sshape = tsrc._data.shape
+
+        def vjp_src(g):
+            grad = np.zeros(sshape, g.dtype)
+            grad[tuple(slice(0, n) for n in I.shape)] = g[pos]
+            return grad
+
+        parents.append(tsrc)
+        vjps.append(vjp_src if reduce in (None, "add") else None)
+    return record("ScatterBackward0", out, tuple(parents), tuple(vjps))
+
+
+@op("scatter_add")
+def scatter_add(input, dim, index, src):
+    """input with src's entries added at `index` along `dim` (repeated indices accumulate)."""
+    return scatter(input, dim, index, src, reduce="add")
+
+
+@op("scatter_reduce")
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """Combine src's entries into input at `index` along `dim` with "sum", "prod", "mean", "amax" or "amin"."""
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    I = _long_index(index, "scatter_reduce")
+    X = input._data
+    d = _dims(dim, X.ndim)[0] if X.ndim else 0
+    _check_gather(X, I, d, "scatter_reduce")
+    pos = _along(I, d, X.ndim)
+    S = src._data[tuple(slice(0, n) for n in I.shape)]
+    touched = np.zeros(X.shape, bool)
+    touched[pos] = True
+    count = np.zeros(X.shape, np.int64)
+    np.add.at(count, pos, 1)
+    if include_self:
+        out = X.copy()
+    else:
+        init = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}[reduce]
+        out = np.where(touched, np.asarray(init).astype(X.dtype) if X.dtype.kind == "f" else
+                       np.asarray(0 if reduce in ("sum", "mean") else 1).astype(X.dtype), X)
+        if X.dtype.kind != "f" and reduce in ("amax", "amin"):
+            out = np.where(touched, np.iinfo(X.dtype).min if reduce == "amax" else np.iinfo(X.dtype).max, X)
+    _REDUCE[reduce].at(out, pos, S)
+    if reduce == "mean":
+        n = count + (1 if include_self else 0)
+        out = np.where(touched, out / np.maximum(n, 1), out).astype(X.dtype)
+    parents, vjps = [input], []
+    if reduce in ("sum", "mean"):
+        denom = (count + (1 if include_self else 0)) if reduce == "mean" else 1
+
+        def vjp_x(g):
+            gx = g / np.maximum(denom, 1) if reduce == "mean" else g
+            return gx if include_self else np.where(touched, 0, gx)
+
+        def vjp_src(g):
+            gs = g / np.maximum(denom, 1) if reduce == "mean" else g
+            grad = np.zeros(src._data.shape, g.dtype)
+            grad[tuple(slice(0, n) for n in I.shape)] = gs[pos]
+            return grad
+    elif reduce in ("amax", "amin"):
+        hits = np.zeros(X.shape, np.float64)
+        if include_self:
+            hits += X == out
+        np.add.at(hits, pos, S == out[pos])
+
+        def vjp_x(g):
+            return np.where(X == out, g / np.maximum(hits, 1), 0) if include_self else np.where(touched, 0, g)
+
+        def vjp_src(g):
+            grad = np.zeros(src._data.shape, g.dtype)
+            grad[tuple(slice(0, n) for n in I.shape)] = np.where(S == out[pos], g[pos] / hits[pos], 0)
+            return grad
+    else:  # prod
+        def vjp_x(g):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(touched, g * out / X, g) if include_self else np.where(touched, 0, g)
+
+        def vjp_src(g):
+            grad = np.zeros(src._data.shape, g.dtype)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad[tuple(slice(0, n) for n in I.shape)] = g[pos] * out[pos] / S
+            return grad
+    vjps = [vjp_x]
+    parents.append(src)
+    vjps.append(vjp_src)
+    return record("ScatterReduceBackward0", out, tuple(parents), tuple(vjps))
+
+
+@op("index_add")
+def index_add(input, dim, index, source, *, alpha=1):
+    """input with alpha * source's slices added at `index` along `dim`."""
+    I = _long_index(index, "index_add")
+    X = input._data
+    d = _dims(dim, X.ndim)[0] if X.ndim else 0
+    out = X.astype(result_type(input, source), copy=True)
+    S = source._data * alpha
+    np.add.at(np.moveaxis(out, d, 0), I, np.moveaxis(S, d, 0))
+    return record("IndexAddBackward0", out, (input, source),
+                  (lambda g: g, lambda g: np.take(g, I, axis=d) * alpha))
+
+
+@op("index_fill")
+def index_fill(input, dim, index, value):
+    """input with the slices at `index` along `dim` set to value."""
+    I = _long_index(index, "index_fill")
+    X = input._data
+    d = _dims(dim, X.ndim)[0] if X.ndim else 0
+    out = X.copy()
+    sel = [slice(None)] * X.ndim
+    sel[d] = I
+    out[tuple(sel)] = value._data if isinstance(value, Tensor) else value
+
+    def vjp(g):
+        grad = g.copy()
+        grad[tuple(sel)] = 0
+        return grad
+
+    return record("IndexFillBackward0", out, (input,), (vjp,))
+
+
+@op("nonzero")
+def nonzero(input, *, as_tuple=False):
+    """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
+    idx = np.nonzero(np.atleast_1d(input._data) if as_tuple and input.ndim == 0 else input._data)
+    if as_tuple:
+        return tuple(_wrap(i.astype(np.int64)) for i in idx)
+    return _wrap(np.stack(idx, axis=-1).astype(np.int64) if idx else np.zeros((int(bool(input._data)), 0),
+                                                                              np.int64))
+
+
+@op("argwhere")
+def argwhere(input):
+    return nonzero(input)

@@ -10,19 +10,25 @@ import numpy as np
 
 from ..autograd import record
 from ..tensor import Tensor, _wrap
-from ._core import _dims, _kept_shape, _spread, _tensor, op
-from .arithmetic import pow
-from .elementwise import abs, maximum, minimum, sqrt
+from ._core import _dims, _kept_shape, _spread, _tensor, float_dtype_of, op
+from .elementwise import maximum, minimum
 
 # --- reductions ---
 
 
+def _axes(dim, ndim):
+    """Reduction axes: None for all dims (also for PyTorch's `dim=()` / `dim=[]`, which mean all)."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return None
+    return _dims(dim, ndim)
+
+
 @op("sum")
-def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
-    """Sum over `dim` (an int or tuple; all dims when None)."""
-    x = _tensor(x)
+def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    """Sum over `dim` (an int or tuple; all dims when None or empty); integer sums are int64."""
+    x = _tensor(input)
     X = x._data
-    axes = _dims(dim, X.ndim)
+    axes = _axes(dim, X.ndim)
     if dtype is None and X.dtype.kind in "biu":
         dtype = np.int64  # integer and bool sums are int64, as in PyTorch
     out = np.add.reduce(X, axis=axes, keepdims=keepdim, dtype=dtype)
@@ -31,55 +37,122 @@ def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
     return record(name, out, (x,), (lambda g: _spread(np.asarray(g), shape, kept),))
 
 
+@op("nansum")
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum treating NaN as 0 (their gradient is 0)."""
+    X = input._data
+    mask = np.isnan(X)
+    from .indexing import masked_fill
+
+    return sum(masked_fill(input, _wrap(mask), 0), dim, keepdim, dtype=dtype)
+
+
 @op("mean")
-def mean(x, dim=None, keepdim=False, dtype=None):
+def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over `dim` (all dims when None); floating tensors only, as in PyTorch."""
-    x = _tensor(x)
+    x = _tensor(input)
     X = x._data
     if X.dtype.kind != "f" and dtype is None:
         raise RuntimeError(
-            f"mean(): could not infer output dtype. Input dtype must be floating point, got {X.dtype}; "
-            "use .float() first"
+            f"mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
+            f"dtype. Got: {str(X.dtype).capitalize()} (use .float() first)"
         )
-    axes = _dims(dim, X.ndim)
+    if dtype is not None:
+        X = X.astype(dtype)
+    axes = _axes(dim, X.ndim)
     shape, kept = X.shape, _kept_shape(X.shape, axes)
     n = X.size if axes is None else math.prod(shape[i] for i in axes)
     # NOTE: np.add.reduce / n rather than X.mean(): the same numbers, without NumPy's Python-level wrapper.
-    out = np.add.reduce(X, axes, dtype, None, keepdim) / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.add.reduce(X, axes, None, None, keepdim) / n
     name = "MeanBackward0" if dim is None else "MeanBackward1"
     return record(name, out, (x,), (lambda g: _spread(np.asarray(g) / n, shape, kept),))
+
+
+@op("prod")
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product over `dim` (one int, or all elements); the gradient is right with zeros in the input."""
+    x = _tensor(input)
+    X = x._data
+    if dtype is None and X.dtype.kind in "biu":
+        dtype = np.int64
+    axes = None if dim is None else _dims(dim, X.ndim)
+    out = np.multiply.reduce(X, axis=axes, keepdims=keepdim, dtype=dtype)
+    kept = _kept_shape(X.shape, axes)
+    ax = tuple(range(X.ndim)) if axes is None else axes
+
+    def vjp(g):
+        g = np.reshape(g, kept)
+        # product of the others, without dividing by a possibly-zero element: exclusive cumprods
+        moved = np.moveaxis(X, ax, tuple(range(-len(ax), 0))).reshape(
+            tuple(n for i, n in enumerate(X.shape) if i not in ax) + (-1,))
+        ones = np.ones(moved.shape[:-1] + (1,), X.dtype)
+        left = np.cumprod(np.concatenate([ones, moved[..., :-1]], -1), -1)
+        right = np.flip(np.cumprod(np.concatenate([ones, np.flip(moved, -1)[..., :-1]], -1), -1), -1)
+        others = (left * right).reshape(tuple(n for i, n in enumerate(X.shape) if i not in ax)
+                                       + tuple(X.shape[i] for i in ax))
+        others = np.moveaxis(others, tuple(range(-len(ax), 0)), ax)
+        return g * others
+
+    name = "ProdBackward0" if dim is None else "ProdBackward1"
+    return record(name, out, (x,), (vjp,), saved=(x,))
 
 
 _MinMax = namedtuple("return_types", ["values", "indices"])
 
 
-def _extreme(x, dim, keepdim, pick, arg, name):
+def _evenly(X, out_kept, g_kept):
+    """PyTorch's evenly_distribute_backward: ties (or NaNs, when the result is NaN) share the gradient."""
+    with np.errstate(invalid="ignore"):
+        mask = np.where(np.isnan(out_kept), np.isnan(X), X == out_kept)
+    count = mask.sum(axis=None if out_kept.ndim == 0 else tuple(
+        i for i, n in enumerate(out_kept.shape) if n == 1 and X.shape[i] != 1) or None, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(mask, g_kept / np.maximum(count, 1), 0)
+
+
+def _reduce_extreme(x, axes, keepdim, ufunc, name):
+    """amax/amin (and max()/min() without dim): the gradient is shared evenly among tied extremes."""
+    X = x._data
+    if X.size == 0 and (axes is None or builtins.any(X.shape[a] == 0 for a in axes)):
+        raise IndexError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction "
+            "dim with the 'dim' argument." if axes is None else
+            f"{name}(): Expected reduction dim {axes[0]} to have non-zero size."
+        )
+    out = ufunc.reduce(X, axis=axes, keepdims=keepdim) if X.ndim else X.copy()
+    if X.dtype.kind == "f" and X.size:
+        nan = np.isnan(X).any(axis=axes, keepdims=keepdim)
+        if np.any(nan):
+            out = np.where(nan, np.nan, out)
+    kept = _kept_shape(X.shape, axes)
+    out_kept = np.reshape(out, kept)
+    return out, lambda g: _evenly(X, out_kept, np.reshape(g, kept))
+
+
+def _extreme(x, dim, keepdim, ufunc, arg, name):
     x = _tensor(x)
     X = x._data
-    if X.size == 0:
-        raise RuntimeError(f"{name}(): expected a non-empty tensor")
     if dim is None:
-        out = pick(X)
-
-        def vjp_all(g):
-            mask = X == out
-            return mask * (g / mask.sum())  # ties share the gradient evenly, as PyTorch's max()
-
-        return record(f"{name.capitalize()}Backward1", out, (x,), (vjp_all,), saved=(x,))
+        out, vjp = _reduce_extreme(x, None, False, ufunc, name)
+        return record(f"{name.capitalize()}Backward1", out, (x,), (vjp,), saved=(x,))
+    if isinstance(dim, Tensor):  # x.max(other) means maximum(x, other)
+        return (maximum if name == "max" else minimum)(x, dim)
     if not isinstance(dim, (int, np.integer)):
-        if isinstance(dim, Tensor):  # x.max(other) means maximum(x, other)
-            return (maximum if name == "max" else minimum)(x, dim)
-        raise TypeError(f"{name}(): dim must be an int, got {type(dim).__name__}")
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
     (axis,) = _dims(dim, X.ndim) or (0,)
     if X.ndim == 0:
         return _MinMax(
             record(f"{name.capitalize()}Backward0", X.copy(), (x,), (lambda g: g,)), _wrap(np.array(0))
         )
-    idx = np.expand_dims(arg(X, axis=axis), axis)
+    if X.shape[axis] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+    idx = np.expand_dims(_nan_arg(X, axis, arg), axis)
     values = np.take_along_axis(X, idx, axis=axis)
+    shape = X.shape
 
-    def vjp(g):
-        grad = np.zeros(X.shape, dtype=np.result_type(g, X.dtype))
+    def vjp(g):  # max(dim) sends the gradient to the returned index only, as PyTorch's
+        grad = np.zeros(shape, dtype=np.result_type(g, X.dtype))
         np.put_along_axis(grad, idx, g if keepdim else np.expand_dims(g, axis), axis=axis)
         return grad
 
@@ -90,99 +163,227 @@ def _extreme(x, dim, keepdim, pick, arg, name):
     return _MinMax(out, _wrap(indices.astype(np.int64)))
 
 
+def _nan_arg(X, axis, arg):
+    """argmax/argmin that, like PyTorch, picks the first NaN when a slice has one."""
+    i = arg(X, axis=axis)
+    if X.dtype.kind == "f":
+        nan = np.isnan(X)
+        if nan.any():
+            i = np.where(nan.any(axis=axis), np.argmax(nan, axis=axis), i)
+    return i
+
+
 @op("max")
-def max(x, dim=None, keepdim=False):  # noqa: A001
-    """The largest element, or `(values, indices)` along `dim`, or `maximum(x, other)`."""
-    return _extreme(x, dim, keepdim, np.max, np.argmax, "max")
+def max(input, dim=None, keepdim=False):  # noqa: A001
+    """The largest element, or `(values, indices)` along `dim`, or `maximum(input, other)`."""
+    return _extreme(input, dim, keepdim, np.maximum, np.argmax, "max")
 
 
 @op("min")
-def min(x, dim=None, keepdim=False):  # noqa: A001
-    """The smallest element, or `(values, indices)` along `dim`, or `minimum(x, other)`."""
-    return _extreme(x, dim, keepdim, np.min, np.argmin, "min")
+def min(input, dim=None, keepdim=False):  # noqa: A001
+    """The smallest element, or `(values, indices)` along `dim`, or `minimum(input, other)`."""
+    return _extreme(input, dim, keepdim, np.minimum, np.argmin, "min")
 
 
 @op("amax")
-def amax(x, dim=None, keepdim=False):
-    return max(x, dim, keepdim) if dim is None else max(x, dim, keepdim).values
+def amax(input, dim=(), keepdim=False):
+    """The maximum over `dim` (an int or tuple; all when empty); ties share the gradient evenly."""
+    x = _tensor(input)
+    out, vjp = _reduce_extreme(x, _axes(dim, x.ndim), keepdim, np.maximum, "amax")
+    return record("AmaxBackward0", out, (x,), (vjp,), saved=(x,))
 
 
 @op("amin")
-def amin(x, dim=None, keepdim=False):
-    return min(x, dim, keepdim) if dim is None else min(x, dim, keepdim).values
+def amin(input, dim=(), keepdim=False):
+    """The minimum over `dim` (an int or tuple; all when empty); ties share the gradient evenly."""
+    x = _tensor(input)
+    out, vjp = _reduce_extreme(x, _axes(dim, x.ndim), keepdim, np.minimum, "amin")
+    return record("AminBackward0", out, (x,), (vjp,), saved=(x,))
+
+
+@op("aminmax")
+def aminmax(input, *, dim=None, keepdim=False):
+    return namedtuple("return_types", ["min", "max"])(amin(input, () if dim is None else dim, keepdim),
+                                                      amax(input, () if dim is None else dim, keepdim))
 
 
 @op("argmax")
-def argmax(x, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False):
     """Index of the largest element (of the flattened tensor when dim is None)."""
-    X = _tensor(x)._data
+    X = _tensor(input)._data
     if dim is None:
-        return _wrap(np.asarray(np.argmax(X), dtype=np.int64))
-    return _wrap(np.argmax(X, axis=_dims(dim, X.ndim)[0], keepdims=keepdim).astype(np.int64))
+        return _wrap(np.asarray(_nan_arg(X.reshape(-1), 0, np.argmax), dtype=np.int64))
+    if X.ndim == 0:
+        _dims(dim, 0)
+        return _wrap(np.asarray(0, dtype=np.int64))
+    axis = _dims(dim, X.ndim)[0]
+    out = _nan_arg(X, axis, np.argmax)
+    return _wrap(np.asarray(np.expand_dims(out, axis) if keepdim else out, dtype=np.int64))
 
 
 @op("argmin")
-def argmin(x, dim=None, keepdim=False):
-    X = _tensor(x)._data
+def argmin(input, dim=None, keepdim=False):
+    """Index of the smallest element (of the flattened tensor when dim is None)."""
+    X = _tensor(input)._data
     if dim is None:
-        return _wrap(np.asarray(np.argmin(X), dtype=np.int64))
-    return _wrap(np.argmin(X, axis=_dims(dim, X.ndim)[0], keepdims=keepdim).astype(np.int64))
+        return _wrap(np.asarray(_nan_arg(X.reshape(-1), 0, np.argmin), dtype=np.int64))
+    if X.ndim == 0:
+        _dims(dim, 0)
+        return _wrap(np.asarray(0, dtype=np.int64))
+    axis = _dims(dim, X.ndim)[0]
+    out = _nan_arg(X, axis, np.argmin)
+    return _wrap(np.asarray(np.expand_dims(out, axis) if keepdim else out, dtype=np.int64))
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 0 if unbiased is False else 1
 
 
 @op("var")
-def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance; unbiased (correction=1) unless `unbiased=False` or `correction` says otherwise."""
-    x = _tensor(x)
-    c = correction if correction is not None else (0 if unbiased is False else 1)
-    axes = _dims(dim, x.ndim)
+    x = _tensor(input)
+    if isinstance(dim, bool):  # var(x, False): the legacy positional `unbiased`
+        dim, unbiased = None, dim
+    c = _correction(unbiased, correction)
+    axes = _axes(dim, x.ndim)
     n = x.numel() if axes is None else int(np.prod([x.shape[a] for a in axes]))
     centred = x - mean(x, dim=axes, keepdim=True)
     return sum(centred * centred, dim=axes, keepdim=keepdim) / builtins.max(n - c, 0)
 
 
 @op("std")
-def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Standard deviation, sqrt(var) with the same correction rules."""
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation, sqrt(var) with the same correction rules; gradient 0 where it is 0 (PyTorch)."""
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    V = v._data
+    out = np.sqrt(V)
+
+    def vjp(g):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(out == 0, 0, g / (2 * out))
+
+    return record("StdBackward0", out, (v,), (vjp,), save_output=True)
+
+
+@op("var_mean")
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, _axes(dim, input.ndim), keepdim)
+
+
+@op("std_mean")
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, _axes(dim, input.ndim), keepdim)
 
 
 @op("norm")
-def norm(x, p="fro", dim=None, keepdim=False):
-    """Vector p-norm over `dim` (all elements when None); the 2-norm has gradient 0 at the origin."""
-    x = _tensor(x)
-    if p in ("fro", 2, 2.0):
-        X = x._data
-        axes = _dims(dim, X.ndim)
-        out = np.sqrt(np.sum(X * X, axis=axes, keepdims=keepdim))
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm over `dim` (all elements when None), with PyTorch's gradient at 0 (0, not NaN)."""
+    x = _tensor(input)
+    X = x._data if dtype is None else x._data.astype(dtype)
+    if p is None or p == "fro":
+        p = 2
+    if isinstance(p, str):
+        raise RuntimeError(f"norm: p={p!r} is not supported for vector norms (use 'fro' or a number)")
+    p = float(p)
+    axes = _axes(dim, X.ndim)
+    kept = _kept_shape(X.shape, axes)
+    A = np.abs(X)
+    if p == math.inf or p == -math.inf:
+        ufunc = np.maximum if p > 0 else np.minimum
+        out, even = _reduce_extreme(_wrap(A), axes, keepdim, ufunc, "amax" if p > 0 else "amin")
+        return record("NormBackward1", out, (x,), (lambda g: np.sign(X) * even(g),), saved=(x,))
+    if p == 0:
+        out = np.add.reduce((X != 0).astype(X.dtype), axis=axes, keepdims=keepdim)
         shape = X.shape
+        return record("NormBackward1", out, (x,), (lambda g: np.zeros(shape, g.dtype),))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if p == 1:
+            out = np.add.reduce(A, axis=axes, keepdims=keepdim)
+        elif p == 2:
+            out = np.sqrt(np.add.reduce(X * X, axis=axes, keepdims=keepdim))
+        else:
+            out = np.power(np.add.reduce(np.power(A, p), axis=axes, keepdims=keepdim), 1.0 / p)
+    out = np.asarray(out)
+    out_kept = out.reshape(kept)
 
-        def vjp(g):
-            o = out if keepdim or axes is None else np.expand_dims(out, axes)
-            gg = g if keepdim or axes is None else np.expand_dims(g, axes)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                scale = np.where(o == 0, 0, gg / np.where(o == 0, 1, o))
-            return np.broadcast_to(scale, shape) * X
+    def vjp(g):
+        gk = np.reshape(g, kept)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if p == 1:
+                return np.sign(X) * gk
+            if p == 2:
+                return np.where(out_kept == 0, 0, X * (gk / out_kept))
+            scale = X * np.power(A, p - 2) * gk / np.power(out_kept, p - 1)
+            if p < 1:
+                scale = np.where(X == 0, 0, scale)
+            return np.where(out_kept == 0, 0, scale)
 
-        return record("NormBackward1", out, (x,), (vjp,), saved=(x,))
-    if p in (float("inf"), "inf"):
-        a = abs(x)
-        return a.max() if dim is None else a.max(dim, keepdim).values
-    return pow(sum(pow(abs(x), p), dim=dim, keepdim=keepdim), 1.0 / p)
+    name = "NormBackward1" if dim is not None else "NormBackward0"
+    return record(name, out, (x,), (vjp,), saved=(x,), save_output=True)
+
+
+@op("dist")
+def dist(input, other, p=2):
+    """The p-norm of input - other."""
+    return norm(input - other, p)
+
+
+@op("count_nonzero")
+def count_nonzero(input, dim=None):
+    """How many elements are non-zero (along `dim` when given)."""
+    X = input._data
+    return _wrap(np.asarray(np.count_nonzero(X, axis=dim), dtype=np.int64))
+
+
+@op("all")
+def all(input, dim=None, keepdim=False):  # noqa: A001
+    """Whether every element (along `dim`) is non-zero."""
+    X = _tensor(input)._data
+    return _wrap(np.asarray(np.all(X, axis=_axes(dim, X.ndim), keepdims=keepdim)))
+
+
+@op("any")
+def any(input, dim=None, keepdim=False):  # noqa: A001
+    """Whether some element (along `dim`) is non-zero."""
+    X = _tensor(input)._data
+    return _wrap(np.asarray(np.any(X, axis=_axes(dim, X.ndim), keepdims=keepdim)))
+
+
+@op("trace")
+def trace(input):
+    """The sum of a matrix's diagonal."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    X = input._data
+    shape = X.shape
+
+    def vjp(g):
+        grad = np.zeros(shape, np.asarray(g).dtype)
+        np.fill_diagonal(grad, g)
+        return grad
+
+    return record("TraceBackward0", np.asarray(np.trace(X)), (input,), (vjp,))
 
 
 @op("logsumexp")
-def logsumexp(x, dim, keepdim=False):
+def logsumexp(x, dim=None, keepdim=False):
     """log(sum(exp(x))) along `dim`, stable for large |x| (shifts by the max)."""
     x = _tensor(x)
     X = x._data
-    axes = _dims(dim, X.ndim)
-    m = np.max(X, axis=axes, keepdims=True)
+    if X.dtype.kind != "f":
+        X = X.astype(float_dtype_of(X.dtype))
+    axes = _axes(dim, X.ndim) or tuple(range(X.ndim))
+    m = np.max(X, axis=axes, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0)
     e = np.exp(X - m)
     s = e.sum(axis=axes, keepdims=True)
-    out_k = np.log(s) + m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out_k = np.log(s) + m
+        soft = e / s
     out = out_k if keepdim else np.squeeze(out_k, axes)
-    soft = e / s
     return record(
         "LogsumexpBackward0", out, (x,), (lambda g: soft * (g if keepdim else np.expand_dims(g, axes)),)
     )
@@ -193,11 +394,15 @@ def softmax(x, dim, dtype=None):
     """exp(x) / sum(exp(x)) along `dim`, shifted by the max so it never overflows."""
     x = _tensor(x)
     X = x._data if dtype is None else x._data.astype(dtype)
+    if X.dtype.kind != "f":
+        X = X.astype(float_dtype_of(X.dtype))
     axis = _softmax_dim(dim, X.ndim)
-    e = np.exp(X - X.max(axis=axis, keepdims=True))
-    out = e / e.sum(axis=axis, keepdims=True)
+    e = np.exp(X - X.max(axis=axis, keepdims=True, initial=-np.inf))
+    with np.errstate(invalid="ignore"):
+        out = e / e.sum(axis=axis, keepdims=True)
     return record(
-        "SoftmaxBackward0", out, (x,), (lambda g: out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+        "SoftmaxBackward0", out, (x,), (lambda g: out * (g - (g * out).sum(axis=axis, keepdims=True)),),
+        save_output=True,
     )
 
 
@@ -206,11 +411,15 @@ def log_softmax(x, dim, dtype=None):
     """x - logsumexp(x) along `dim`: log-probabilities without forming log(softmax)."""
     x = _tensor(x)
     X = x._data if dtype is None else x._data.astype(dtype)
+    if X.dtype.kind != "f":
+        X = X.astype(float_dtype_of(X.dtype))
     axis = _softmax_dim(dim, X.ndim)
-    shifted = X - X.max(axis=axis, keepdims=True)
-    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = X - X.max(axis=axis, keepdims=True, initial=-np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return record(
-        "LogSoftmaxBackward0", out, (x,), (lambda g: g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+        "LogSoftmaxBackward0", out, (x,), (lambda g: g - np.exp(out) * g.sum(axis=axis, keepdims=True),),
+        save_output=True,
     )
 
 

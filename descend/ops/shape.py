@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
-from ..autograd import record, unbroadcast
+from ..autograd import _GradMode, _mark_view, attach_multi, record, unbroadcast
 from ..tensor import (
+    Tensor,
     _dtype,
     _parse_to,
     _wrap,
@@ -22,139 +24,356 @@ from ..tensor import (
     tensor,
     uint8,
 )
-from ._core import _dims, _shape_args, _tensor, op
+from ._core import _dims, _shape_args, _tensor, op, result_type
 
-# --- shape ---
+# --- views: outputs share storage and version counter with their input (see autograd._mark_view) ---
 
 
-@op("reshape")
-def reshape(x, *shape):
-    """The same elements in a new shape (-1 infers one dimension)."""
+def _shares(out, X):
+    return isinstance(out, np.ndarray) and out.base is not None and np.shares_memory(out, X)
+
+
+def _view_record(name, out, x, vjp, fn):
+    """Record a view op: a view when NumPy gave a view, else a plain result (a copying reshape)."""
+    if _shares(out, x._data):
+        return record(name, out, (x,), (vjp,), view_of=x, view_fn=fn)
+    return record(name, out, (x,), (vjp,))
+
+
+def _reshaped(x, shape, name):
     X = x._data
-    shape = _shape_args(shape)
     try:
         out = X.reshape(shape)
     except ValueError:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {X.size}") from None
-    old = X.shape
-    return record("ViewBackward0", out, (x,), (lambda g: g.reshape(old),))
+    old, new = X.shape, out.shape
+    return _view_record(name, out, x, lambda g: np.reshape(g, old), lambda a: a.reshape(new))
 
 
-op("view", function=False)(reshape)
+@op("reshape")
+def reshape(input, *shape):
+    """The same elements in a new shape (-1 infers one dimension): a view when the layout allows."""
+    return _reshaped(input, _shape_args(shape), "ViewBackward0")
+
+
+@op("view", function=False)
+def view(input, *shape):
+    """A view with a new shape; like PyTorch, refuses layouts that would need a copy."""
+    X = input._data
+    shape = _shape_args(shape)
+    out = _reshaped(input, shape, "ViewBackward0")
+    if X.size and not _shares(out._data, X):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one dimension "
+            "spans across two contiguous subspaces). Use .reshape(...) instead."
+        )
+    return out
 
 
 @op("flatten")
-def flatten(x, start_dim=0, end_dim=-1):
+def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims start_dim..end_dim into one."""
-    x = _tensor(x)
+    x = _tensor(input)
     if x.ndim == 0:
         return reshape(x, 1)
     s, e = _dims(start_dim, x.ndim)[0], _dims(end_dim, x.ndim)[0]
-    shape = x.shape[:s] + (-1,) + x.shape[e + 1 :]
-    return reshape(x, *shape) if s <= e else x
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return x
+    shape = x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:]
+    return reshape(x, *shape)
+
+
+@op("unflatten")
+def unflatten(input, dim, sizes):
+    """Split dim `dim` into `sizes` (one may be -1)."""
+    d = _dims(dim, input.ndim)[0]
+    return reshape(input, *(tuple(input.shape[:d]) + tuple(sizes) + tuple(input.shape[d + 1:])))
 
 
 @op("squeeze")
-def squeeze(x, dim=None):
-    """Remove size-1 dims (only `dim` when given)."""
+def squeeze(input, dim=None):
+    """Remove size-1 dims (only those in `dim`, an int or tuple, when given)."""
+    x = input
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        axes = _dims(dim, x.ndim)
+        axes = _dims(dim, x.ndim) or ()
         shape = tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1))
-    return reshape(x, *shape) if shape != x.shape else x
+    name = "SqueezeBackward0" if dim is None else "SqueezeBackward1"
+    return _reshaped(x, shape, name)
 
 
 @op("unsqueeze")
-def unsqueeze(x, dim):
+def unsqueeze(input, dim):
     """Insert a size-1 dim at `dim`."""
+    x = input
     d = int(dim)
     if not -(x.ndim + 1) <= d <= x.ndim:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [{-(x.ndim + 1)}, {x.ndim}], but got {d})"
         )
     d = d % (x.ndim + 1)
-    return reshape(x, *(x.shape[:d] + (1,) + x.shape[d:]))
+    return _reshaped(x, tuple(x.shape[:d]) + (1,) + tuple(x.shape[d:]), "UnsqueezeBackward0")
 
 
-@op("transpose")
-def transpose(x, dim0, dim1):
-    """Swap two dims."""
+@op("transpose", "swapaxes", "swapdims")
+def transpose(input, dim0, dim1):
+    """Swap two dims (a view)."""
+    x = input
+    if x.ndim == 0:
+        _dims(dim0, 0), _dims(dim1, 0)
+        return _view_record("TransposeBackward0", x._data.view(), x, lambda g: g, lambda a: a.view())
     d0, d1 = _dims(dim0, x.ndim)[0], _dims(dim1, x.ndim)[0]
-    return record(
-        "TransposeBackward0", np.swapaxes(x._data, d0, d1), (x,), (lambda g: np.swapaxes(g, d0, d1),)
-    )
+    return _view_record("TransposeBackward0", np.swapaxes(x._data, d0, d1), x,
+                        lambda g: np.swapaxes(g, d0, d1), lambda a: np.swapaxes(a, d0, d1))
 
 
 @op("t")
-def t(x):
-    """Transpose of a matrix (a vector is returned unchanged)."""
-    if x.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return x if x.ndim < 2 else transpose(x, 0, 1)
+def t(input):
+    """Transpose of a matrix (a vector or scalar is returned as a view of itself)."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return transpose(input, 0, 1) if input.ndim == 2 else transpose(input, 0, 0)
+
+
+@op("adjoint", function=False)
+def adjoint(input):
+    return transpose(input, -2, -1)
 
 
 @op("permute")
-def permute(x, *dims):
-    """Reorder dims."""
+def permute(input, *dims):
+    """Reorder dims (a view)."""
+    x = input
     dims = _shape_args(dims)
-    if sorted(d % builtins.max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+    if len(dims) != x.ndim or sorted(d % builtins.max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
         raise RuntimeError(
-            f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}"
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of "
+            f"the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not equal to "
+            f"len(dims) = {len(dims)}" if len(dims) != x.ndim else
+            f"permute(): dims {dims} are not a permutation of the {x.ndim} dims of shape {tuple(x.shape)}"
         )
-    dims = tuple(d % x.ndim for d in dims)
+    dims = tuple(d % x.ndim for d in dims) if x.ndim else ()
     inverse = tuple(np.argsort(dims))
-    return record(
-        "PermuteBackward0", np.transpose(x._data, dims), (x,), (lambda g: np.transpose(g, inverse),)
-    )
+    return _view_record("PermuteBackward0", np.transpose(x._data, dims), x,
+                        lambda g: np.transpose(g, inverse), lambda a: np.transpose(a, dims))
+
+
+@op("movedim", "moveaxis")
+def movedim(input, source, destination):
+    """Move dims from `source` to `destination` positions (a view)."""
+    out = np.moveaxis(input._data, source, destination)
+    return _view_record("PermuteBackward0", out, input, lambda g: np.moveaxis(g, destination, source),
+                        lambda a: np.moveaxis(a, source, destination))
 
 
 @op("expand")
-def expand(x, *sizes):
-    """Broadcast to a larger shape without copying (-1 keeps a dim)."""
+def expand(input, *sizes):
+    """Broadcast to a larger shape without copying (-1 keeps a dim; a view)."""
+    x = input
     sizes = _shape_args(sizes)
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise RuntimeError(
-            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
-            f"the number of dimensions in the tensor ({x.ndim})"
+            f"expand(torch.FloatTensor{{{list(x.shape)}}}, size={list(sizes)}): the number of sizes provided "
+            f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({x.ndim})"
         )
+    for i in range(lead):
+        if sizes[i] == -1:
+            raise RuntimeError(
+                f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension {i}"
+            )
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     try:
         out = np.broadcast_to(x._data, shape)
     except ValueError:
-        raise RuntimeError(f"expand: the shape {x.shape} can't be expanded to {shape}") from None
+        raise RuntimeError(
+            f"The expanded size of the tensor must match the existing size (shape {list(x.shape)} can't be "
+            f"expanded to {list(shape)})"
+        ) from None
     old = x.shape
-    return record("ExpandBackward0", out, (x,), (lambda g: unbroadcast(g, old),))
+    return record("ExpandBackward0", out, (x,), (lambda g: unbroadcast(g, old),), view_of=x,
+                  view_fn=lambda a: np.broadcast_to(a, shape))
 
 
 @op("expand_as", function=False)
-def expand_as(x, other):
-    return expand(x, *other.shape)
+def expand_as(input, other):
+    return expand(input, *other.shape)
+
+
+@op("broadcast_to")
+def broadcast_to(input, size):
+    return expand(input, *size)
+
+
+@op("narrow")
+def narrow(input, dim, start, length):
+    """The slice start:start+length of dim `dim` (a view)."""
+    d = _dims(dim, input.ndim)[0]
+    n = input.shape[d]
+    start = int(start) + (n if int(start) < 0 else 0)
+    if not (0 <= start <= n and 0 <= length <= n - start):
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    index = (slice(None),) * d + (slice(start, start + length),)
+    from .indexing import getitem
+
+    return getitem(input, index)
+
+
+@op("select")
+def select(input, dim, index):
+    """The sub-tensor at `index` of dim `dim`, without that dim (a view)."""
+    d = _dims(dim, input.ndim)[0]
+    from .indexing import getitem
+
+    return getitem(input, (slice(None),) * d + (int(index),))
+
+
+@op("unbind")
+def unbind(input, dim=0):
+    """The slices along `dim` as a tuple of views, from one UnbindBackward0 node.
+
+    Example:
+        >>> a, b, c = descend.tensor([1., 2., 3.], requires_grad=True)   # iteration unbinds
+    """
+    x = _tensor(input)
+    X = x._data
+    if X.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    d = _dims(dim, X.ndim)[0]
+    n = X.shape[d]
+    # NOTE: one node for all n outputs: `a, b, c = params` builds one node and backward runs one
+    # VJP (a stack), where n index nodes cost n VJPs each allocating a full-size zero array.
+    parts = [X[(slice(None),) * d + (i,)] for i in range(n)]
+    if not (x._requires_grad and _GradMode.enabled):
+        outs = [_wrap(p) for p in parts]
+    else:
+        shape, dtype = X.shape, X.dtype
+
+        def vjp(grads):
+            return (np.stack(grads, axis=d).astype(dtype, copy=False).reshape(shape),)
+
+        outs = attach_multi("UnbindBackward0", parts, (x,), vjp)
+    for i, o in enumerate(outs):
+        _mark_view(o, x, lambda a, i=i: a[(slice(None),) * d + (i,)])
+    return tuple(outs)
+
+
+@op("split")
+def split(tensor, split_size_or_sections, dim=0):
+    """Views of consecutive chunks along `dim`: equal chunks of a size, or the given sizes."""
+    d = _dims(dim, tensor.ndim)[0]
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension "
+                f"{d}), but got split_sizes={sizes}"
+            )
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(tensor, d, start, s))
+        start += s
+    return tuple(out)
+
+
+@op("chunk")
+def chunk(input, chunks, dim=0):
+    """Split into `chunks` views of (nearly) equal size along `dim`."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = input.shape[_dims(dim, input.ndim)[0]]
+    size = -(-n // chunks) if n else 1
+    return split(input, builtins.max(size, 1), dim)
+
+
+@op("tensor_split")
+def tensor_split(input, indices_or_sections, dim=0):
+    """Split into n nearly equal views, or at the given indices, along `dim` (NumPy's array_split)."""
+    d = _dims(dim, input.ndim)[0]
+    n = input.shape[d]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        q, r = divmod(n, k)
+        sizes = [q + 1] * r + [q] * (k - r)
+    else:
+        idx = [0] + [builtins.min(builtins.max(int(i), 0), n) for i in indices_or_sections] + [n]
+        sizes = [builtins.max(b - a, 0) for a, b in zip(idx[:-1], idx[1:])]
+    return split(input, sizes, d)
+
+
+@op("diagonal")
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of the 2-D sub-matrices given by dim1 and dim2 (a view; the diagonal is the last dim)."""
+    X = input._data
+    d1, d2 = _dims(dim1, X.ndim)[0], _dims(dim2, X.ndim)[0]
+    out = np.diagonal(X, offset, d1, d2)
+    shape = X.shape
+
+    def vjp(g):
+        grad = np.zeros(shape, dtype=g.dtype)
+        _writable_diagonal(grad, offset, d1, d2)[...] = g
+        return grad
+
+    return _view_record("DiagonalBackward0", out, input, vjp, lambda a: np.diagonal(a, offset, d1, d2))
+
+
+def _writable_diagonal(a, offset, d1, d2):
+    """np.diagonal is read-only; the same elements as a writable strided view."""
+    moved = np.moveaxis(a, (d1, d2), (-2, -1))
+    n1, n2 = moved.shape[-2:]
+    if offset >= 0:
+        k = builtins.max(builtins.min(n1, n2 - offset), 0)
+        start = moved[..., :k, offset:offset + k] if k else moved[..., :0, :0]
+    else:
+        k = builtins.max(builtins.min(n1 + offset, n2), 0)
+        start = moved[..., -offset:-offset + k, :k] if k else moved[..., :0, :0]
+    st = start.strides
+    return np.lib.stride_tricks.as_strided(start, start.shape[:-2] + (k,), st[:-2] + (st[-2] + st[-1],),
+                                           writeable=True)
+
+
+# --- copies: joins, repeats, flips ---
 
 
 @op("cat", "concatenate", "concat", method=False)
 def cat(tensors, dim=0):
-    """Join tensors along an existing dim."""
+    """Join tensors along an existing dim (dtypes promote as in PyTorch; 1-D empty tensors are skipped)."""
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
-    axis = _dims(dim, tensors[0].ndim)[0]
-    try:
-        out = np.concatenate([t._data for t in tensors], axis=axis)
-    except ValueError:
-        raise RuntimeError(
-            f"cat(): sizes of tensors must match except in dimension {dim}; got shapes "
-            f"{[tuple(t.shape) for t in tensors]}"
-        ) from None
-    bounds = np.cumsum([0] + [t.shape[axis] for t in tensors])
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    dt = result_type(*tensors) if len({t._data.dtype for t in tensors}) > 1 else tensors[0]._data.dtype
+    parts = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    ref = parts[0]
+    if ref.ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    axis = _dims(dim, ref.ndim)[0]
+    for i, t in enumerate(parts):
+        if t.ndim != ref.ndim:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}"
+            )
+        for k in range(ref.ndim):
+            if k != axis and t.shape[k] != ref.shape[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {axis}. Expected size {ref.shape[k]} but "
+                    f"got size {t.shape[k]} for tensor number {i} in the list."
+                )
+    out = np.concatenate([t._data.astype(dt, copy=False) for t in parts], axis=axis)
+    bounds = np.cumsum([0] + [t.shape[axis] for t in parts])
     vjps = tuple(
-        (lambda g, lo=lo, hi=hi: np.take(g, np.arange(lo, hi), axis=axis))
-        for lo, hi in zip(bounds[:-1], bounds[1:])
+        (lambda g, lo=lo, hi=hi, src=t._data.dtype: np.take(g, np.arange(lo, hi), axis=axis).astype(src, copy=False))
+        for lo, hi, t in zip(bounds[:-1], bounds[1:], parts)
     )
-    return record("CatBackward0", out, tuple(tensors), vjps)
-
-
+    return record("CatBackward0", out, tuple(parts), vjps)
 
 
 @op("stack", method=False)
@@ -163,15 +382,152 @@ def stack(tensors, dim=0):
     tensors = [_tensor(t) for t in tensors]
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    shapes = {t.shape for t in tensors}
-    if len(shapes) > 1:
-        raise RuntimeError(
-            f"stack expects each tensor to be equal size, but got shapes {[t.shape for t in tensors]}"
-        )
-    axis = int(dim) % (tensors[0].ndim + 1)
-    out = np.stack([t._data for t in tensors], axis=axis)
-    vjps = tuple((lambda g, i=i: np.take(g, i, axis=axis)) for i in range(len(tensors)))
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at entry 0 and "
+                f"{list(t.shape)} at entry {i}"
+            )
+    ndim = tensors[0].ndim + 1
+    axis = _dims(dim, ndim)[0]
+    dt = result_type(*tensors)
+    out = np.stack([t._data.astype(dt, copy=False) for t in tensors], axis=axis)
+    vjps = tuple((lambda g, i=i, src=t._data.dtype: np.take(g, i, axis=axis).astype(src, copy=False))
+                 for i, t in enumerate(tensors))
     return record("StackBackward0", out, tuple(tensors), vjps)
+
+
+@op("hstack", method=False)
+def hstack(tensors):
+    tensors = [_tensor(t) for t in tensors]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+@op("vstack", "row_stack", method=False)
+def vstack(tensors):
+    return cat([t if t.ndim > 1 else reshape(t, 1, -1) for t in map(_tensor, tensors)], 0)
+
+
+@op("flip")
+def flip(input, dims):
+    """Reverse the order of elements along `dims` (a copy, as in PyTorch)."""
+    axes = _dims(dims, input.ndim)
+    out = np.flip(input._data, axes).copy()
+    return record("FlipBackward0", out, (input,), (lambda g: np.flip(g, axes),))
+
+
+@op("fliplr")
+def fliplr(input):
+    return flip(input, (1,))
+
+
+@op("flipud")
+def flipud(input):
+    return flip(input, (0,))
+
+
+@op("roll")
+def roll(input, shifts, dims=None):
+    """Rotate elements along `dims` by `shifts` (flattened first when dims is None)."""
+    X = input._data
+    out = np.roll(X, shifts, dims)
+    neg = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts
+    return record("RollBackward0", out, (input,), (lambda g: np.roll(g, neg, dims),))
+
+
+@op("repeat", function=False)
+def repeat(input, *sizes):
+    """Tile the tensor `sizes` times along each dim (leading new dims allowed), as `Tensor.repeat`."""
+    sizes = _shape_args(sizes)
+    X = input._data
+    if len(sizes) < X.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
+        )
+    Xe = X.reshape((1,) * (len(sizes) - X.ndim) + X.shape)
+    out = np.tile(Xe, sizes)
+    shape = X.shape
+
+    def vjp(g):
+        split = []
+        for r, n in zip(sizes, Xe.shape):
+            split += [r, n]
+        return g.reshape(split).sum(axis=tuple(range(0, 2 * len(sizes), 2))).reshape(shape)
+
+    return record("RepeatBackward0", out, (input,), (vjp,))
+
+
+@op("tile")
+def tile(input, dims):
+    """Like `repeat`, padding `dims` with leading 1s when it is shorter than the tensor's rank."""
+    dims = tuple(dims)
+    dims = (1,) * (input.ndim - len(dims)) + dims
+    return repeat(input, *dims)
+
+
+@op("repeat_interleave")
+def repeat_interleave(input, repeats, dim=None, *, output_size=None):
+    """Repeat each element `repeats` times (an int or a tensor of counts) along `dim` (flattened if None)."""
+    x = _tensor(input)
+    if dim is None:
+        x = reshape(x, -1)
+        d = 0
+    else:
+        d = _dims(dim, x.ndim)[0]
+    reps = repeats._data if isinstance(repeats, Tensor) else repeats
+    idx = np.repeat(np.arange(x.shape[d]), reps)
+    from .indexing import index_select
+
+    return index_select(x, d, _wrap(idx))
+
+
+def _tri(name, node, fn):
+    def tri(input, diagonal=0):
+        X = input._data
+        if X.ndim < 2:
+            raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+        out = fn(X, diagonal)
+        return record(node, out, (input,), (lambda g: fn(g, diagonal),))
+
+    tri.__name__ = name
+    tri.__doc__ = f"The {'lower' if name == 'tril' else 'upper'} triangle of the last two dims (others zeroed)."
+    return tri
+
+
+tril = _tri("tril", "TrilBackward0", np.tril)
+op("tril")(tril)
+triu = _tri("triu", "TriuBackward0", np.triu)
+op("triu")(triu)
+
+
+@op("diag")
+def diag(input, diagonal=0):
+    """A 1-D tensor becomes a diagonal matrix; a matrix gives its diagonal (a copy)."""
+    X = input._data
+    if X.ndim == 1:
+        out = np.diag(X, diagonal)
+        n = X.shape[0]
+        return record("DiagEmbedBackward0", out, (input,), (lambda g: np.diagonal(g, diagonal).copy()[:n],))
+    if X.ndim != 2:
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{X.ndim}D")
+    return clone(diagonal_(input, diagonal))
+
+
+def diagonal_(input, offset):
+    return diagonal(input, offset, 0, 1)
+
+
+@op("diag_embed")
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Matrices whose diagonals (last dims) are the input's last dim."""
+    X = input._data
+    n = X.shape[-1] + builtins.abs(offset)
+    out = np.zeros(X.shape[:-1] + (n, n), dtype=X.dtype)
+    _writable_diagonal(out, offset, -2, -1)[...] = X
+    if (dim1, dim2) not in ((-2, -1), (X.ndim - 1, X.ndim)):
+        out = np.moveaxis(out, (-2, -1), (dim1, dim2))
+    return record("DiagEmbedBackward0", out, (input,),
+                  (lambda g: np.diagonal(np.moveaxis(g, (dim1, dim2), (-2, -1)), offset, -2, -1).copy(),))
 
 
 def to_dtype(x, dtype):
@@ -187,9 +543,15 @@ def to_dtype(x, dtype):
 
 
 @op("clone")
-def clone(x):
-    """A copy that stays in the graph."""
-    return record("CloneBackward0", x._data.copy(), (x,), (lambda g: g,))
+def clone(input, *, memory_format=None):
+    """A copy (row-major) that stays in the graph."""
+    return record("CloneBackward0", np.array(input._data, copy=True, order="C"), (input,), (lambda g: g,))
+
+
+@op("contiguous", function=False)
+def contiguous(input, memory_format=None):
+    """This tensor if its elements are laid out in row-major order, else a contiguous copy."""
+    return input if input._data.flags.c_contiguous else clone(input)
 
 
 # --- dtype conversions and shape-taking methods ---

@@ -1,0 +1,285 @@
+"""In-place operations: `add_`, `mul_`, `clamp_`, `copy_`, `x[i] = v`... recorded as PyTorch records them.
+
+An in-place op writes its result into the tensor's own storage, so every view of it (and the base
+of a view) sees the new values, and bumps the version counter that views share with their base, so
+a node that saved the old values refuses to run backward (PyTorch's "modified by an inplace
+operation" error) instead of computing a wrong gradient.
+
+Inside a graph the change is also recorded:
+- on a tensor that is not a view, the tensor's history becomes the op applied to its old history;
+- on a view, the *base* gets a CopySlices node (the gradient of the untouched part flows to the
+  base's old history, the written part's to the op's inputs) and the view reads its history out of
+  the base's, as PyTorch's CopySlices and AsStridedBackward do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Node, _edges, _GradMode, _view_index, no_grad, view_to_base_node
+from ..tensor import Tensor, _wrap
+from ._core import _index, _is_basic, op, result_type
+
+_LEAF_ERROR = (
+    "a leaf Variable that requires grad is being used in an in-place operation; wrap the update in "
+    "`with descend.no_grad():` or update `.data`"
+)
+_VIEW_OF_LEAF_ERROR = (
+    "a view of a leaf Variable that requires grad is being used in an in-place operation; wrap the "
+    "update in `with descend.no_grad():` or change a clone"
+)
+_OVERLAP_ERROR = (
+    "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+    "location. Please clone() the tensor before performing the operation."
+)
+
+
+def check_inplace(t):
+    """Refuse, under grad mode, an in-place change of a leaf that requires grad or of a view of one."""
+    if t._requires_grad and t.grad_fn is None and t._view is None:
+        raise RuntimeError(_LEAF_ERROR)
+    if t._view is not None:
+        root = t._view[0]
+        if root._requires_grad and root.grad_fn is None:
+            raise RuntimeError(_VIEW_OF_LEAF_ERROR)
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _check_cast(result_dtype, t):
+    """PyTorch's rule for in-place results: the result may not be of a higher category than `t`."""
+    if _CATEGORY[result_dtype.kind] > _CATEGORY[t._data.dtype.kind]:
+        raise RuntimeError(
+            f"result type {_torch_name(result_dtype)} can't be cast to the desired output type "
+            f"{_torch_name(t._data.dtype)}"
+        )
+
+
+def _torch_name(dtype):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(dtype.name, dtype.name)
+
+
+def _write(t, arr):
+    """Copy `arr` into `t`'s storage (broadcast to its shape, cast to its dtype)."""
+    arr = np.asarray(arr)
+    try:
+        np.copyto(t._data, np.broadcast_to(arr, t._data.shape), casting="unsafe")
+    except ValueError:
+        raise RuntimeError(
+            f"output with shape {list(t._data.shape)} doesn't match the broadcast shape {list(arr.shape)}"
+        ) from None
+
+
+def _snapshot(t):
+    """A handle on `t`'s current values and history, so the recorded op does not point at itself."""
+    before = _wrap(t._data.copy())
+    before._requires_grad = t._requires_grad
+    before.grad_fn = t.grad_fn
+    if t.grad_fn is not None and t.grad_fn.n_out != 1:
+        before._nr = t._nr
+    return before
+
+
+def _recording(t, args):
+    if not _GradMode.enabled:
+        return False
+    if t._requires_grad:
+        return True
+    return any(isinstance(a, Tensor) and a._requires_grad for a in args)
+
+
+def apply(t, fn, *args, **kwargs):
+    """Make `t` hold `fn(t, *args, **kwargs)`, in place: the one path every in-place op takes."""
+    if not _recording(t, args):
+        with no_grad():
+            r = fn(t, *args, **kwargs)
+        _check_cast(r._data.dtype, t)
+        _write(t, r._data)
+        t._version[0] += 1
+        return t
+    check_inplace(t)
+    if t._view is not None:
+        return _apply_to_view(t, fn, args, kwargs)
+    r = fn(_snapshot(t), *args, **kwargs)
+    _check_cast(r._data.dtype, t)
+    _write(t, r._data)
+    _adopt(t, r)
+    t._version[0] += 1
+    if t.grad_fn is not None and t.grad_fn.saved_output is not None:
+        t.grad_fn.saved_output = (t._version, t._version[0])  # the output is now `t` itself
+    return t
+
+
+def _adopt(t, r):
+    t.grad_fn = r.grad_fn
+    t._requires_grad = r._requires_grad or t._requires_grad
+    if r.grad_fn is not None and r.grad_fn.n_out != 1:
+        t._nr = r._nr
+
+
+def _apply_to_view(view, fn, args, kwargs):
+    root = view._view[0]
+    idx = _view_index(view._view).reshape(-1)
+    if np.unique(idx).size != idx.size:
+        raise RuntimeError(_OVERLAP_ERROR)
+    if view._view[2] != view._version[0] and root._requires_grad:
+        view_to_base_node(view)
+    r = fn(_snapshot(view), *args, **kwargs)
+    _check_cast(r._data.dtype, view)
+    _write(view, r._data)  # through the view, into the base's storage
+    shape = root._data.shape
+
+    def vjp_base(g):
+        gb = np.array(g, copy=True, order="C")
+        gb.reshape(-1)[idx] = 0
+        return gb
+
+    def vjp_src(g):
+        return np.ascontiguousarray(g).reshape(-1)[idx].reshape(r._data.shape)
+
+    nxt, nrs = _edges((root, r))
+    node = Node("CopySlices", nxt, (vjp_base if root._requires_grad else None,
+                                    vjp_src if r._requires_grad else None), (), nrs)
+    del shape
+    root.grad_fn = node
+    root._requires_grad = True
+    view._version[0] += 1
+    view_to_base_node(view)
+    return view
+
+
+def inplace_method(fn, name):
+    """`Tensor.<name>_`: the in-place form of the out-of-place `fn`."""
+
+    def method(self, *args, **kwargs):
+        return apply(self, fn, *args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place `{name[:-1]}`: writes the result into this tensor and returns it."
+    return method
+
+
+# --- the in-place ops with behaviour of their own ---
+
+
+def _ufunc_fast(ufunc, name):
+    """add_/sub_/mul_/div_: outside a graph, one NumPy call writing into the storage."""
+
+    def method(self, other, *, alpha=1):
+        if alpha != 1:
+            other = other * alpha
+        if not _recording(self, (other,)):
+            arr = other._data if isinstance(other, Tensor) else other
+            _check_cast(result_type(self, other) if ufunc is not np.true_divide else
+                        result_type(self, other, 1.0), self)
+            try:
+                ufunc(self._data, arr, out=self._data, casting="unsafe")
+            except ValueError:
+                raise RuntimeError(
+                    f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                    f"{list(np.broadcast_shapes(self._data.shape, np.shape(arr)))}"
+                ) from None
+            self._version[0] += 1
+            return self
+        from . import arithmetic
+
+        return apply(self, getattr(arithmetic, name[:-1]), other)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place `{name[:-1]}`: this tensor {name[:-1]} other (times alpha), in its own storage."
+    return method
+
+
+def _filled(t, value):
+    """The out-of-place `fill`: value everywhere, gradient flowing to a tensor value, none to `t`."""
+    from ..autograd import record
+
+    shape, dtype = t._data.shape, t._data.dtype
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions."
+            )
+        out = np.full(shape, value._data, dtype=dtype)
+        return record("FillBackward1", out, (t, value),
+                      (lambda g: np.zeros(shape, g.dtype), lambda g: np.asarray(g.sum(), value._data.dtype)))
+    out = np.full(shape, value, dtype=dtype)
+    return record("FillBackward0", out, (t,), (lambda g: np.zeros(shape, g.dtype),))
+
+
+def _copied(t, src, non_blocking=False):
+    """The out-of-place `copy_`: src broadcast to t's shape and cast to its dtype."""
+    from ..autograd import record, unbroadcast
+
+    if not isinstance(src, Tensor):
+        src = _wrap(np.asarray(src))
+    shape, dtype = t._data.shape, t._data.dtype
+    try:
+        out = np.broadcast_to(src._data, shape).astype(dtype, copy=True)
+    except ValueError:
+        raise RuntimeError(
+            f"copy_: the source of shape {list(src.shape)} can't be broadcast to the destination shape "
+            f"{list(shape)}"
+        ) from None
+    sshape, sdtype = src._data.shape, src._data.dtype
+    vjp_src = None
+    if sdtype.kind == "f" and dtype.kind == "f":
+        vjp_src = lambda g: unbroadcast(g, sshape).astype(sdtype, copy=False)  # noqa: E731
+    return record("CopyBackwards", out, (t, src), (lambda g: np.zeros(shape, g.dtype), vjp_src))
+
+
+@op("fill_", function=False)
+def fill_(self, value):
+    """Set every element to `value` (a number or a 0-d tensor)."""
+    if not _recording(self, (value,)):
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        self._version[0] += 1
+        return self
+    return apply(self, _filled, value)
+
+
+@op("zero_", function=False)
+def zero_(self):
+    """Set every element to 0."""
+    return fill_(self, 0)
+
+
+@op("copy_", function=False)
+def copy_(self, src, non_blocking=False):
+    """Copy `src` (broadcast to this shape, cast to this dtype) into this tensor's storage."""
+    if not _recording(self, (src,)):
+        arr = src._data if isinstance(src, Tensor) else np.asarray(src)
+        try:
+            np.copyto(self._data, np.broadcast_to(arr, self._data.shape), casting="unsafe")
+        except ValueError:
+            raise RuntimeError(
+                f"copy_: the source of shape {list(np.shape(arr))} can't be broadcast to the destination "
+                f"shape {list(self._data.shape)}"
+            ) from None
+        self._version[0] += 1
+        return self
+    return apply(self, _copied, src)
+
+
+def setitem(self, index, value):
+    """`x[index] = value`: an in-place op like the others (basic indexing writes through a view)."""
+    if not _recording(self, (value,)):
+        self._data[_index(index)] = value._data if isinstance(value, Tensor) else value
+        self._version[0] += 1
+        return
+    from .indexing import getitem, index_put
+
+    idx = _index(index)
+    if _is_basic(idx):
+        target = getitem(self, index)
+        if target._view is not None or target is self:
+            copy_(target, value)
+            return
+    apply(self, index_put, index, value)
+
+
+for _name in ("add_", "sub_", "mul_", "div_"):
+    op(_name, function=False)(_ufunc_fast({"add_": np.add, "sub_": np.subtract, "mul_": np.multiply,
+                                           "div_": np.true_divide}[_name], _name))
