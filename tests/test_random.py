@@ -201,6 +201,8 @@ def test_default_dtype_is_honoured_by_every_factory():
     assert descend.randn(2).dtype == descend.float32
     with pytest.raises(TypeError, match="only floating-point types.*int64"):
         descend.set_default_dtype(descend.int64)
+    with pytest.raises(TypeError, match="only floating-point types.*float16"):
+        descend.set_default_dtype(descend.float16)
 
 
 # --- multinomial ---
@@ -362,6 +364,15 @@ def test_in_place_fill_refuses_a_leaf_requiring_grad_under_grad_mode():
     with no_grad():
         w.normal_()
     assert w.requires_grad and w.detach().numpy().std() > 0
+
+
+def test_in_place_fill_of_a_non_leaf_passes_no_gradient_back():
+    a = descend.ones(3, requires_grad=True)
+    b = a * 2
+    b.uniform_(generator=descend.Generator().manual_seed(0))
+    assert b.grad_fn.name() == "UniformBackward0"
+    b.sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0, 0.0]  # the sample does not depend on a, as in PyTorch
 
 
 def test_in_place_fill_errors():

@@ -231,9 +231,21 @@ def _fill(t, values, name):
     """Write `values` into `t` in place: a leaf requiring grad is refused under grad mode; a non-leaf
     in a graph becomes a sample whose gradient is zero, as in PyTorch."""
     if _GradMode.enabled and t._requires_grad:
-        t._refuse_leaf_inplace()
+        refuse = getattr(t, "_refuse_leaf_inplace", None)
+        if refuse is not None:
+            refuse()
         arr = np.asarray(values).astype(t._data.dtype)
-        return t._rebase(lambda before: record(name, arr, (before,), (_zero_vjp(arr.shape, arr.dtype),)))
+
+        def sample(before):
+            return record(name, arr, (before,), (_zero_vjp(arr.shape, arr.dtype),))
+
+        # NOTE: the engine's one path for in-place ops in a graph (ops.inplace.apply) when it has it;
+        # the older Tensor._rebase otherwise (the engine is being rewritten).
+        try:
+            from .inplace import apply
+        except ImportError:
+            return t._rebase(sample)
+        return apply(t, sample)
     t._data[...] = values
     t._version[0] += 1
     return t
