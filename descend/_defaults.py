@@ -48,7 +48,7 @@ def set_default_dtype(d) -> None:
     except TypeError:
         dt = None
     # NOTE: Python's float is refused, as PyTorch refuses it: it must be a dtype (float64 or float32).
-    if d is None or d in (float, int, bool) or dt not in _ALLOWED_FLOATS:
+    if d is None or any(d is t for t in (float, int, bool)) or dt not in _ALLOWED_FLOATS:
         raise TypeError(
             f"only floating-point types are supported as the default type; descend supports float32 and "
             f"float64, got {d!r}"
