@@ -50,6 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import cnn  # noqa: E402 - the convolutional workloads (benchmarks/cnn.py)
 from common import (  # noqa: E402
     OPENBLAS_TUNING_VARS,
     REPO_ROOT,
@@ -207,6 +208,8 @@ SECTIONS = {
     "mlp": Section("mlp", "MLP, {epoch} of softmax cross-entropy", "s", mlp_rows, intro=_mlp_intro,
                    settle=SETTLE_S, sanity=_sanity_mlp),
 }
+SECTIONS["cnn"] = Section("cnn", "CNNs on MNIST-shaped images, LeNet-5 and the examples/mnist Net", "s",
+                          cnn.rows, intro=cnn.intro, settle=SETTLE_S)
 SECTION_KEYS = (*SECTIONS, "memory")  # memory is measured differently: one fresh process per contender
 
 

@@ -45,6 +45,7 @@ from descend.recipes import (
     make_optimizer,
     mlp,
 )
+from descend.recipes import cnn as _cnn
 from descend.recipes import load_mnist as _load_mnist
 from descend.train import Callback, EarlyStopping, LRSchedulerCallback, fit, lr_find
 
@@ -679,15 +680,20 @@ def _cmd_train(args) -> int:
     train_ds = data.TensorDataset(x[train_idx], y[train_idx])
     loader = data.DataLoader(train_ds, batch_size=args.batch_size, shuffle=True, seed=args.seed)
     valid = (x[valid_idx], y[valid_idx]) if n_valid else None
-    model = mlp(784, args.hidden, 10, layers=args.layers)
+    if args.model == "cnn":
+        model = _cnn(10)
+        blocks = " ".join(f"conv{m.out_channels}" for m in model if isinstance(m, nn.Conv2d))
+        described = f"CNN {blocks} (3x3 conv-bn-relu-maxpool blocks) + linear head"
+    else:
+        model = mlp(784, args.hidden, 10, layers=args.layers)
+        described = "MLP " + "-".join(["784"] + [str(args.hidden)] * args.layers + ["10"])
     optimizer = make_optimizer(name, model.parameters(), lr)
     n_params = sum(p.numel() for p in model.parameters())
     title = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}[args.dataset]
     print(f"{title}: {len(train_idx)} training, {n_valid} validation, {len(y_test)} test images "
           f"from {folder}")
-    sizes = "-".join(["784"] + [str(args.hidden)] * args.layers + ["10"])
     schedule = f"one-cycle schedule peaking at lr={lr:g}" if onecycle else f"constant lr={lr:g}"
-    print(f"model: MLP {sizes} ({n_params:,} parameters), {problems.optimizer_label(name, {'lr': lr})}, "
+    print(f"model: {described} ({n_params:,} parameters), {problems.optimizer_label(name, {'lr': lr})}, "
           f"batch {args.batch_size}, {args.epochs} epoch{'s' * (args.epochs > 1)}, {schedule}")
     print(f"inputs standardised: (pixel - {mean:.4f}) / {spread:.4f}")
     print()
@@ -876,6 +882,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", choices=("onecycle", "constant"), default="onecycle",
                    help="onecycle: warm up to --lr then anneal, stepped every batch (default); "
                         "constant: --lr throughout")
+    p.add_argument("--model", choices=("mlp", "cnn"), default="mlp",
+                   help="mlp: 784-hidden-10, seconds per epoch (default); cnn: two conv-bn-relu-pool "
+                        "blocks, above 99%% on MNIST in 3 epochs but several times slower per epoch")
     p.add_argument("--hidden", type=_count, default=256, help="hidden units per layer (default: 256)")
     p.add_argument("--layers", type=_count, default=1, help="hidden layers (default: 1)")
     p.add_argument("--limit", type=_count, help="use only the first N training images")

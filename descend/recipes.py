@@ -4,6 +4,7 @@
 data; they get them from here, so the command line and the demo do not import each other:
 
     mlp(n_in, hidden, n_out, layers)      Linear -> ReLU blocks and a Linear head
+    cnn(n_classes, channels)              conv-bn-relu-pool blocks and a Linear head (28x28 images)
     load_mnist(folder, dataset, limit)    MNIST / Fashion-MNIST as flat float32 tensors
     accuracy(model, x, y)                 the fraction classified right (eval mode, no graph)
     make_optimizer(name, params, lr)      an optimizer from a preset name ("adam", "momentum", ...)
@@ -29,7 +30,7 @@ import numpy as np
 from descend.train import Callback
 
 __all__ = ["DATASETS", "MNIST_ENV", "MNIST_FILES", "ONECYCLE_LRS", "TRAIN_LRS", "EpochLines", "accuracy",
-           "check_mnist_folder", "load_mnist", "make_optimizer", "mlp", "mnist_from_env"]
+           "check_mnist_folder", "cnn", "load_mnist", "make_optimizer", "mlp", "mnist_from_env"]
 
 # Learning rates for `descend train` / `lr-find` per optimizer preset: the usual starting points for
 # an MLP on MNIST (adaptive methods want ~1e-3, plain and momentum SGD a much larger step).
@@ -80,6 +81,48 @@ def mlp(n_in: int, hidden: int, n_out: int, layers: int = 1):
         modules += [nn.Linear(width, hidden), nn.ReLU()]
         width = hidden
     return nn.Sequential(*modules, nn.Linear(width, n_out))
+
+
+def cnn(n_classes: int = 10, channels=(32, 64), image_size: int = 28, in_channels: int = 1):
+    """A small convolutional network for 28x28 digits: two conv-bn-relu-pool blocks and a linear head.
+
+    ``Conv2d(3x3, padding 1) -> BatchNorm2d -> ReLU -> MaxPool2d(2)`` per entry of ``channels``, then a
+    ``Linear`` from the flattened maps to ``n_classes`` logits. It takes flat images (N, side * side *
+    in_channels), as ``load_mnist`` gives them, and reshapes them itself. Chosen by measurement on MNIST
+    (3 epochs, one-cycle Adam peaking at 5e-3, batch 128): see the README for its accuracy and time.
+
+    Args:
+        n_classes: outputs (classes).
+        channels: output channels of each block.
+        image_size: the side of the square input images.
+        in_channels: channels of the input images.
+
+    Returns:
+        An ``nn.Sequential``.
+
+    Example:
+        >>> cnn()(descend.zeros(2, 784)).shape  # doctest: +SKIP
+        (2, 10)
+    """
+    from descend import nn
+
+    channels = tuple(channels)
+    if not channels or not all(isinstance(c, int) and c > 0 for c in channels):
+        raise ValueError(f"cnn: channels must be positive ints, got {channels!r}")
+    side = image_size
+    for _ in channels:
+        side //= 2
+    if side < 1:
+        raise ValueError(
+            f"cnn: {len(channels)} pooling blocks shrink a {image_size}x{image_size} image to nothing"
+        )
+    modules, width = [nn.Unflatten(1, (in_channels, image_size, image_size))], in_channels
+    for c in channels:
+        # no conv bias: the batch norm's shift replaces it
+        modules += [nn.Conv2d(width, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
+                    nn.MaxPool2d(2)]
+        width = c
+    return nn.Sequential(*modules, nn.Flatten(), nn.Linear(width * side * side, n_classes))
 
 
 def make_optimizer(name: str, params, lr: float):
