@@ -64,7 +64,8 @@ class Rprop(Optimizer):
         g = -grad if group["maximize"] else grad.copy()
 
         sign = np.sign(g * prev)
-        factor = np.where(sign > 0, eta_plus, np.where(sign < 0, eta_minus, 1.0))
+        # the factors in the parameter's dtype, so float32 step sizes round as PyTorch's do
+        factor = np.where(sign > 0, eta_plus, np.where(sign < 0, eta_minus, 1.0)).astype(theta.dtype)
         np.clip(step_size * factor, step_min, step_max, out=step_size)
         g[sign < 0] = 0  # after a sign change, skip this coordinate's step and forget its gradient
         theta -= np.sign(g) * step_size
