@@ -9,7 +9,14 @@ from . import (
     ops,  # noqa: E402  (binds the op table onto Tensor)
     random,
 )
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .creation import (
     arange,
     empty,
@@ -50,7 +57,8 @@ from .tensor import (
 )
 
 globals().update(ops.functions())  # descend.<name> for every function in the op table
-from .ops import div, matmul, mul, pow, sub  # noqa: E402
+from .ops import can_cast, div, matmul, mul, pow, promote_types, result_type, sub  # noqa: E402
+from .tensor import Size  # noqa: E402
 
 bool = bool_  # noqa: A001 - PyTorch's name; shadows the builtin only as `descend.bool`
 float = float32  # noqa: A001
@@ -58,10 +66,6 @@ double = float64
 half = float16
 long = int64
 int = int32  # noqa: A001
-
-
-
-
 multiply = mul
 subtract = sub
 divide = div

@@ -23,6 +23,8 @@ import numpy as np
 
 __all__ = [
     "AccumulateGrad",
+    "Function",
+    "FunctionCtx",
     "Node",
     "backward",
     "enable_grad",
@@ -284,13 +286,38 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
-_ACCUMULATORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+class _ByIdentity:
+    """A weak mapping keyed by object identity (tensors compare elementwise, so `==` can't key a dict)."""
+
+    def __init__(self):
+        self._items = {}
+
+    def __bool__(self):
+        return bool(self._items)
+
+    def get(self, key, default=None):
+        item = self._items.get(id(key))
+        return default if item is None or item[0]() is not key else item[1]
+
+    def __contains__(self, key):
+        return self.get(key) is not None
+
+    def __getitem__(self, key):
+        return self._items[id(key)][1]
+
+    def __setitem__(self, key, value):
+        k = id(key)
+        self._items[k] = (weakref.ref(key, lambda _, k=k: self._items.pop(k, None)), value)
+
+
+_ACCUMULATORS = _ByIdentity()
 
 
 def _accumulator(leaf):
     acc = _ACCUMULATORS.get(leaf)
     if acc is None:
-        acc = _ACCUMULATORS[leaf] = AccumulateGrad(leaf)
+        acc = AccumulateGrad(leaf)
+        _ACCUMULATORS[leaf] = acc
     return acc
 
 
@@ -322,7 +349,7 @@ def _add_hook(node, output_nr, hook):
 
 
 # Hooks on leaves, keyed weakly by the leaf: run on the leaf's gradient before it accumulates.
-_LEAF_HOOKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_LEAF_HOOKS = _ByIdentity()
 
 
 def register_tensor_hook(tensor, hook):
@@ -333,7 +360,8 @@ def register_tensor_hook(tensor, hook):
     if tensor.grad_fn is None:
         hooks = _LEAF_HOOKS.get(tensor)
         if hooks is None:
-            hooks = _LEAF_HOOKS[tensor] = []
+            hooks = []
+            _LEAF_HOOKS[tensor] = hooks
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
     return _add_hook(tensor.grad_fn, _nr(tensor), hook)
@@ -422,9 +450,13 @@ def attach_multi(name, datas, parents, vjp_all):
     n = len(parents)
     cache = {}
 
+    single = len(outs) == 1
+
     def per_parent(i):
         def vjp(grads):
-            key = id(grads)
+            if single:  # a one-output node gets its gradient bare; vjp_all always takes a list
+                grads = [grads]
+            key = id(grads) if not single else id(grads[0])
             if key not in cache:
                 cache.clear()
                 cache[key] = vjp_all(grads)
@@ -841,3 +873,15 @@ def register_retain(tensor):
 # Set by tensor.py once Tensor exists (tensor.py imports this module first).
 _new_tensor = None
 _wrap_grad = None
+
+
+from .function import Function, FunctionCtx, once_differentiable  # noqa: E402, F401
+
+
+def __getattr__(name):
+    # `autograd.functional` uses the tensor library, which imports this module first: load it on use.
+    if name == "functional":
+        import importlib
+
+        return importlib.import_module(".functional", __name__)
+    raise AttributeError(f"module 'descend.autograd' has no attribute {name!r}")
