@@ -653,13 +653,37 @@ class _ExplodingLoss(Callback):
         self.good, self.pending = self.pending, self.good or [np.empty_like(b) for b in self.pending]
 
 
+class _Failed(Exception):
+    """Something outside the arguments went wrong (a download): one line on stderr, exit status 1."""
+
+
+def _download(dataset: str, folder: str | None) -> Path:
+    """Fetch the four files of ``dataset`` into ``folder`` (default: the cache folder), MD5-verified."""
+    from descend import data
+    from descend.data import mnist
+
+    name = DATASETS[dataset]
+    target = Path(folder).expanduser() if folder is not None else mnist.default_root(name)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"--data {str(target)!r} is not a folder")
+    print(f"fetching {dataset} into {target} (MD5-verified; files already there and intact are kept)")
+    try:
+        getattr(data, name)(target, train=True, download=True)
+    except (ConnectionError, OSError, ValueError) as exc:
+        raise _Failed(f"download failed: {str(exc).splitlines()[0]}") from None
+    return target
+
+
 def _cmd_train(args) -> int:
     import descend
     from descend import data, nn, problems
     from descend.serialize import save as save_weights
 
     name = _one_optim(args.optim, "train")
-    folder = _mnist_folder(args.data, "--data", args.dataset)
+    if args.download:
+        folder = _download(args.dataset, args.data)
+    else:
+        folder = _mnist_folder(args.data, "--data (or --download)", args.dataset)
     if args.save is not None:
         if Path(args.save).suffix != ".npz":
             raise UsageError(f"--save {args.save!r}: descend saves .npz files; end the name with .npz")
@@ -756,12 +780,12 @@ _EPILOGS = {
   descend run rosenbrock --optim adam   one optimizer's path on the Rosenbrock valley
   descend compare beale --optim sgd,momentum,adam --plot beale.png
   descend problems                      the problems and optimizers to choose from
-  descend train mnist --data ../shared/data/mnist --epochs 3
+  descend train mnist --download --epochs 3   fetch MNIST into ~/.cache/descend/MNIST and train
 """,
     "demo": """examples:
   descend demo                        the full demo (well under a minute)
   descend demo --quick --out /tmp/d   fewer steps and epochs, a few seconds
-  descend demo --data ../shared/data/mnist
+  descend demo --data DIR
                                       also train on MNIST (a folder with the four .gz files)
 """,
     "run": """examples:
@@ -785,14 +809,14 @@ problem's preset learning rate. --plot draws the path (.png, .svg, .pdf) or anim
 """,
     "lr-find": """examples:
   descend lr-find --data spirals --plot lr.png
-  descend lr-find --data mnist --data-dir ../shared/data/mnist --optim sgd
+  descend lr-find --data mnist --data-dir ~/.cache/descend/MNIST --optim sgd
 
 The learning rate grows exponentially while a fresh model trains; the suggestion is where the
 smoothed loss falls fastest (fastai's range test). The model's weights are put back afterwards.
 """,
     "train": """examples:
-  descend train mnist --data ../shared/data/mnist
-  descend train mnist --data ../shared/data/mnist --epochs 5 --optim momentum --lr 0.05 --save mlp.npz
+  descend train mnist --download                   fetch the files once, into ~/.cache/descend/MNIST
+  descend train mnist --data DIR --epochs 5 --optim momentum --lr 0.05 --save mlp.npz
   descend train fashion-mnist --data ~/data/fashion --hidden 512 --layers 2
 
 DIR holds the four original IDX files: train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,
@@ -872,7 +896,11 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=fmt, epilog=_EPILOGS["train"],
                        description="Train a multi-layer perceptron on MNIST or Fashion-MNIST.")
     p.add_argument("dataset", choices=tuple(DATASETS), metavar="DATASET", help="mnist or fashion-mnist")
-    p.add_argument("--data", metavar="DIR", required=True, help="folder holding the four .gz files")
+    p.add_argument("--data", metavar="DIR",
+                   help="folder holding the four .gz files (with --download: where to put them)")
+    p.add_argument("--download", action="store_true",
+                   help="fetch the files first (MD5-verified, atomic) into --data DIR or the cache folder "
+                        "~/.cache/descend/<dataset>")
     p.add_argument("--epochs", type=_count, default=3, help="passes over the training images (default: 3)")
     p.add_argument("--batch-size", type=_count, default=128, help="images per step (default: 128)")
     p.add_argument("--optim", default="adam", metavar="NAME", help=f"one of: {optims} (default: adam)")
@@ -944,6 +972,13 @@ def main(argv: list[str] | None = None) -> int:
         return _COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"descend {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except _Failed as exc:
+        print(f"descend {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"descend {args.command}: error: not enough memory for these sizes (--hidden, --batch-size, "
+              "--steps?)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"descend {args.command}: interrupted", file=sys.stderr)

@@ -254,6 +254,33 @@ def _autograd(demo: _Demo) -> None:
     ax.legend(loc="upper center", fontsize=9)
     demo.picture(fig, "autograd", "The slope autograd computed",
                  "The red dashed line touches x**2 at x = 3 with slope 6, the value of xt.grad.")
+    _graph(demo)
+
+
+def _graph(demo: _Demo) -> None:
+    """The one-weight model's loss as a graph: before backward (values) and after (every gradient)."""
+    model = SimpleNN()
+    x, y = descend.tensor([1.0]), descend.tensor([4.0])
+    pred = model(x)
+    pred.retain_grad()  # keep the gradient of this intermediate result, to show it
+    error = pred - y
+    error.retain_grad()
+    loss = (error**2).mean()
+    named = {"weight": model.weight, "pred = w * x": pred, "error = pred - y": error}
+    demo.say()
+    demo.say("The same one-weight model's loss, mean((w * x - y)**2) at w = 2, x = 1, y = 4, as a graph:")
+    demo.say("loss.grad_fn is MeanBackward0; its next_functions lead to PowBackward0, SubBackward0,")
+    demo.say("MulBackward0 and the weight. backward() sends d loss / d loss = 1 back along the arrows:")
+    demo.picture(plot.graph(loss, params=named), "graph_before", "The computation graph, before backward()",
+                 "One box per operation (its grad_fn name) and for the weight, with each value; arrows run "
+                 "in the direction of the forward pass.")
+    loss.backward(retain_graph=True)  # keep the graph, to draw it again with the gradients
+    demo.say(f"  d loss / d error  = 2 * error        = 2 * {error.item():g} = {error.grad.item():g}")
+    demo.say(f"  d loss / d pred   = d loss / d error = {pred.grad.item():g}")
+    demo.say(f"  d loss / d weight = d loss / d pred * x = {model.weight.grad.item():g}   (weight.grad)")
+    demo.picture(plot.graph(loss, params=named), "graph_after", "The computation graph, after backward()",
+                 "Each box now shows its gradient; the red dashed arrows are the gradient flowing back, "
+                 "from the loss to the weight.")
 
 
 # --- 4. the noisy quadratic ----------------------------------------------------------------------
@@ -371,7 +398,8 @@ def _optimizers_2d(demo: _Demo) -> None:
     s = demo.settings
     demo.section(
         "Optimizers on Rosenbrock and Beale",
-        "Four optimizers from the same start, each with a learning rate that suits it on that problem.\n"
+        "Four optimizers from the same start, each with the learning rate that suits it best on that\n"
+        "problem (of five tried: its preset times 0.1, 0.3, 1, 3 and 10, by the final loss).\n"
         "Momentum remembers past steps; RMSprop and Adam scale each coordinate's step by its history.",
     )
     for name, steps in (("rosenbrock", s.rosenbrock_steps), ("beale", s.beale_steps)):
@@ -380,14 +408,18 @@ def _optimizers_2d(demo: _Demo) -> None:
         demo.say(f"start at {_short(problem.start)}, minimum at {_short(problem.minima[0])}, {steps} steps")
         optimizers, rows = {}, []
         for key in _OPTIMIZERS_2D:
-            lr = problem.lr(key)
-            points, losses = problem.path(key, steps=steps, lr=lr)
+            lr, (points, losses) = _best_lr(problem, key, steps)
             rows.append((problems.optimizer_label(key, {"lr": lr}), _pt(points[-1]), losses[-1]))
             optimizers[problems.OPTIMIZERS[key][2]] = (key, {"lr": lr})
         width = max(len(r[0]) for r in rows) + 2
         demo.say(f"  {'optimizer':<{width}}{'final point':>18}{'final loss':>12}")
         for label, point, loss in rows:
             demo.say(f"  {label:<{width}}{point:>18}{loss:>12.3g}")
+        for label, _, loss in rows:
+            if label.startswith("RMSprop") and not loss < 0.1:
+                demo.say("  RMSprop stays far from the minimum at every rate tried: its steps are about lr "
+                         "long in each")
+                demo.say("  coordinate whatever the slope, so they zigzag across the narrow curved valley.")
         demo.say()
         explanation = {
             "rosenbrock": "A curved valley with a flat floor: finding it is easy, following it to (1, 1) "
@@ -398,6 +430,22 @@ def _optimizers_2d(demo: _Demo) -> None:
         demo.picture(plot.contour_paths(problem, optimizers, steps=steps), name,
                      f"Four optimizers on {name.capitalize()}", explanation)
     demo.say("Plain GD must use a tiny lr to stay stable on the steep walls, so it crawls along the floor.")
+
+
+def _best_lr(problem, key: str, steps: int):
+    """The learning rate, among the preset times 0.1, 0.3, 1, 3 and 10, whose run ends lowest, and its run.
+
+    A preset suits most optimizers; RMSprop's on Rosenbrock (0.01) stalls at loss 0.98, so each
+    optimizer gets the best of five from the same start.
+    """
+    best = None
+    for factor in (0.1, 0.3, 1.0, 3.0, 10.0):
+        lr = float(f"{problem.lr(key) * factor:.2g}")
+        points, losses = problem.path(key, steps=steps, lr=lr)
+        final = losses[-1] if np.isfinite(losses[-1]) else np.inf
+        if best is None or final < best[0]:
+            best = (final, lr, (points, losses))
+    return best[1], best[2]
 
 
 def _ascii(formula: str) -> str:
@@ -418,13 +466,14 @@ def _short(p) -> str:
 
 # --- 8. a classifier on spirals ------------------------------------------------------------------
 def _pick_lr(result) -> float:
-    """A tenth of the learning rate where the smoothed lr_find loss is lowest, to one significant digit.
+    """The range test's suggestion (where the smoothed loss falls fastest), to one significant digit.
 
-    The loss minimum itself is already at the edge of blowing up; a tenth of it (fastai's rule of
-    thumb) is on the steep, stable part of the curve.
+    One rule everywhere: ``descend.lr_find``, ``descend lr-find`` and this demo all suggest the
+    steepest point of the smoothed curve, and the picture marks that point.
     """
-    lowest = float(result.lrs[int(np.argmin(result.losses))])
-    return float(f"{lowest / 10:.1g}")
+    if result.suggestion is None:
+        raise RuntimeError("lr_find made too few steps to suggest a learning rate")
+    return float(f"{result.suggestion:.1g}")
 
 
 def _spirals(demo: _Demo) -> None:
@@ -443,22 +492,21 @@ def _spirals(demo: _Demo) -> None:
     model = mlp(2, 64, 3, layers=2)
     loss_fn = nn.CrossEntropyLoss()
 
-    result = lr_find(model, loss_fn, optim.Adam(model.parameters(), lr=1e-3), loader, start_lr=1e-4,
-                     end_lr=10.0, num_iter=s.lr_find_iters)
+    result = lr_find(model, loss_fn, optim.Adam(model.parameters(), lr=1e-3), loader, end_lr=10.0,
+                     num_iter=s.lr_find_iters)
     lr = _pick_lr(result)
-    lowest = float(result.lrs[int(np.argmin(result.losses))])
     stopped = ", until the loss exploded" if result.stopped_early else ""
-    demo.say(f"lr_find trains {len(result.lrs)} steps with the lr growing from 1e-4{stopped}.")
-    demo.say(f"The smoothed loss is lowest at lr = {lowest:.2g}; a tenth of that, lr = {lr:g}, is on the "
-             "steep part.")
+    demo.say(f"lr_find trains {len(result.lrs)} steps with the lr growing from {result.lrs[0]:g} "
+             f"(its default){stopped}.")
+    demo.say(f"Its suggestion is where the smoothed loss falls fastest: lr = {result.suggestion:.2g}; "
+             f"we round it to {lr:g}.")
     demo.say(f"We train with Adam, lr = {lr:g}, for up to {s.spiral_epochs} epochs, stopping early after "
              f"{s.spiral_patience} epochs")
     demo.say("without a better validation loss (and keeping the best weights).")
     demo.say()
-    shown = copy.copy(result)
-    shown.suggestion = lr  # the figure marks the learning rate we train with
-    demo.picture(plot.lr_find(shown), "lr_find", "Finding a learning rate",
-                 "Loss while the learning rate grows every step; the red line is the one we train with.")
+    demo.picture(plot.lr_find(result), "lr_find", "Finding a learning rate",
+                 "Loss while the learning rate grows every step; the red line marks the suggestion, where "
+                 "the smoothed loss falls fastest.")
 
     optimizer = optim.Adam(model.parameters(), lr=lr)
     stopper = EarlyStopping(patience=s.spiral_patience, restore_best_weights=True)
@@ -481,7 +529,8 @@ def _spirals(demo: _Demo) -> None:
     demo.picture(plot.decision_boundary(model, x, y), "decision_boundary", "The spirals, classified",
                  "Each colour is the region the MLP assigns to a class; paler where it is unsure.")
     demo.picture(plot.history(history), "history", "Training history",
-                 "Train and validation loss and accuracy per epoch, and the learning rate.")
+                 "Train and validation loss and accuracy per epoch; the learning rate was constant, so "
+                 "the title names it.")
 
 
 # --- 9. MNIST ------------------------------------------------------------------------------------
@@ -490,7 +539,7 @@ def _mnist(demo: _Demo, data_dir: Path | None) -> None:
     if data_dir is None:
         demo.section("MNIST handwritten digits (skipped)",
                      "Give the demo a folder holding the four MNIST .gz files to train on real digits:\n"
-                     "    descend demo --data ../shared/data/mnist")
+                     "    descend demo --data DIR   (descend train mnist --download fetches them)")
         demo.say("Skipped: no --data folder given (nothing is downloaded).")
         return
     demo.section(
@@ -544,7 +593,17 @@ padding:0 1em;color:#222;line-height:1.45}h1{margin-bottom:.2em}h2{border-bottom
 padding-bottom:.2em;margin-top:2.2em}h3{margin:1.2em 0 .2em}p.intro{color:#444}
 pre{background:#f6f8fa;border:1px solid #e1e4e8;border-radius:6px;padding:.8em;overflow-x:auto;
 font-size:.85em}figure{margin:0 0 1.5em}img{max-width:100%;border:1px solid #eee}
-figcaption{color:#555;margin:.2em 0 .6em}"""
+figcaption{color:#555;margin:.2em 0 .6em}.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
+.scroll img.wide{min-width:760px}"""
+
+
+def _png_width(path: Path) -> int:
+    """The pixel width of a PNG from its header (0 for anything else)."""
+    try:
+        head = path.read_bytes()[:24]
+    except OSError:
+        return 0
+    return int.from_bytes(head[16:20], "big") if head[:8] == b"\x89PNG\r\n\x1a\n" else 0
 
 
 def _write_index(demo: _Demo, seconds: float) -> Path:
@@ -567,8 +626,12 @@ def _write_index(demo: _Demo, seconds: float) -> Path:
         if sec.lines:
             parts.append("<pre>" + esc("\n".join(sec.lines)) + "</pre>")
         for filename, heading, explanation in sec.pictures:
+            # Each picture links to its full-size file; a wide multi-panel one keeps a readable size
+            # and scrolls sideways on a phone instead of shrinking to a strip.
+            wide = ' class="wide"' if _png_width(demo.out / filename) > 900 else ""
             parts.append(f"<figure><h3>{esc(heading)}</h3><figcaption>{esc(explanation)}</figcaption>"
-                         f'<img src="{esc(filename)}" alt="{esc(heading)}"></figure>')
+                         f'<div class="scroll"><a href="{esc(filename)}"><img src="{esc(filename)}"{wide} '
+                         f'alt="{esc(heading)}"></a></div></figure>')
     parts.append("</body></html>")
     index = demo.out / "index.html"
     index.write_text("\n".join(parts) + "\n", encoding="utf-8")

@@ -363,3 +363,45 @@ def test_compare_marks_a_growing_loss_diverged_and_says_one_optimizer(capsys):
     assert "1 optimizer on quadratic" in out
     assert "diverged (loss still growing)" in out and "checked" in out
     assert "lowest final loss" not in out
+
+
+# --- descend train --download (a local server stands in for the mirrors) --------------------------
+def _serve(folder: Path):
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # the test reads stderr
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+def test_train_download_fetches_verified_files_into_the_cache(capsys, tmp_path, monkeypatch):
+    import hashlib
+
+    from descend.data import mnist
+
+    served = write_idx_folder(tmp_path / "served", n_train=40, n_test=10)
+    httpd = _serve(served)
+    try:
+        monkeypatch.setitem(mnist.MIRRORS, "MNIST", [f"http://127.0.0.1:{httpd.server_port}/"])
+        for name in MNIST_FILES:
+            digest = hashlib.md5((served / name).read_bytes()).hexdigest()
+            monkeypatch.setitem(mnist.MD5["MNIST"], name, digest)
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        code, out, err = run_cli(capsys, "train", "mnist", "--download", "--epochs", "1", "--hidden", "8")
+        assert code == 0, err
+        cache = tmp_path / "cache" / "descend" / "MNIST"
+        assert f"fetching mnist into {cache}" in out and "test accuracy" in out
+        assert sorted(p.name for p in cache.iterdir()) == sorted(MNIST_FILES)  # no partial files left
+        # A wrong checksum: one line, exit 1, and nothing that looks whole is left behind.
+        monkeypatch.setitem(mnist.MD5["MNIST"], MNIST_FILES[0], "0" * 32)
+        code, out, err = run_cli(capsys, "train", "mnist", "--download", "--data", tmp_path / "fresh")
+        assert code == 1 and err.count("\n") == 1 and "download failed: checksum mismatch" in err
+        assert not (tmp_path / "fresh" / MNIST_FILES[0]).exists()
+    finally:
+        httpd.shutdown()

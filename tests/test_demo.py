@@ -92,7 +92,9 @@ def test_index_html_links_every_picture_and_nothing_outside(quick_demo):
     for src in links.images:
         assert "/" not in src and ":" not in src  # relative, in the same folder
         assert (out / src).is_file()
-    assert all(href.startswith("#") for href in links.hrefs)  # only links within the page
+    # Links within the page, and each picture to its own full-size file in the folder.
+    assert all(href.startswith("#") or (href in links.images) for href in links.hrefs)
+    assert set(links.images) <= set(links.hrefs)
     assert links.other_sources == [] and "http" not in page  # self-contained: no scripts or external CSS
     for heading in ("Gradient descent by hand", "Autograd", "Rosenbrock and Beale", "spirals"):
         assert heading in page
@@ -163,12 +165,36 @@ def test_verdict_reads_what_a_1d_path_did():
     assert demo._verdict(w([0.0, np.inf]), 3.0).startswith("diverges")
 
 
-def test_pick_lr_is_a_tenth_of_the_lowest_loss_rounded():
+def test_pick_lr_is_the_suggestion_rounded():
     class Result:
-        lrs = np.geomspace(1e-4, 1.0, 9)
-        losses = np.array([2.0, 1.9, 1.7, 1.2, 0.8, 0.6, 0.9, 3.0, 9.0])
+        suggestion = 0.0183
 
-    assert demo._pick_lr(Result()) == pytest.approx(float(f"{np.geomspace(1e-4, 1.0, 9)[5] / 10:.1g}"))
+    assert demo._pick_lr(Result()) == 0.02
+
+
+def test_lr_find_story_is_one_rule_with_one_default(quick_demo):
+    text = section(quick_demo[1], 8)
+    assert "growing from 1e-07 (its default)" in text
+    assert "where the smoothed loss falls fastest" in text and "a tenth" not in text
+
+
+def test_graph_section_shows_each_gradient(quick_demo):
+    text = section(quick_demo[1], 3)
+    # mean((w x - y)**2) at w = 2, x = 1, y = 4: error -2, d loss/d error = -4, weight.grad = -4 * x
+    assert "d loss / d error  = 2 * error        = 2 * -2 = -4" in text
+    assert "d loss / d weight = d loss / d pred * x = -4   (weight.grad)" in text
+    names = [p.name for p in listed(quick_demo[1])]
+    assert "03_graph_before.png" in names and "03_graph_after.png" in names
+
+
+def test_each_optimizer_gets_the_best_of_five_rates():
+    from descend import problems
+
+    problem = problems.get("rosenbrock")
+    lr, (points, losses) = demo._best_lr(problem, "adam", 60)
+    tried = [float(f"{problem.lr('adam') * f:.2g}") for f in (0.1, 0.3, 1.0, 3.0, 10.0)]
+    finals = [problem.path("adam", steps=60, lr=t)[1][-1] for t in tried]
+    assert lr == tried[int(np.nanargmin(finals))] and losses[-1] == min(finals)
 
 
 def test_simple_nn_is_the_tutorials_model():
