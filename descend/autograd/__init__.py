@@ -641,9 +641,6 @@ def run_backward(roots, seeds, retain_graph=False, inputs=None, accumulate=True)
     it (`autograd.grad`), nothing is written and the gradients of `inputs` are returned, in order
     (None where no gradient reached one).
     """
-    for r in roots:
-        if r._view is not None and r._requires_grad:
-            _refresh_view(r)
     want = None
     if inputs is not None:
         want = {}
@@ -651,21 +648,39 @@ def run_backward(roots, seeds, retain_graph=False, inputs=None, accumulate=True)
             key = t if t.grad_fn is None else (t.grad_fn, _nr(t))
             want[key] = None
     leaf_grads = {}
-    node_roots = []
     grads = {}
-    for r, s in zip(roots, seeds):
+    if len(roots) == 1:  # NOTE: the usual loss.backward(), without the bookkeeping of several roots
+        r = roots[0]
+        if r._view is not None:
+            _refresh_view(r)
         fn = r.grad_fn
-        if fn is None:  # a leaf: d(root)/d(root) = gradient
-            leaf_grads[r] = _add(leaf_grads.get(r), s)
-            continue
-        node_roots.append(fn)
-        _give(grads, fn, _nr(r), s)
+        if fn is None:
+            leaf_grads[r] = seeds[0]
+            node_roots = ()
+        else:
+            node_roots = (fn,)
+            if fn.n_out == 1:
+                grads[fn] = seeds[0]
+            else:
+                _give(grads, fn, _nr(r), seeds[0])
+    else:
+        node_roots = []
+        for r, s in zip(roots, seeds):
+            if r._view is not None and r._requires_grad:
+                _refresh_view(r)
+            fn = r.grad_fn
+            if fn is None:  # a leaf: d(root)/d(root) = gradient
+                leaf_grads[r] = _add(leaf_grads.get(r), s)
+                continue
+            node_roots.append(fn)
+            _give(grads, fn, _nr(r), s)
+        node_roots = tuple(dict.fromkeys(node_roots))
 
     # Reverse topological order without recursion: a node runs once every node that consumes it
-    # has handed it its gradient (Kahn's algorithm over the counts of consumers).
+    # has handed it its gradient (Kahn's algorithm over the counts of consumers). A root that another
+    # root's graph also reaches waits for that gradient too.
     consumers = _count_consumers(node_roots) if node_roots else {}
-    # A root that another root's graph also reaches waits for that gradient too.
-    ready = [fn for fn in dict.fromkeys(node_roots) if consumers[fn] == 0]
+    ready = [fn for fn in node_roots if consumers[fn] == 0]
     pop_grad, next_node, schedule = grads.pop, ready.pop, ready.append
     while ready:
         node = next_node()
@@ -718,7 +733,7 @@ def run_backward(roots, seeds, retain_graph=False, inputs=None, accumulate=True)
             keys = [t if t.grad_fn is None else (t.grad_fn, _nr(t)) for t in inputs]
             return [None if want[k] is None else _wrap_grad(want[k].copy()) for k in keys]
         leaf_grads = {k: v for k, v in leaf_grads.items() if k in want}
-    _accumulate_leaves(leaf_grads, set(id(s) for s in seeds))
+    _accumulate_leaves(leaf_grads, [id(s) for s in seeds])
     return None
 
 

@@ -147,9 +147,9 @@ def _binary_dtype(ta, A, tb, B, true_div):
     """The result dtype of a binary op; the common cases (same dtypes, a tensor and a weak number) fast."""
     if ta is not None and tb is not None and A.dtype is B.dtype:
         dt = A.dtype
-    elif tb is None and type(B) is float and A.dtype.kind == "f":
-        dt = A.dtype
-    elif ta is None and type(A) is float and B.dtype.kind == "f":
+    elif tb is None and (type(B) is float or type(B) is int) and A.dtype.kind == "f":
+        dt = A.dtype  # NOTE: a weak Python number never changes a float tensor's dtype: skip result_type
+    elif ta is None and (type(A) is float or type(A) is int) and B.dtype.kind == "f":
         dt = B.dtype
     else:
         dt = result_type(A if ta is None else ta, B if tb is None else tb)

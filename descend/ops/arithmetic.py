@@ -175,12 +175,15 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
     te, E = _operand(exponent)
     if te is None:
         p = E
-        dt = result_type(ta, p)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = A * A if p == 2 else np.power(A, p, dtype=dt if A.dtype.kind == "f" or dt.kind == "f" else None)
-        out = np.asarray(out)
-        if out.dtype != dt:
-            out = out.astype(dt)
+        if p == 2 and A.dtype.kind == "f":  # NOTE: the tutorials' square, without promotion or errstate
+            out = A * A
+        else:
+            dt = A.dtype if A.dtype.kind == "f" else result_type(ta, p)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = np.power(A, p, dtype=dt if dt.kind == "f" else None)
+            out = np.asarray(out)
+            if out.dtype != dt:
+                out = out.astype(dt)
         if p == 0:
             shape = A.shape
             vjp = lambda g: np.zeros(shape, g.dtype)  # noqa: E731
