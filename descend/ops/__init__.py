@@ -22,7 +22,9 @@ from . import (
     normalization,
     reductions,
     sampling,  # noqa: F401,E402 - random sampling ops and in-place fills (registered by @op)
+    scan,  # noqa: F401 - cumsum, cumprod, cummax/cummin, logcumsumexp, diff
     shape,
+    sorting,  # noqa: F401 - sort, topk, median, unique, bincount, searchsorted, meshgrid
 )
 from ._core import TABLE, _index, _operand, _shape_args, _tensor, can_cast, op, promote_types, result_type
 from .arithmetic import *  # noqa: F403 - each family's public names
@@ -119,7 +121,7 @@ _INPLACE = [
     "erfc", "relu", "sign", "floor", "ceil", "trunc", "round", "frac", "reciprocal", "square", "clamp",
     "clip", "clamp_min", "clamp_max", "pow", "remainder", "fmod", "floor_divide", "atan2", "hypot", "lerp",
     "maximum", "minimum", "masked_fill", "index_put", "masked_scatter", "index_add", "index_fill", "scatter",
-    "scatter_add", "scatter_reduce",
+    "scatter_add", "scatter_reduce", "cumsum", "cumprod",
 ]
 
 
