@@ -1594,3 +1594,182 @@ def animate_path(
             plt.close(fig)
         _show_once(fig, gif=Path(os.fspath(path)).read_bytes())
     return fig
+
+
+# --- convolutional networks ------------------------------------------------------------------------
+__all__ += ["feature_maps", "filters"]
+
+
+def _conv_weight(conv_layer) -> np.ndarray:
+    weight = getattr(conv_layer, "weight", conv_layer)
+    w = to_np(weight).astype(np.float64)
+    if w.ndim == 3:  # Conv1d: each kernel as a one-row image
+        w = w[:, :, None, :]
+    if w.ndim != 4:
+        raise ValueError(f"filters: expected a Conv1d/Conv2d layer or a (out, in, kh, kw) weight, got a "
+                         f"weight of shape {tuple(w.shape)}")
+    return w
+
+
+def filters(conv_layer, max_filters: int | None = None, max_inputs: int = 8, save=None,
+            title: str | None = None):
+    """The learned kernels of a convolution as a grid of small images, on one colour scale.
+
+    A first layer on one channel (MNIST) shows each output filter as one tile; a layer on three
+    channels shows each filter as a colour image; deeper layers show one row per output filter and one
+    column per input channel (the first ``max_inputs``). Red is positive, blue negative, white zero.
+
+    Args:
+        conv_layer: an ``nn.Conv2d`` / ``nn.Conv1d`` (or its weight tensor, shape (out, in, kh, kw)).
+        max_filters: show at most this many output filters (default 64 on 1 or 3 input channels, else 16).
+        max_inputs: columns per filter for layers with more than three input channels.
+        save: optional path to write the figure to.
+        title: the figure's title (default: the layer's shape).
+
+    Returns:
+        The matplotlib Figure.
+
+    Example:
+        >>> fig = plot.filters(model.conv1, save="filters.png")  # doctest: +SKIP
+    """
+    plt = _pyplot()
+    w = _conv_weight(conv_layer)
+    out_c, in_c, kh, kw = w.shape
+    if max_filters is None:
+        max_filters = 64 if in_c in (1, 3) else 16
+    n = min(out_c, max_filters)
+    w = w[:n]
+    if in_c == 3:  # colour kernels: each one scaled to [0, 1] around its own zero
+        scale = np.abs(w).max(axis=(1, 2, 3), keepdims=True)
+        tiles = list(0.5 + 0.5 * np.transpose(w / np.where(scale > 0, scale, 1), (0, 2, 3, 1)))
+        rows = cols = None
+    elif in_c == 1:
+        tiles = list(w[:, 0])
+        rows = cols = None
+    else:
+        m = min(in_c, max_inputs)
+        tiles = [w[o, c] for o in range(n) for c in range(m)]
+        rows, cols = n, m
+    if rows is None:
+        cols = int(np.ceil(np.sqrt(n)))
+        rows = int(np.ceil(n / cols))
+    vmax = float(np.abs(w).max()) or 1.0
+    size = 0.9 if max(kh, kw) <= 7 else 1.2
+    fig, axes = plt.subplots(rows, cols, figsize=(max(3.0, cols * size) + 0.8, max(2.0, rows * size) + 0.6),
+                             squeeze=False, layout="constrained")
+    image = None
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i >= len(tiles):
+            ax.set_axis_off()
+            continue
+        tile = tiles[i]
+        if tile.ndim == 3:
+            ax.imshow(tile, interpolation="nearest")
+        else:
+            image = ax.imshow(tile, cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
+        if rows * cols <= 64 and in_c in (1, 3):
+            ax.set_title(str(i), fontsize=7, pad=2)
+    if in_c not in (1, 3):
+        for o in range(rows):
+            axes[o, 0].set_ylabel(f"out {o}", fontsize=7)
+        for c in range(cols):
+            axes[0, c].set_title(f"in {c}", fontsize=7, pad=2)
+    if image is not None:
+        fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
+    name = type(conv_layer).__name__ if hasattr(conv_layer, "weight") else "weight"
+    shown = f"{n} of {out_c}" if n < out_c else f"{out_c}"
+    fig.suptitle(title or f"{name} filters: {shown} kernels of {kh}x{kw} over {in_c} input channel"
+                 f"{'s' * (in_c > 1)}", fontsize=10)
+    return _finish(fig, save)
+
+
+def feature_maps(model, image, max_maps: int = 8, layers=None, save=None, title: str | None = None):
+    """What each convolution of ``model`` outputs for one ``image``: one row of maps per conv layer.
+
+    The model runs once in eval mode without a graph; forward hooks record every ``Conv1d``/``Conv2d``
+    output (or the modules named in ``layers``). The input is drawn on the left of the first row.
+
+    Args:
+        model: an ``nn.Module`` containing convolutions.
+        image: one sample as the model takes it without the batch dimension ((C, H, W), or (784,) for
+            ``recipes.cnn``); a 2-D (H, W) array is read as a one-channel image.
+        max_maps: channels shown per layer (the first ones).
+        layers: optional module names (from ``model.named_modules()``) to show instead of every conv.
+        save: optional path to write the figure to.
+        title: the figure's title.
+
+    Returns:
+        The matplotlib Figure.
+
+    Example:
+        >>> fig = plot.feature_maps(model, x_test[0], save="maps.png")  # doctest: +SKIP
+    """
+    import descend
+    from descend import nn
+
+    plt = _pyplot()
+    named = dict(model.named_modules())
+    if layers is None:
+        chosen = [(k, m) for k, m in named.items() if isinstance(m, (nn.Conv1d, nn.Conv2d))]
+        if not chosen:
+            raise ValueError(f"feature_maps: {type(model).__name__} has no Conv1d/Conv2d layer to show")
+    else:
+        missing = [k for k in layers if k not in named]
+        if missing:
+            raise ValueError(f"feature_maps: no module named {', '.join(map(repr, missing))}; the model has "
+                             f"{', '.join(repr(k) for k in named if k)}")
+        chosen = [(k, named[k]) for k in layers]
+    x = to_np(image).astype(np.float32)
+    if x.ndim == 2:  # (H, W): one channel
+        x = x[None]
+    outputs, handles = {}, []
+    for key, m in chosen:
+        handles.append(m.register_forward_hook(lambda mod, inp, out, key=key: outputs.__setitem__(key, out)))
+    was_training = model.training
+    model.eval()
+    try:
+        with descend.no_grad():
+            model(descend.from_numpy(np.ascontiguousarray(x[None])))
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+    maps = []
+    for key, _ in chosen:
+        out = to_np(outputs[key])[0]
+        if out.ndim == 2:  # 1-D maps: (C, L) as one-row images
+            out = out[:, None, :]
+        maps.append((key, out))
+    cols = 1 + min(max_maps, max(m.shape[0] for _, m in maps))
+    rows = len(maps)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols + 0.4, 1.45 * rows + 0.5), squeeze=False,
+                             layout="constrained")
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if x.ndim == 1:  # a flat image (recipes.cnn takes 784 pixels): drawn square when it is one
+        side = int(round(np.sqrt(x.size)))
+        shown = x.reshape(side, side) if side * side == x.size else x[None]
+    else:
+        shown = x.reshape(-1, *x.shape[-2:])[0] if x.ndim > 2 else x  # the first channel
+    axes[0, 0].imshow(shown, cmap="gray", interpolation="nearest")
+    axes[0, 0].set_title("input", fontsize=8)
+    for r in range(1, rows):
+        axes[r, 0].set_axis_off()
+    for r, (key, out) in enumerate(maps):
+        for c in range(1, cols):
+            ax = axes[r, c]
+            if c - 1 >= out.shape[0]:
+                ax.set_axis_off()
+                continue
+            # each map on its own scale: the pattern matters, and activations differ by orders of magnitude
+            ax.imshow(out[c - 1], cmap="viridis", interpolation="nearest")
+            if r == 0:
+                ax.set_title(f"ch {c - 1}", fontsize=7, pad=2)
+        label = f"{key} {type(chosen[r][1]).__name__}"
+        axes[r, 1].set_ylabel(f"{label}\n{out.shape[0]}x{out.shape[1]}x{out.shape[2]}", fontsize=7)
+    fig.suptitle(title or f"feature maps of {type(model).__name__}: each conv layer's output (first "
+                 f"{cols - 1} channels)", fontsize=10)
+    return _finish(fig, save)
