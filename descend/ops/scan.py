@@ -50,20 +50,28 @@ def cumsum(input, dim, *, dtype=None):
 
 
 def _cumprod_grad(X, out, g, axis):
-    """The gradient of cumprod, right when the input has zeros (no division by a zero element)."""
-    if not np.any(X == 0):
+    """The gradient of cumprod, exact when the input has zeros (no division by a zero element).
+
+    grad_i = sum_{j >= i} g_j prod_{k <= j, k != i} x_k. Before a slice's first zero z this is
+    rev_cumsum(g * out)_i / x_i; after it, 0; at z, prod_{k < z} x_k * sum_{j >= z} g_j prod_{z < k <= j} x_k.
+    """
+    zero = X == 0
+    if not np.any(zero):
         with np.errstate(invalid="ignore", divide="ignore"):
             return _rev_cumsum(g * out, axis) / X
-    # grad_i = sum_{j >= i} g_j * prod_{k <= j, k != i} x_k, along the last axis, O(n^2) but exact
-    Xm, gm = np.moveaxis(X, axis, -1), np.moveaxis(g, axis, -1)
+    Xm, gm, om = np.moveaxis(X, axis, -1), np.moveaxis(g, axis, -1), np.moveaxis(out, axis, -1)
+    zm = np.moveaxis(zero, axis, -1)
     n = Xm.shape[-1]
-    grad = np.empty(np.broadcast_shapes(Xm.shape, gm.shape), dtype=np.result_type(Xm, gm))
+    pos = np.arange(n)
+    z = np.where(zm.any(-1), np.argmax(zm, -1), n)[..., None]  # first zero per slice (n: none)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        before = _rev_cumsum(gm * om, -1) / np.where(pos < z, Xm, 1)
     ones = np.ones(Xm.shape[:-1] + (1,), Xm.dtype)
     left = np.cumprod(np.concatenate([ones, Xm[..., :-1]], -1), -1)  # prod_{k < i} x_k
-    for i in range(n):
-        # prod_{i < k <= j} x_k for j = i, i+1, ..., n-1 (1 for j = i)
-        tail = np.cumprod(np.concatenate([ones, Xm[..., i + 1:]], -1), -1)
-        grad[..., i] = left[..., i] * np.sum(gm[..., i:] * tail, -1)
+    tail = np.cumprod(np.where(pos > z, Xm, 1), -1)  # prod_{z < k <= j} x_k for j >= z
+    at_zero = np.take_along_axis(left, np.minimum(z, n - 1), -1)[..., 0] * np.sum(
+        np.where(pos >= z, gm * tail, 0), -1)
+    grad = np.where(pos < z, before, np.where(pos == z, at_zero[..., None], 0))
     return np.moveaxis(grad, -1, axis)
 
 
