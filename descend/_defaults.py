@@ -5,8 +5,8 @@
 
 Example:
     >>> descend.set_default_dtype(descend.float64)
-    >>> descend.zeros(2).dtype
-    descend.float64
+    >>> descend.zeros(2).dtype == descend.float64
+    True
     >>> descend.set_default_dtype(descend.float32)
 """
 
@@ -40,8 +40,9 @@ def set_default_dtype(d) -> None:
     """Make `d` (float32 or float64) the default floating-point dtype of every factory.
 
     Example:
-        >>> descend.set_default_dtype(descend.float64); descend.tensor(1.5).dtype
-        descend.float64
+        >>> descend.set_default_dtype(descend.float64); descend.randn(2).dtype == descend.float64
+        True
+        >>> descend.set_default_dtype(descend.float32)
     """
     try:
         dt = np.dtype(d)

@@ -90,8 +90,8 @@ class Generator:
         """The full state as a 1-D uint8 tensor (45 bytes), for `set_state`.
 
         Example:
-            >>> descend.Generator().get_state().dtype
-            descend.uint8
+            >>> descend.Generator().get_state().dtype == descend.uint8
+            True
         """
         from .tensor import _wrap
 

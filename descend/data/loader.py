@@ -115,7 +115,7 @@ class TensorDataset(Dataset):
         >>> x, y = descend.randn(100, 3), descend.randn(100, 1)
         >>> ds = TensorDataset(x, y)
         >>> len(ds), ds[0][0].shape
-        (100, (3,))
+        (100, descend.Size([3]))
     """
 
     def __init__(self, *tensors):

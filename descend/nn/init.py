@@ -12,7 +12,7 @@ Example:
     >>> import descend as torch
     >>> w = torch.empty(256, 784)
     >>> torch.nn.init.kaiming_normal_(w, nonlinearity="relu").shape
-    (256, 784)
+    descend.Size([256, 784])
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
 
     Example:
         >>> uniform_(descend.empty(3), -1.0, 1.0).shape
-        (3,)
+        descend.Size([3])
     """
     return _fill(tensor, _rng(generator).uniform(a, b, size=tensor.shape))
 
@@ -121,7 +121,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
     Example:
         >>> normal_(descend.empty(3), 0.0, 0.02).shape
-        (3,)
+        descend.Size([3])
     """
     return _fill(tensor, _rng(generator).normal(mean, std, size=tensor.shape))
 
@@ -164,7 +164,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
 
     Example:
         >>> xavier_uniform_(descend.empty(3, 5), gain=calculate_gain("tanh")).shape
-        (3, 5)
+        descend.Size([3, 5])
     """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
@@ -177,7 +177,7 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
 
     Example:
         >>> xavier_normal_(descend.empty(3, 5)).shape
-        (3, 5)
+        descend.Size([3, 5])
     """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
@@ -205,7 +205,7 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", ge
 
     Example:
         >>> kaiming_uniform_(descend.empty(3, 5), mode="fan_in", nonlinearity="relu").shape
-        (3, 5)
+        descend.Size([3, 5])
     """
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
@@ -219,7 +219,7 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gen
 
     Example:
         >>> kaiming_normal_(descend.empty(3, 5), nonlinearity="relu").shape
-        (3, 5)
+        descend.Size([3, 5])
     """
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)

@@ -125,9 +125,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
 
     Example:
         >>> descend.normal(descend.zeros(2, 1), descend.ones(3)).shape
-        (2, 3)
+        descend.Size([2, 3])
         >>> descend.normal(2.0, 3.0, size=(1, 4)).shape
-        (1, 4)
+        descend.Size([1, 4])
     """
     from ..creation import _result
 
@@ -263,7 +263,7 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None):
 
     Example:
         >>> descend.zeros(3).uniform_(-1, 1).shape
-        (3,)
+        descend.Size([3])
     """
     shape = _float_self(self, "uniform_")
     if from_ > to:
@@ -277,7 +277,7 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
 
     Example:
         >>> descend.zeros(3).normal_(0.0, 0.02).shape
-        (3,)
+        descend.Size([3])
     """
     shape = _float_self(self, "normal_")
     if std < 0:
@@ -367,7 +367,7 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
 
     Example:
         >>> descend.zeros(3).cauchy_().shape
-        (3,)
+        descend.Size([3])
     """
     shape = _float_self(self, "cauchy_")
     if not sigma > 0:
