@@ -83,6 +83,9 @@ def _float_list(text: str) -> list[float]:
     return [_positive_float(part.strip()) for part in text.split(",")]
 
 
+_MAX_COUNT = 10**9  # steps, epochs, sizes: past this a run would take days or all the memory
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -90,6 +93,8 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number such as 100, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    if value > _MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"expected a whole number up to {_MAX_COUNT:,}, got {text!r}")
     return value
 
 
@@ -273,7 +278,8 @@ def _describe_problem(problem) -> str:
 def _nearest_minimum(problem, point) -> tuple[tuple[float, ...], float] | None:
     if not problem.minima:
         return None
-    dists = [float(np.linalg.norm(np.subtract(point, m))) for m in problem.minima]
+    with np.errstate(over="ignore", invalid="ignore"):  # a point near 1e308 is inf away: say so, quietly
+        dists = [float(np.linalg.norm(np.subtract(point, m))) for m in problem.minima]
     i = int(np.argmin(dists))
     return problem.minima[i], dists[i]
 
@@ -666,6 +672,11 @@ def _download(dataset: str, folder: str | None) -> Path:
     target = Path(folder).expanduser() if folder is not None else mnist.default_root(name)
     if target.exists() and not target.is_dir():
         raise UsageError(f"--data {str(target)!r} is not a folder")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--data {str(target)!r}: cannot create the folder "
+                         f"({exc.strerror or exc})") from None
     print(f"fetching {dataset} into {target} (MD5-verified; files already there and intact are kept)")
     try:
         getattr(data, name)(target, train=True, download=True)
@@ -763,6 +774,8 @@ def _cmd_demo(args) -> int:
     from descend import demo
 
     data_dir = _mnist_folder(args.data, "--data") if args.data is not None else None
+    if data_dir is not None:
+        _load(data_dir, "mnist", limit=1)  # a corrupt file: one line now, not a traceback mid-demo
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)

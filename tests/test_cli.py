@@ -262,6 +262,8 @@ _PROBLEMS = problems.names()
         (["lr-find", "--seed", "-3"], ["--seed", "between 0 and 2**64 - 1", "'-3'"]),
         (["lr-find", "--data-dir", "X"], ["--data-dir 'X'", "--data mnist"]),
         (["train", "mnist", "--data", "/no/such/folder", "--seed", "-1"], ["--seed", "'-1'"]),
+        (["run", "bowl", "--steps", "99999999999999999999"], ["--steps", "up to 1,000,000,000"]),
+        (["train", "mnist", "--download", "--data", "/proc/x"], ["--data '/proc/x'", "cannot create"]),
         (["bogus"], ["invalid choice: 'bogus'", "demo", "run", "compare", "train"]),
         ([], ["choose a command", "demo", "run", "compare", "problems", "lr-find", "train"]),
     ],
@@ -282,6 +284,14 @@ def test_a_corrupt_data_file_is_a_one_line_error(capsys, tmp_path):
     (folder / "train-images-idx3-ubyte.gz").write_bytes(b"not a gzip file")
     _one_error_line(*run_cli(capsys, "train", "mnist", "--data", folder), "train-images-idx3-ubyte.gz",
                     "gzip")
+
+
+def test_demo_checks_its_data_files_before_running(capsys, tmp_path):
+    folder = write_idx_folder(tmp_path / "bad")
+    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(b"not a gzip file")
+    _one_error_line(*run_cli(capsys, "demo", "--quick", "--out", tmp_path / "d", "--data", folder),
+                    "t10k-images-idx3-ubyte.gz", "gzip")
+    assert not (tmp_path / "d" / "index.html").exists()
 
 
 def test_demo_out_must_be_a_folder(capsys, tmp_path):
