@@ -263,9 +263,10 @@ def positive(input):
 
 @op("abs", "absolute")
 def abs(input):  # noqa: A001 - PyTorch's name
-    """|input|; the gradient at 0 is 0, as in PyTorch."""
+    """|input|; the gradient at 0 and at NaN is 0, as in PyTorch (its sgn(nan) is 0)."""
     X = input._data
-    return record("AbsBackward0", np.abs(X), (input,), (lambda g: g * np.sign(X),), saved=(input,))
+    return record("AbsBackward0", np.abs(X), (input,),
+                  (lambda g: g * np.where(np.isnan(X), 0, np.sign(X)),), saved=(input,))
 
 
 @op("reciprocal")

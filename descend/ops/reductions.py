@@ -82,6 +82,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     ax = tuple(range(X.ndim)) if axes is None else axes
 
     def vjp(g):
+        if X.size == 0:  # nothing to differentiate (an empty product is 1, a constant)
+            return np.zeros(X.shape, np.result_type(g.dtype, X.dtype))
         g = np.reshape(g, kept)
         # product of the others, without dividing by a possibly-zero element: exclusive cumprods
         moved = np.moveaxis(X, ax, tuple(range(-len(ax), 0))).reshape(
