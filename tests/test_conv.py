@@ -2,6 +2,9 @@
 and the CNNs of PyTorch's tutorials written as they write them (`import descend as torch`)."""
 
 import math
+import os
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -397,3 +400,21 @@ def test_nn_tutorial_cnn_and_sequential_train():
             opt.step()
             opt.zero_grad()
         assert loss.item() < 0.7 * first
+
+
+# --- the MNIST recipe (slow: minutes) ---
+
+REAL_MNIST = Path(os.environ.get("DESCEND_MNIST", Path(__file__).resolve().parents[2] / "shared/data/mnist"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (REAL_MNIST / "t10k-labels-idx1-ubyte.gz").is_file(),
+                    reason=f"real MNIST not found in {REAL_MNIST} (set DESCEND_MNIST to its folder)")
+def test_cnn_recipe_passes_99_percent_on_mnist_in_3_epochs(capsys):
+    from descend.cli import main
+
+    assert main(["train", "mnist", "--data", str(REAL_MNIST), "--model", "cnn", "--epochs", "3"]) == 0
+    printed = capsys.readouterr().out
+    found = re.search(r"test accuracy (\d+\.\d+)% on 10000 test images", printed)
+    assert found, printed
+    assert float(found.group(1)) >= 99.0, printed
