@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint bench clean
+.PHONY: demo test test-slow lint bench conformance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet "torch==2.13.0" || echo "torch not installable here: its rows will be skipped"
 	$(BIN)/python -m pip install --quiet -e ".[bench-anchors]" || echo "jax/micrograd not installable here: their anchor rows will be skipped"
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# PyTorch as the oracle (issue 9): random programs run on both, outside `make test`
+conformance: $(STAMP)
+	$(BIN)/python -m pip install --quiet "torch==2.13.0" || { echo "torch==2.13.0 not installable here: conformance needs it"; exit 1; }
+	$(BIN)/python -m pytest -q -p no:cacheprovider conformance
 
 clean:
 	rm -rf $(VENV) descend-demo build *.egg-info

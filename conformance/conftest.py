@@ -34,6 +34,8 @@ def pytest_terminal_summary(terminalreporter):
         f"{len(s['error_type_differences'])} kinds of differing exception types"
     )
     if s["torch_kernel_gaps"]:
-        terminalreporter.write_line(f"  ops torch has no kernel for (descend computes them): {sorted(s['torch_kernel_gaps'])}")
+        terminalreporter.write_line(
+            f"  ops torch has no kernel for (descend computes them): {sorted(s['torch_kernel_gaps'])}"
+        )
     for pair in sorted(s["error_type_differences"]):
         terminalreporter.write_line(f"  torch raised {pair[0]} where descend raised {pair[1]}: {pair[2]}")

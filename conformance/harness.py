@@ -7,15 +7,22 @@ the operands' shapes and dtypes. Adding an op is adding one entry.
 """
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
 
 import descend
 
-STATS = {"programs": 0, "ops": 0, "op_names": set(), "torch_raised": 0, "error_type_differences": set(), "torch_kernel_gaps": set()}
+STATS = {
+    "programs": 0,
+    "ops": 0,
+    "op_names": set(),
+    "torch_raised": 0,
+    "error_type_differences": set(),
+    "torch_kernel_gaps": set(),
+}
 
 FLOATS = ("float32", "float64")
 
@@ -122,7 +129,9 @@ def run_both(where, f_torch, f_descend):
             raise Mismatch(f"{where}: torch raised {type(t_err).__name__}: {t_err}; descend did not")
         STATS["torch_raised"] += 1
         if type(t_err).__name__ != type(d_err).__name__:
-            STATS["error_type_differences"].add((type(t_err).__name__, type(d_err).__name__, where.split(":")[0]))
+            STATS["error_type_differences"].add(
+                (type(t_err).__name__, type(d_err).__name__, where.split(":")[0])
+            )
         return None, None
     if d_err is not None:
         raise Mismatch(f"{where}: descend raised {type(d_err).__name__}: {d_err}; torch did not") from d_err
@@ -175,8 +184,15 @@ def leaf_specs(draw, st):
     leaves = []
     for i in range(n):
         shape = base if i == 0 else broadcast_variant(rng, base)
-        dtype = "float64" if i == 0 else draw(
-            st.sampled_from(["float64", "float64", "float64", "float32", "int64", "int32", "uint8", "bool"]))
+        dtype = (
+            "float64"
+            if i == 0
+            else draw(
+                st.sampled_from(
+                    ["float64", "float64", "float64", "float32", "int64", "int32", "uint8", "bool"]
+                )
+            )
+        )
         leaves.append((make_array(rng, shape, dtype, mode), dtype == "float64"))
     return leaves
 
@@ -190,8 +206,7 @@ def run_program(draw, st, ops, max_steps=4):
     leaves_t, leaves_d = list(pool_t), list(pool_d)
     log = [f"leaf{i}: {a.dtype} {a.shape} grad={g}" for i, (a, g) in enumerate(leaves)]
     steps = draw(st.integers(1, max_steps))
-    for step in range(steps):
-        metas = None
+    for _ in range(steps):
         op = draw(st.sampled_from(ops))
         picks = [draw(st.integers(0, len(pool_t) - 1)) for _ in range(op.arity)]
         metas = [Meta(tuple(pool_t[i].shape), dtype_name(pool_t[i].dtype)) for i in picks]
@@ -202,8 +217,12 @@ def run_program(draw, st, ops, max_steps=4):
         STATS["op_names"].add(op.name)
         log.append(f"v{len(pool_t)} = {op.name}({', '.join(f'v{i}' for i in picks)}, {params})")
         where = f"{op.name}: program\n  " + "\n  ".join(log)
-        t, d = run_both(where, lambda: op.fn(torch, *[pool_t[i] for i in picks], **params),
-                        lambda: op.fn(descend, *[pool_d[i] for i in picks], **params))
+        args_t, args_d = [pool_t[i] for i in picks], [pool_d[i] for i in picks]
+        t, d = run_both(
+            where,
+            lambda op=op, a=args_t, p=params: op.fn(torch, *a, **p),
+            lambda op=op, a=args_d, p=params: op.fn(descend, *a, **p),
+        )
         if t is None:
             break
         compare_values(where, t, d)
@@ -232,14 +251,19 @@ def check_gradients(where, pool_t, pool_d, leaves_t, leaves_d):
         total = None
         for i in idx:
             v = pool[i]
-            term = (v * weights(L, tuple(v.shape)).to(v.dtype) if L is torch else
-                    v * weights(L, tuple(v.shape)).type(v.dtype)).sum()
+            term = (
+                v * weights(L, tuple(v.shape)).to(v.dtype)
+                if L is torch
+                else v * weights(L, tuple(v.shape)).type(v.dtype)
+            ).sum()
             term = term.double() if L is torch else term.type(descend.float64)
             total = term if total is None else total + term
         total.backward()
         return True
 
-    t, d = run_both(f"backward: {where}", lambda: loss_backward(torch, pool_t), lambda: loss_backward(descend, pool_d))
+    t, d = run_both(
+        f"backward: {where}", lambda: loss_backward(torch, pool_t), lambda: loss_backward(descend, pool_d)
+    )
     if t is None:
         return
     for k, (lt, ld) in enumerate(zip(leaves_t, leaves_d)):

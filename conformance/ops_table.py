@@ -30,74 +30,204 @@ def build(st):
     def unary(name, fn=None):
         ops.append(Op(name, 1, fn or (lambda L, x, _n=name: getattr(L, _n)(x))))
 
-    for name in ["exp", "log", "sqrt", "tanh", "sigmoid", "sin", "cos", "abs", "relu", "neg",
-                 "reciprocal", "square", "log1p", "expm1", "erf", "sinh", "rsqrt", "sign", "floor"]:
+    for name in [
+        "exp",
+        "log",
+        "sqrt",
+        "tanh",
+        "sigmoid",
+        "sin",
+        "cos",
+        "abs",
+        "relu",
+        "neg",
+        "reciprocal",
+        "square",
+        "log1p",
+        "expm1",
+        "erf",
+        "sinh",
+        "rsqrt",
+        "sign",
+        "floor",
+    ]:
         unary(name)
 
     scalars = [0, 1, 2, -1, 0.5, 2.5, -0.5, True, float("inf")]
 
     def binary(name):
         ops.append(Op(name, 2, lambda L, x, y, _n=name: getattr(L, _n)(x, y)))
-        ops.append(Op(name + "_scalar", 1, lambda L, x, s, _n=name: getattr(L, _n)(x, s),
-                      params=lambda draw, m: {"s": draw(st.sampled_from(scalars))}))
+        ops.append(
+            Op(
+                name + "_scalar",
+                1,
+                lambda L, x, s, _n=name: getattr(L, _n)(x, s),
+                params=lambda draw, m: {"s": draw(st.sampled_from(scalars))},
+            )
+        )
 
     for name in ["add", "sub", "mul", "div", "maximum", "minimum", "pow"]:
         binary(name)
     ops.append(Op("atan2", 2, lambda L, x, y: L.atan2(x, y)))
-    ops.append(Op("rpow_scalar", 1, lambda L, x, s: L.pow(s, x),
-                  params=lambda draw, m: {"s": draw(st.sampled_from([0.0, 2.0, 0.5, -1.0]))}))
-    ops.append(Op("clamp", 1, lambda L, x, lo, hi: L.clamp(x, min=lo, max=hi),
-                  params=lambda draw, m: {"lo": draw(st.sampled_from([None, -1.0, 0.0, 0])),
-                                          "hi": draw(st.sampled_from([None, 1.0, 0.5]))}))
+    ops.append(
+        Op(
+            "rpow_scalar",
+            1,
+            lambda L, x, s: L.pow(s, x),
+            params=lambda draw, m: {"s": draw(st.sampled_from([0.0, 2.0, 0.5, -1.0]))},
+        )
+    )
+    ops.append(
+        Op(
+            "clamp",
+            1,
+            lambda L, x, lo, hi: L.clamp(x, min=lo, max=hi),
+            params=lambda draw, m: {
+                "lo": draw(st.sampled_from([None, -1.0, 0.0, 0])),
+                "hi": draw(st.sampled_from([None, 1.0, 0.5])),
+            },
+        )
+    )
     ops.append(Op("clamp_tensor", 3, lambda L, x, lo, hi: L.clamp(x, min=lo, max=hi)))
     ops.append(Op("where", 2, lambda L, x, y: L.where(x > 0, x, y)))
-    ops.append(Op("masked_fill", 1, lambda L, x, v: x.masked_fill(x > 0.5, v),
-                  params=lambda draw, m: {"v": draw(st.sampled_from([0.5, 0, -np.inf, True]))}))
+    ops.append(
+        Op(
+            "masked_fill",
+            1,
+            lambda L, x, v: x.masked_fill(x > 0.5, v),
+            params=lambda draw, m: {"v": draw(st.sampled_from([0.5, 0, -np.inf, True]))},
+        )
+    )
 
     # --- reductions ---
     def reduction(name, keyword_dim=True):
-        ops.append(Op(name, 1, lambda L, x, dim, keepdim, _n=name: getattr(L, _n)(x, dim=dim, keepdim=keepdim),
-                      params=lambda draw, m: {"dim": dim_param(draw, st, m), "keepdim": draw(st.booleans())}))
+        ops.append(
+            Op(
+                name,
+                1,
+                lambda L, x, dim, keepdim, _n=name: getattr(L, _n)(x, dim=dim, keepdim=keepdim),
+                params=lambda draw, m: {"dim": dim_param(draw, st, m), "keepdim": draw(st.booleans())},
+            )
+        )
 
     for name in ["sum", "mean", "amax", "amin", "logsumexp", "prod"]:
         reduction(name)
     ops.append(Op("sum_all", 1, lambda L, x: x.sum()))
-    ops.append(Op("sum_dims", 1, lambda L, x, dim: x.sum(dim=dim),
-                  params=lambda draw, m: {"dim": draw(st.sampled_from([(), [], (0, -1), (0,)]))}))
-    ops.append(Op("amax_tuple", 1, lambda L, x, dim: x.amax(dim=dim),
-                  params=lambda draw, m: {"dim": draw(st.sampled_from([(0, -1), (0,), ()]))}))
+    ops.append(
+        Op(
+            "sum_dims",
+            1,
+            lambda L, x, dim: x.sum(dim=dim),
+            params=lambda draw, m: {"dim": draw(st.sampled_from([(), [], (0, -1), (0,)]))},
+        )
+    )
+    ops.append(
+        Op(
+            "amax_tuple",
+            1,
+            lambda L, x, dim: x.amax(dim=dim),
+            params=lambda draw, m: {"dim": draw(st.sampled_from([(0, -1), (0,), ()]))},
+        )
+    )
     ops.append(Op("max_all", 1, lambda L, x: x.max()))
     ops.append(Op("min_all", 1, lambda L, x: x.min()))
-    ops.append(Op("max_dim", 1, lambda L, x, dim, keepdim: tuple(x.max(dim=dim, keepdim=keepdim)),
-                  params=lambda draw, m: {"dim": dim_param(draw, st, m), "keepdim": draw(st.booleans())}))
-    ops.append(Op("min_dim_values", 1, lambda L, x, dim: x.min(dim=dim)[0],
-                  params=lambda draw, m: {"dim": dim_param(draw, st, m)}))
-    ops.append(Op("argmax", 1, lambda L, x, dim: x.argmax(dim=dim),
-                  params=lambda draw, m: {"dim": dim_param(draw, st, m, allow_none=True)}))
+    ops.append(
+        Op(
+            "max_dim",
+            1,
+            lambda L, x, dim, keepdim: tuple(x.max(dim=dim, keepdim=keepdim)),
+            params=lambda draw, m: {"dim": dim_param(draw, st, m), "keepdim": draw(st.booleans())},
+        )
+    )
+    ops.append(
+        Op(
+            "min_dim_values",
+            1,
+            lambda L, x, dim: x.min(dim=dim)[0],
+            params=lambda draw, m: {"dim": dim_param(draw, st, m)},
+        )
+    )
+    ops.append(
+        Op(
+            "argmax",
+            1,
+            lambda L, x, dim: x.argmax(dim=dim),
+            params=lambda draw, m: {"dim": dim_param(draw, st, m, allow_none=True)},
+        )
+    )
     for name in ["softmax", "log_softmax"]:
-        ops.append(Op(name, 1, lambda L, x, dim, _n=name: getattr(L, _n)(x, dim=dim),
-                      params=lambda draw, m: {"dim": dim_param(draw, st, m)}, accepts=is_float))
-    ops.append(Op("norm", 1, lambda L, x, p, dim: L.norm(x, p=p, dim=dim),
-                  params=lambda draw, m: {"p": draw(st.sampled_from([2, 1, 3, 0.5, 0, float("inf")])),
-                                          "dim": dim_param(draw, st, m, allow_none=True)}, accepts=is_float))
-    ops.append(Op("var", 1, lambda L, x, dim, correction: x.var(dim=dim, correction=correction),
-                  params=lambda draw, m: {"dim": dim_param(draw, st, m, allow_none=True),
-                                          "correction": draw(st.sampled_from([0, 1]))}, accepts=is_float))
+        ops.append(
+            Op(
+                name,
+                1,
+                lambda L, x, dim, _n=name: getattr(L, _n)(x, dim=dim),
+                params=lambda draw, m: {"dim": dim_param(draw, st, m)},
+                accepts=is_float,
+            )
+        )
+    ops.append(
+        Op(
+            "norm",
+            1,
+            lambda L, x, p, dim: L.norm(x, p=p, dim=dim),
+            params=lambda draw, m: {
+                "p": draw(st.sampled_from([2, 1, 3, 0.5, 0, float("inf")])),
+                "dim": dim_param(draw, st, m, allow_none=True),
+            },
+            accepts=is_float,
+        )
+    )
+    ops.append(
+        Op(
+            "var",
+            1,
+            lambda L, x, dim, correction: x.var(dim=dim, correction=correction),
+            params=lambda draw, m: {
+                "dim": dim_param(draw, st, m, allow_none=True),
+                "correction": draw(st.sampled_from([0, 1])),
+            },
+            accepts=is_float,
+        )
+    )
     ops.append(Op("std_all", 1, lambda L, x: x.std(), accepts=is_float))
 
     # --- shape and views ---
     ops.append(Op("reshape_flat", 1, lambda L, x: x.reshape(-1)))
     ops.append(Op("view_flat", 1, lambda L, x: x.view(-1)))
     ops.append(Op("reshape_1", 1, lambda L, x: x.reshape((1,) + tuple(x.shape))))
-    ops.append(Op("transpose", 1, lambda L, x, a, b: x.transpose(a, b),
-                  params=lambda draw, m: {"a": dim_param(draw, st, m), "b": dim_param(draw, st, m)}))
-    ops.append(Op("permute", 1, lambda L, x, perm: x.permute(*perm),
-                  params=lambda draw, m: {"perm": draw(st.permutations(list(range(nd(m)))))}))
-    ops.append(Op("expand", 1, lambda L, x, lead: x.expand(*([lead] + [-1] * x.dim())),
-                  params=lambda draw, m: {"lead": draw(st.sampled_from([2, 1, -1]))}))
+    ops.append(
+        Op(
+            "transpose",
+            1,
+            lambda L, x, a, b: x.transpose(a, b),
+            params=lambda draw, m: {"a": dim_param(draw, st, m), "b": dim_param(draw, st, m)},
+        )
+    )
+    ops.append(
+        Op(
+            "permute",
+            1,
+            lambda L, x, perm: x.permute(*perm),
+            params=lambda draw, m: {"perm": draw(st.permutations(list(range(nd(m)))))},
+        )
+    )
+    ops.append(
+        Op(
+            "expand",
+            1,
+            lambda L, x, lead: x.expand(*([lead] + [-1] * x.dim())),
+            params=lambda draw, m: {"lead": draw(st.sampled_from([2, 1, -1]))},
+        )
+    )
     ops.append(Op("squeeze", 1, lambda L, x: x.squeeze()))
-    ops.append(Op("unsqueeze", 1, lambda L, x, dim: x.unsqueeze(dim),
-                  params=lambda draw, m: {"dim": draw(st.integers(-nd(m) - 1, nd(m)))}))
+    ops.append(
+        Op(
+            "unsqueeze",
+            1,
+            lambda L, x, dim: x.unsqueeze(dim),
+            params=lambda draw, m: {"dim": draw(st.integers(-nd(m) - 1, nd(m)))},
+        )
+    )
     ops.append(Op("flatten", 1, lambda L, x: x.flatten()))
     ops.append(Op("t", 1, lambda L, x: x.t(), accepts=lambda m: nd(m) <= 2))
 
@@ -106,45 +236,107 @@ def build(st):
         for size in m[0].shape:
             start = draw(st.integers(-size - 1, size)) if size else 0
             out.append(slice(start, None, draw(st.sampled_from([1, 1, 2]))))
-        return {"idx": tuple(out[:draw(st.integers(0, len(out)))])}
+        return {"idx": tuple(out[: draw(st.integers(0, len(out)))])}
 
     ops.append(Op("getitem", 1, lambda L, x, idx: x[idx], params=slice_params))
-    ops.append(Op("getitem_int", 1, lambda L, x, i: x[i], accepts=lambda m: nd(m) >= 1,
-                  params=lambda draw, m: {"i": draw(st.integers(-m[0].shape[0] - 1, m[0].shape[0]))}))
-    ops.append(Op("narrow", 1, lambda L, x, dim, start, length: x.narrow(dim, start, length),
-                  accepts=lambda m: nd(m) >= 1,
-                  params=lambda draw, m: {"dim": dim_param(draw, st, m), "start": draw(st.integers(0, 2)),
-                                          "length": draw(st.integers(0, 2))}))
-    ops.append(Op("unbind", 1, lambda L, x, dim, k: x.unbind(dim)[k] if len(x.unbind(dim)) > k else x.unbind(dim),
-                  params=lambda draw, m: {"dim": dim_param(draw, st, m), "k": draw(st.integers(0, 1))}))
-    ops.append(Op("cat", 2, lambda L, x, y, dim: L.cat([x, y], dim=dim),
-                  params=lambda draw, m: {"dim": dim_param(draw, st, m)}))
-    ops.append(Op("cat_self", 1, lambda L, x, dim: L.cat([x, x * 2], dim=dim),
-                  params=lambda draw, m: {"dim": dim_param(draw, st, m)}))
-    ops.append(Op("stack", 2, lambda L, x, y, dim: L.stack([x, y], dim=dim),
-                  params=lambda draw, m: {"dim": draw(st.integers(-nd(m) - 2, nd(m) + 1))}))
+    ops.append(
+        Op(
+            "getitem_int",
+            1,
+            lambda L, x, i: x[i],
+            accepts=lambda m: nd(m) >= 1,
+            params=lambda draw, m: {"i": draw(st.integers(-m[0].shape[0] - 1, m[0].shape[0]))},
+        )
+    )
+    ops.append(
+        Op(
+            "narrow",
+            1,
+            lambda L, x, dim, start, length: x.narrow(dim, start, length),
+            accepts=lambda m: nd(m) >= 1,
+            params=lambda draw, m: {
+                "dim": dim_param(draw, st, m),
+                "start": draw(st.integers(0, 2)),
+                "length": draw(st.integers(0, 2)),
+            },
+        )
+    )
+    ops.append(
+        Op(
+            "unbind",
+            1,
+            lambda L, x, dim, k: x.unbind(dim)[k] if len(x.unbind(dim)) > k else x.unbind(dim),
+            params=lambda draw, m: {"dim": dim_param(draw, st, m), "k": draw(st.integers(0, 1))},
+        )
+    )
+    ops.append(
+        Op(
+            "cat",
+            2,
+            lambda L, x, y, dim: L.cat([x, y], dim=dim),
+            params=lambda draw, m: {"dim": dim_param(draw, st, m)},
+        )
+    )
+    ops.append(
+        Op(
+            "cat_self",
+            1,
+            lambda L, x, dim: L.cat([x, x * 2], dim=dim),
+            params=lambda draw, m: {"dim": dim_param(draw, st, m)},
+        )
+    )
+    ops.append(
+        Op(
+            "stack",
+            2,
+            lambda L, x, y, dim: L.stack([x, y], dim=dim),
+            params=lambda draw, m: {"dim": draw(st.integers(-nd(m) - 2, nd(m) + 1))},
+        )
+    )
     ops.append(Op("matmul", 2, lambda L, x, y: L.matmul(x, y)))
-    ops.append(Op("matmul_self_t", 1, lambda L, x: L.matmul(x, x.transpose(-1, -2)) if x.dim() >= 2 else L.dot(x, x),
-                  accepts=lambda m: nd(m) >= 1 and is_float(m)))
-    ops.append(Op("gather", 1, lambda L, x, dim, seed: x.gather(dim, L.tensor(np.random.default_rng(seed).integers(
-        0, max(x.shape[dim], 1), size=tuple(x.shape)))),
-        accepts=lambda m: nd(m) >= 1,
-        params=lambda draw, m: {"dim": dim_param(draw, st, m), "seed": draw(st.integers(0, 9))}))
+    ops.append(
+        Op(
+            "matmul_self_t",
+            1,
+            lambda L, x: L.matmul(x, x.transpose(-1, -2)) if x.dim() >= 2 else L.dot(x, x),
+            accepts=lambda m: nd(m) >= 1 and is_float(m),
+        )
+    )
+    ops.append(
+        Op(
+            "gather",
+            1,
+            lambda L, x, dim, seed: x.gather(
+                dim,
+                L.tensor(np.random.default_rng(seed).integers(0, max(x.shape[dim], 1), size=tuple(x.shape))),
+            ),
+            accepts=lambda m: nd(m) >= 1,
+            params=lambda draw, m: {"dim": dim_param(draw, st, m), "seed": draw(st.integers(0, 9))},
+        )
+    )
 
     # --- in-place, on non-leaves and on views of them ---
     def inplace(name, fn, params=lambda draw, m: {}, arity=1):
         ops.append(Op(name, arity, fn, params=params))
 
     inplace("add_", lambda L, x, y: x.add_(y), arity=2)
-    inplace("add_scalar_", lambda L, x, s: x.add_(s), params=lambda draw, m: {"s": draw(st.sampled_from([1, 0.5]))})
-    inplace("mul_", lambda L, x, s: x.mul_(s), params=lambda draw, m: {"s": draw(st.sampled_from([3, 0.5, 0]))})
+    inplace(
+        "add_scalar_",
+        lambda L, x, s: x.add_(s),
+        params=lambda draw, m: {"s": draw(st.sampled_from([1, 0.5]))},
+    )
+    inplace(
+        "mul_", lambda L, x, s: x.mul_(s), params=lambda draw, m: {"s": draw(st.sampled_from([3, 0.5, 0]))}
+    )
     inplace("mul_tensor_", lambda L, x, y: x.mul_(y), arity=2)
     inplace("clamp_", lambda L, x: x.clamp_(-0.5, 1.0))
     inplace("zero_", lambda L, x: x.zero_())
     inplace("fill_", lambda L, x: x.fill_(2.0))
     inplace("copy_", lambda L, x, y: x.copy_(y), arity=2)
     inplace("view_mul_", lambda L, x: x[0:1].mul_(3) and x if x.dim() else x.mul_(3))
-    inplace("view_clamp_", lambda L, x: (x.transpose(0, -1)[0].clamp_(0, 1), x)[1] if x.dim() else x.clamp_(0, 1))
+    inplace(
+        "view_clamp_", lambda L, x: (x.transpose(0, -1)[0].clamp_(0, 1), x)[1] if x.dim() else x.clamp_(0, 1)
+    )
     inplace("setitem_scalar", lambda L, x: (x.__setitem__((slice(0, 1),), 5.0), x)[1] if x.dim() else x)
 
     def setitem(L, x, y):

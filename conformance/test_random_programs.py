@@ -2,7 +2,9 @@
 
 import pytest
 
-torch = pytest.importorskip("torch", reason="conformance needs torch==2.13.0 (the oracle): run `make conformance`")
+torch = pytest.importorskip(
+    "torch", reason="conformance needs torch==2.13.0 (the oracle): run `make conformance`"
+)
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -13,8 +15,9 @@ from conformance.ops_table import build  # noqa: E402
 OPS = build(st)
 
 # derandomized: the same programs every run, so a failure is reproducible and the run time known
-SETTINGS = settings(derandomize=True, deadline=None, database=None, max_examples=300,
-                    suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    derandomize=True, deadline=None, database=None, max_examples=300, suppress_health_check=list(HealthCheck)
+)
 
 
 @SETTINGS
@@ -24,7 +27,9 @@ def test_random_programs(data):
 
 
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
-@settings(derandomize=True, deadline=None, database=None, max_examples=25, suppress_health_check=list(HealthCheck))
+@settings(
+    derandomize=True, deadline=None, database=None, max_examples=25, suppress_health_check=list(HealthCheck)
+)
 @given(data=st.data())
 def test_each_op(op, data):
     # every op gets its own programs: one op on fresh leaves, then whatever follows
