@@ -229,6 +229,8 @@ def run_rows(rows: list, workers: dict, startup_errors: dict, reps: int, log, se
                 if outcome.error is None:
                     time.sleep(settle)
                     _attempt(workers[c.worker], c, row.spec, outcome, timed=True)
+                    if outcome.error is None:
+                        log(f"    {row.key} {c.key}: {outcome.seconds[-1]:.3g} s")
     return outcomes
 
 
