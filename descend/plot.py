@@ -141,15 +141,33 @@ def to_np(x) -> np.ndarray:
     return np.array(_numpy(x), copy=True)
 
 
-def _log_y(ax, values: np.ndarray) -> None:
-    """Log-scale y. Over less than two decades, ticks read 2, 3, 5 rather than 2×10⁰, 3×10⁰, 5×10⁰."""
-    from matplotlib.ticker import FuncFormatter
+def _log_axis(axis, values=None) -> None:
+    """Label a log-scale axis (``ax.xaxis`` or ``ax.yaxis``) so that its labels never overprint.
 
+    Over less than two decades the major ticks are 1, 2 and 5 times each power of ten, written
+    plainly (2, 5, 10, 20); otherwise only powers of ten are labelled, at most about seven of them.
+    Minor ticks stay as unlabelled marks: matplotlib's default labels them too on short ranges,
+    and their labels ran into each other.
+    """
+    from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, LogLocator, NullFormatter
+
+    values = None if values is None else np.asarray(values, dtype=float)
+    values = None if values is None else values[np.isfinite(values) & (values > 0)]
+    short = values is not None and values.size and values.max() / values.min() < 100
+    if short:
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    else:
+        axis.set_major_locator(LogLocator(base=10, numticks=7))
+        axis.set_major_formatter(LogFormatterSciNotation())
+    axis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10), numticks=12))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _log_y(ax, values: np.ndarray) -> None:
+    """Log-scale y with labels that never overprint (see `_log_axis`)."""
     ax.set_yscale("log")
-    if values.size and values.max() / values.min() < 100:
-        plain = FuncFormatter(lambda v, _: f"{v:g}")
-        ax.yaxis.set_major_formatter(plain)
-        ax.yaxis.set_minor_formatter(plain)
+    _log_axis(ax.yaxis, values)
 
 
 def _fmt(v: float) -> str:
@@ -295,8 +313,12 @@ def _draw_descent_1d(ax, f, ws, losses, view, var="w", compact=False):
     # Head-room above the curve for the annotation of the final step.
     ax.set_ylim(lo - 0.06 * span, hi + (0.42 if compact else 0.3) * span)
     ax.set_xlim(*view)
-    (line,) = ax.plot(ws, losses, "o--", color=_PATH, ms=6 if len(ws) <= 30 else 3, lw=1.2,
-                      label="steps", zorder=3)
+    # Each step as a dashed corner: across at the loss it started from (the move in w), then down
+    # to the new loss. Dashes joining the points directly would lie on the curve, hidden under it.
+    stair_w = np.repeat(ws, 2)[1:]
+    stair_l = np.repeat(losses, 2)[:-1]
+    ax.plot(stair_w, stair_l, "--", color=_PATH, lw=1.2, zorder=3)
+    (line,) = ax.plot(ws, losses, "o", color=_PATH, ms=6 if len(ws) <= 30 else 3, label="steps", zorder=4)
     ax.set_xlabel(var)
     ax.set_ylabel("loss")
     ax.grid(alpha=0.25)
@@ -306,9 +328,9 @@ def _draw_descent_1d(ax, f, ws, losses, view, var="w", compact=False):
     def inside(w, loss):
         return np.isfinite(w) and np.isfinite(loss) and view[0] <= w <= view[1] and ylim[0] <= loss <= ylim[1]
 
-    # Number a point only where it does not crowd an already numbered one (the steps shrink near
-    # the minimum, so late numbers would pile up). The last point is left to the final annotation
-    # below, and keeps its neighbourhood clear.
+    # Number the points in order while they do not crowd a numbered one (the steps shrink near the
+    # minimum, so late numbers would pile up), and stop at the first that would. The last point is
+    # left to the final annotation below, and keeps its neighbourhood clear.
     def spot(w, loss):
         return (w - view[0]) / (view[1] - view[0]), (loss - ylim[0]) / (ylim[1] - ylim[0])
 
@@ -317,11 +339,12 @@ def _draw_descent_1d(ax, f, ws, losses, view, var="w", compact=False):
         if not inside(w, loss):
             continue
         u, v = spot(w, loss)
-        if all(np.hypot(u - pu, v - pv) > 0.05 for pu, pv in placed):
-            placed.append((u, v))
-            # Numbers go up-right of their point, up-left near the right edge (not cut off).
-            ax.annotate(str(i), (w, loss), xytext=(-10 if u > 0.93 else 4, 5), textcoords="offset points",
-                        fontsize=8, color="darkred", zorder=4)
+        if not all(np.hypot(u - pu, v - pv) > 0.05 for pu, pv in placed):
+            break  # the steps only get closer from here: numbering a later one would skip numbers
+        placed.append((u, v))
+        # Numbers go up-right of their point, up-left near the right edge (not cut off).
+        ax.annotate(str(i), (w, loss), xytext=(-10 if u > 0.93 else 4, 5), textcoords="offset points",
+                    fontsize=8, color="darkred", zorder=4)
 
     last = len(ws) - 1
     w_end, l_end = ws[-1], losses[-1]
@@ -698,7 +721,8 @@ def contour_paths(
 
     if loss_ax is not None:
         _draw_losses(loss_ax, specs, runs, problem)
-        fig.suptitle(f"{len(specs)} optimizers on {problem.name}, {steps} steps from the same start")
+        fig.suptitle(f"{len(specs)} optimizer{'s' * (len(specs) != 1)} on {problem.name}, {steps} steps "
+                     "from the same start")
     return _finish(fig, save)
 
 
@@ -714,8 +738,10 @@ def _draw_losses(ax, specs, runs, problem):
         # A run that blows up must not hide the others: cap the top a few decades above the start.
         start_loss = max(float(losses[0]) for _, losses in runs)
         top = min(float(finite.max()), start_loss * 1e3)
-        _log_y(ax, finite[finite <= top])
-        ax.set_ylim(top=top * 1.3)
+        shown = finite[finite <= top]
+        ax.set_yscale("log")
+        ax.set_ylim(shown.min() / 2, top * 1.3)
+        _log_axis(ax.yaxis, ax.get_ylim())  # by the range drawn, which the labels must fit
         ax.set_ylabel("loss (log scale)")
     else:
         ax.set_yscale("symlog", linthresh=1.0)
@@ -977,6 +1003,7 @@ def sampling_comparison(
     ax_epoch.set_title("same work: loss per epoch", fontsize=10)
     ax_epoch.legend(fontsize=8)
     ax_step.set_xscale("log")
+    _log_axis(ax_step.xaxis, [1, max(r[1].size for r in results)])
     ax_step.set_xlabel("parameter updates (log scale)")
     ax_step.set_title("loss per update", fontsize=10)
     name = _problems.optimizer_label(optimizer, {"lr": lr, **opt_kwargs})
@@ -1084,6 +1111,7 @@ def history(hist, save=None):
         ax.plot(per_step, lrs, color="tab:green", lw=1.6)
         if lrs.min() > 0 and lrs.max() / lrs.min() > 20:
             ax.set_yscale("log")
+            _log_axis(ax.yaxis, lrs)
         ax.set_xlabel("epoch")
         ax.set_ylabel("learning rate")
         ax.set_title("learning rate (each step)", fontsize=10)
@@ -1124,6 +1152,7 @@ def lr_find(result, ax=None, save=None):
         ax.plot(lrs, raw, color="tab:blue", alpha=0.25, lw=0.8, label="batch loss")
     ax.plot(lrs, losses, color="tab:blue", lw=2, label="smoothed loss")
     ax.set_xscale("log")
+    _log_axis(ax.xaxis, lrs)
     finite = np.isfinite(losses)
     if finite.any():
         # The loss explodes at the end of the range: frame the smoothed curve from the start to its
@@ -1571,12 +1600,17 @@ def animate_path(
             line.set_data(points[: k + 1, 0], points[: k + 1, 1])
         else:
             line.set_data(points[: k + 1, 0], losses[: k + 1])
-        title.set_text(f"{label} on {name}\nstep {k}: loss {_fmt(losses[k])}")
+        title.set_text(f"{label}\non {name}\nstep {k}: loss {_fmt(losses[k])}")
         return line, title
 
     # Lay the figure out once (with the final, longest title) and freeze it: re-running the
     # constrained layout for every frame would cost more than drawing the frame.
     draw(frames[-1])
+    # A title wider than the figure was cut off at both ends: shrink its font until it fits.
+    renderer = fig.canvas.get_renderer()
+    title.set_fontsize(10)
+    while title.get_fontsize() > 6 and title.get_window_extent(renderer).width > 0.96 * fig.bbox.width:
+        title.set_fontsize(title.get_fontsize() - 0.5)
     fig.canvas.draw()
     fig.set_layout_engine("none")
     # Frames are grabbed directly (FuncAnimation would draw every frame twice when saving).

@@ -71,9 +71,16 @@ def test_descent_path_1d_is_the_worked_example(tmp_path):
     assert len(ws) == 11
     np.testing.assert_allclose(ws[:6], [0.0, 0.6, 1.08, 1.464, 1.7712, 2.01696], rtol=1e-12)
     np.testing.assert_allclose(losses, (ws - 3) ** 2, rtol=1e-12)
-    assert path.get_color() == "red" and path.get_linestyle() == "--"
+    assert path.get_color() == "red"
+    # Each step is a dashed corner above the curve: across at the old loss, then down to the new one.
+    stairs = [ln for ln in ax.lines if ln.get_linestyle() == "--" and ln.get_color() == "red"]
+    assert len(stairs) == 1
+    sw, sl = stairs[0].get_data()
+    np.testing.assert_allclose(sw[:4], [0.0, 0.6, 0.6, 1.08])
+    np.testing.assert_allclose(sl[:4], [9.0, 9.0, losses[1], losses[1]])
     texts = _texts(ax)
-    assert "0" in texts and "1" in texts  # step numbers
+    numbers = sorted(int(t) for t in texts if t.isdigit())
+    assert numbers == list(range(len(numbers))) and len(numbers) >= 4  # in order, none skipped
     assert f"after 10 steps: w = {ws[-1]:.4g}, loss = {losses[-1]:.4g}" in texts
     assert ax.get_title() == "GD (lr=0.1) on (w − 3)²: 10 steps from w = 0"
     # The view is centred on the minimum and holds the whole path.
@@ -428,6 +435,33 @@ def test_graph_of_a_leaf_and_wrong_input():
     assert _box_texts(plot.graph(w, params={"w": w})) == ["w\nshape (2)\nvalue [1, 2]"]
     with pytest.raises(TypeError, match="graph of a descend Tensor, got list"):
         plot.graph([1.0])
+    plt.close("all")
+
+
+def test_log_axes_label_without_overprinting():
+    from matplotlib.ticker import NullFormatter
+
+    hist = SimpleNamespace(series={"train_loss": [2.0, 1.0, 0.5, 0.3]}, step_loss=[2.0, 1.0, 0.5, 0.3],
+                           step_lr=[1e-4, 1e-3, 1e-2, 1e-1], stop_reason="completed")
+    fig = plot.history(hist)
+    lr_ax = fig.axes[-1]
+    assert lr_ax.get_yscale() == "log"
+    assert isinstance(lr_ax.yaxis.get_minor_formatter(), NullFormatter)  # minor ticks: marks only
+    fig.canvas.draw()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            boxes = [t.get_window_extent() for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
+            for a, b in zip(boxes, boxes[1:]):
+                assert not a.overlaps(b), [t.get_text() for t in axis.get_ticklabels()]
+    plt.close("all")
+
+
+def test_animation_titles_fit_the_frame(tmp_path):
+    fig = plot.animate_path("himmelblau", "momentum", steps=5, start=(-1.0, -1.0), path=tmp_path / "p.gif")
+    title = fig.axes[0].title
+    box = title.get_window_extent(fig.canvas.get_renderer())
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width
+    assert title.get_text().startswith("Momentum (lr=") and "on himmelblau" in title.get_text()
     plt.close("all")
 
 
