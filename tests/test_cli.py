@@ -415,3 +415,37 @@ def test_train_download_fetches_verified_files_into_the_cache(capsys, tmp_path, 
         assert not (tmp_path / "fresh" / MNIST_FILES[0]).exists()
     finally:
         httpd.shutdown()
+
+
+def test_an_interrupted_train_keeps_its_weights_and_exits_130(capsys, tmp_path, monkeypatch):
+    from descend import cli
+    from descend.serialize import load
+    from descend.train import Callback
+
+    class CtrlC(Callback):
+        def on_batch_end(self, learner):
+            if learner.step == 3:
+                raise KeyboardInterrupt
+
+    real_fit = cli.fit
+
+    def fit_with_ctrl_c(*args, callbacks=(), **kwargs):
+        return real_fit(*args, callbacks=[*callbacks, CtrlC()], **kwargs)
+
+    monkeypatch.setattr(cli, "fit", fit_with_ctrl_c)
+    folder = write_idx_folder(tmp_path / "mnist")
+    save = tmp_path / "w.npz"
+    code, out, err = run_cli(capsys, "train", "mnist", "--data", folder, "--batch-size", "8", "--hidden", "8",
+                             "--save", save)
+    assert code == 130
+    assert err.strip() == "descend train: interrupted (the weights reached so far were kept)"
+    assert "training stopped: interrupted" in out and set(load(save)) >= {"0.weight", "0.bias"}
+
+
+def test_long_runs_keep_only_the_rows_they_print():
+    from descend import cli
+
+    problem = problems.get("bowl")
+    rows, last = cli._walk(problem, "gd", problem.start, 3000, 0.01, keep={0, 10, 2999})
+    assert last == 3000 and sorted(rows) == [0, 10, 2999, 3000]  # not 3001 points
+    np.testing.assert_allclose(rows[10][0], np.asarray(problem.start) * 0.98**10)  # gd on x² + y²
