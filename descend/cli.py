@@ -779,6 +779,10 @@ def _cmd_demo(args) -> int:
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".descend-probe-{os.getpid()}"  # an existing folder may still refuse files
+        with open(probe, "wb"):
+            pass
+        probe.unlink()
     except OSError as exc:  # a file in the way, no permission
         raise UsageError(f"--out {args.out!r}: cannot use it as the pictures folder "
                          f"({exc.strerror})") from None
