@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 from common import check_decreased, peak_rss_mb
 from harness import Contender, Row, Target
 
@@ -79,6 +78,8 @@ def _mnist_example_net(torch):
 
 def _train(runner, spec, build, loss_of):
     """One timed pass over ``spec["rows"]`` images in contiguous batches; loss checked before and after."""
+    import numpy as np  # here, not at import: run.py imports this file before it pins the thread count
+
     torch = runner.lib
     runner.load()
     X, y = runner.data[0], runner.data[1]
