@@ -115,6 +115,8 @@ def _im2col(Xp, groups, kernel, stride, dilation, out_hw):
     win = win.reshape(N, groups, C // groups, *win.shape[2:])
     # NOTE: (G, N, OH, OW, Cg, KH, KW) row order makes each output position one contiguous row, so
     # the product is one GEMM per group and its result (N*OH*OW, O) is already NHWC: no output copy.
+    # Measured on LeNet's conv2 forward (batch 64, one thread): this copy plus one GEMM 8.2 ms, against
+    # 24.5 ms for 25 per-kernel-position products over shifted views (no copy, but 25 small GEMMs).
     return win.transpose(1, 0, 3, 4, 2, 5, 6).reshape(groups, N * out_hw[0] * out_hw[1], -1)
 
 
@@ -671,7 +673,9 @@ def _avg_pool(name, input, kernel_size, stride, padding, ceil_mode, count_includ
     uniform = bool((div == div.flat[0]).all())
     scale = (1.0 / div).astype(X.dtype)
     if _tiles(X, kernel, stride, padding, dilation, out_hw):
-        # NOTE: kernel == stride: a reshape and one sum over the two window axes, no window view.
+        # NOTE: kernel == stride: a reshape and one sum over the two window axes. The forward measured
+        # the same as summing the window view (9 ms, batch 64, 6x28x28); the gain is the backward, one
+        # broadcast assignment into the reshaped gradient instead of kh*kw strided adds.
         X6 = X[:, :, : OH * KH, : OW * KW].reshape(N, C, OH, KH, OW, KW)
         out = X6.sum(axis=(3, 5))
         Xp = None
