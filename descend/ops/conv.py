@@ -584,14 +584,24 @@ def _max_pool(name, input, kernel_size, stride, padding, dilation, ceil_mode, re
             taken |= hit
             yield k, hit
 
+    # Windows that never overlap let the backward write each kernel position's share directly; windows
+    # that tile the input exactly leave no element unwritten, so the gradient needs no zeroing either.
+    disjoint = all(s_ >= d * (k - 1) + 1 for s_, d, k in zip(stride, dilation, kernel))
+    exact = disjoint and stride == kernel and src.shape[2:] == (OH * KH, OW * KW)
+
     def vjp(g):
         g = to_4d(g.reshape(out_shape))
-        dsrc = np.zeros_like(src, dtype=g.dtype)  # the input's memory layout, so the next VJP reads views
+        # the input's memory layout (empty_like/zeros_like keep it), so the next VJP reads views
+        dsrc = np.empty_like(src, dtype=g.dtype) if exact else np.zeros_like(src, dtype=g.dtype)
         for k, hit in first_hits():
             kh, kw = divmod(k, KW)
             h0, w0 = kh * dilation[0], kw * dilation[1]
-            dsrc[:, :, h0 : h0 + stride[0] * (OH - 1) + 1 : stride[0],
-                 w0 : w0 + stride[1] * (OW - 1) + 1 : stride[1]] += np.where(hit, g, 0)
+            part = dsrc[:, :, h0 : h0 + stride[0] * (OH - 1) + 1 : stride[0],
+                        w0 : w0 + stride[1] * (OW - 1) + 1 : stride[1]]
+            if disjoint:
+                np.multiply(g, hit, out=part)
+            else:
+                part += g * hit
         if src is X:
             return restore(dsrc)
         return restore(dsrc[:, :, padding[0] : padding[0] + H, padding[1] : padding[1] + W])
