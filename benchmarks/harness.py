@@ -190,7 +190,8 @@ def start_workers(contenders: list, threads: int, data_dir: str | None, log,
     return workers, errors
 
 
-def run_rows(rows: list, workers: dict, startup_errors: dict, reps: int, log, settle: float = 0.0) -> dict:
+def run_rows(rows: list, workers: dict, startup_errors: dict, reps: int, log, settle: float = 0.0,
+             deadline: float | None = None) -> dict:
     """Time every row's contenders ``reps`` times, alternating them, and return Outcomes by row and key.
 
     Repetition r visits the rows in order and, within a row, runs every contender once, back to back, in
@@ -208,6 +209,8 @@ def run_rows(rows: list, workers: dict, startup_errors: dict, reps: int, log, se
         reps: repetitions per contender and row.
         log: function printing one progress line.
         settle: pause before each run, in seconds.
+        deadline: a ``time.perf_counter()`` value after which no new repetition starts (the first one
+            always runs, and a started one finishes, so every pair stays complete).
 
     Returns:
         ``{row.key: {contender.key: Outcome}}``.
@@ -221,6 +224,9 @@ def run_rows(rows: list, workers: dict, startup_errors: dict, reps: int, log, se
                 time.sleep(settle)
                 _attempt(workers[c.worker], c, row.warmup, outcomes[row.key][c.key], timed=False)
     for rep in range(reps):
+        if rep and deadline is not None and time.perf_counter() > deadline:
+            log(f"  out of time (--max-minutes): stopping after {rep} of {reps} repetitions")
+            break
         log(f"  repetition {rep + 1}/{reps}")
         for row in rows:
             shift = rep % len(row.contenders)

@@ -21,8 +21,9 @@ How it measures (SPEC §7, issue 13):
 Usage:
     python benchmarks/run.py                 # everything (a few minutes on 2 cores)
     python benchmarks/run.py --quick         # sanity run under a minute: 3 pairs, batch 128, 1/5 epoch
-    python benchmarks/run.py --only tiny     # sections: tiny, mlp, memory (comma-separated ok)
+    python benchmarks/run.py --only tiny     # sections: tiny, mlp, cnn, memory (comma-separated ok)
     python benchmarks/run.py --reps 7 --threads 2 --json bench.json
+    python benchmarks/run.py --max-minutes 10  # busy machine: no new repetition after 10 minutes
 
 Optional contenders, skipped with a note when absent: PyTorch (``make bench`` installs torch==2.13.0),
 JAX and micrograd (``pip install -e ".[bench-anchors]"``). Exit status 1 when a contender crashed or
@@ -221,7 +222,7 @@ def run_section(section: Section, rows: list, args) -> dict:
     workers, errors = start_workers(contenders, args.threads, args.data, log, args.keep_openblas_tuning)
     try:
         settle = section.settle if args.threads > 1 else 0.0
-        outcomes = run_rows(rows, workers, errors, args.reps, log, settle)
+        outcomes = run_rows(rows, workers, errors, args.reps, log, settle, args.deadline)
         infos = {f"{section.key}-{key}": w.hello.get("info", {}) for key, w in workers.items()}
     finally:
         for w in workers.values():
@@ -429,6 +430,9 @@ def parse_args(argv):
     parser.add_argument("--reps", type=int, default=None,
                         help="repetitions, i.e. pairs per ratio (default 5, quick 3)")
     parser.add_argument("--threads", type=int, default=2, help="threads for every contender (default 2)")
+    parser.add_argument("--max-minutes", type=float, default=None,
+                        help="start no new repetition after this many minutes (a busy machine); every "
+                             "section still runs at least one")
     parser.add_argument("--keep-openblas-tuning", action="store_true",
                         help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the workers' environment "
                              "(default: drop both)")
@@ -444,6 +448,9 @@ def parse_args(argv):
         args.reps = 3 if args.quick else 5
     if args.reps < 1 or args.threads < 1:
         parser.error("--reps and --threads must be at least 1")
+    if args.max_minutes is not None and args.max_minutes <= 0:
+        parser.error(f"--max-minutes must be positive, got {args.max_minutes}")
+    args.deadline = None if args.max_minutes is None else time.perf_counter() + 60 * args.max_minutes
     return args
 
 
@@ -512,7 +519,9 @@ def main(argv=None) -> int:
 
     for section, rows, outcomes, by_row in pending:
         intro = section.intro(args) if callable(section.intro) else section.intro
-        heading = (f"### {section.title.format(epoch=epoch)} ({section.unit}, median of {args.reps} "
+        done = max((len(o.seconds) for got in outcomes.values() for o in got.values()), default=0)
+        cut = f" of {args.reps}, stopped by --max-minutes" if done < args.reps else ""
+        heading = (f"### {section.title.format(epoch=epoch)} ({section.unit}, median of {done}{cut} "
                    "repetitions; ratios per pair)\n\n")
         texts[section.key] = (heading + (intro + "\n\n" if intro else "")
                               + section_report(section, rows, outcomes, by_row, trusted))
