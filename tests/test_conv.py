@@ -121,6 +121,22 @@ def test_pixel_shuffle_moves_channels_into_space():
     assert F.pixel_shuffle(x, 2).tolist() == [[[[0.0, 1.0], [2.0, 3.0]]]]
 
 
+def test_interpolate_nearest_and_bilinear_by_hand():
+    x = descend.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+    rows = [[1.0, 1.0, 2.0, 2.0]] * 2 + [[3.0, 3.0, 4.0, 4.0]] * 2
+    assert F.interpolate(x, scale_factor=2).tolist() == [[rows]]
+    # align_corners=True keeps the corners and spaces the rest evenly: 1, 1.5, 2 along each row
+    corners = F.interpolate(x, size=(3, 3), mode="bilinear", align_corners=True)
+    assert corners[0, 0].tolist() == [[1.0, 1.5, 2.0], [2.0, 2.5, 3.0], [3.0, 3.5, 4.0]]
+    # align_corners=False samples at pixel centres: output pixel 1 of 4 sits at input 0.25
+    assert F.interpolate(x, size=(2, 4), mode="bilinear")[0, 0, 0].tolist() == [1.0, 1.25, 1.75, 2.0]
+    up = nn.Upsample(scale_factor=2, mode="bilinear")
+    assert repr(up) == "Upsample(scale_factor=2.0, mode='bilinear')"
+    assert up(x).shape == (1, 1, 4, 4)
+    with pytest.raises(ValueError, match="only one of size or scale_factor should be defined"):
+        F.interpolate(x)
+
+
 # --- gradients (float64 central differences) ---
 
 CONV_CASES = [
@@ -192,6 +208,11 @@ def test_pool1d_adaptive_unfold_fold_gradcheck():
     assert descend.gradcheck(lambda y: F.max_pool1d(y, 3, stride=2, padding=1), (y,))
     assert descend.gradcheck(lambda y: F.avg_pool1d(y, 2, ceil_mode=True), (y,))
     assert descend.gradcheck(lambda y: F.adaptive_avg_pool1d(y, 4), (y,))
+    assert descend.gradcheck(lambda x: F.interpolate(x, size=(5, 9), mode="bilinear"), (x,))
+    assert descend.gradcheck(lambda x: F.interpolate(x, scale_factor=1.5, mode="bilinear",
+                                                      align_corners=True), (x,))
+    assert descend.gradcheck(lambda x: F.interpolate(x, scale_factor=2.3), (x,))
+    assert descend.gradcheck(lambda y: F.interpolate(y, size=4, mode="linear"), (y,))
 
 
 # --- errors worded as PyTorch words them ---

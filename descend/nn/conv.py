@@ -41,6 +41,7 @@ __all__ = [
     "MaxPool2d",
     "PixelShuffle",
     "Unfold",
+    "Upsample",
 ]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -506,3 +507,32 @@ class PixelShuffle(Module):
 
     def extra_repr(self):
         return f"upscale_factor={self.upscale_factor}"
+
+
+class Upsample(Module):
+    """Resize by `size` or `scale_factor` with mode "nearest", "linear" (3-D) or "bilinear" (4-D).
+
+    Example:
+        >>> descend.nn.Upsample(scale_factor=2)(descend.zeros(1, 3, 4, 4)).shape
+        (1, 3, 8, 8)
+    """
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                 recompute_scale_factor=None):
+        super().__init__()
+        self.size = size
+        if isinstance(scale_factor, tuple):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor is not None else None
+        self.mode, self.align_corners = mode, align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input):
+        return C.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self):
+        if self.scale_factor is not None:
+            return f"scale_factor={self.scale_factor!r}, mode={self.mode!r}"
+        return f"size={self.size!r}, mode={self.mode!r}"

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -37,6 +38,7 @@ __all__ = [
     "dropout1d",
     "dropout2d",
     "fold",
+    "interpolate",
     "max_pool1d",
     "max_pool2d",
     "pixel_shuffle",
@@ -1030,6 +1032,120 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
         24.0
     """
     return _feature_dropout("dropout1d", input, p, training, inplace, 1)
+
+
+def _interp_matrix(n_in, n_out, mode, align_corners, scale, dtype):
+    """The (n_out, n_in) matrix taking one axis from n_in to n_out samples, PyTorch's way."""
+    dst = np.arange(n_out, dtype=np.float64)
+    # PyTorch maps coordinates by 1/scale_factor when one was given, else by the size ratio
+    ratio = (1.0 / scale) if scale is not None else n_in / n_out
+    A = np.zeros((n_out, n_in), dtype=np.float64)
+    if mode == "nearest":
+        # in float32, as PyTorch computes nearest indices (floorf(dst * (float)ratio)) for every dtype
+        src = np.floor(dst.astype(np.float32) * np.float32(ratio)).astype(np.int64)
+        A[np.arange(n_out), np.minimum(src, n_in - 1)] = 1.0
+        return A.astype(dtype)
+    if align_corners:
+        src = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
+    else:
+        src = np.maximum((dst + 0.5) * ratio - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    lam = src - i0
+    rows = np.arange(n_out)
+    A[rows, i0] += 1.0 - lam  # one entry per row in each statement (i1 == i0 only at the last sample)
+    A[rows, i1] += lam
+    return A.astype(dtype)
+
+
+@op("interpolate", method=False, function=False)
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize (N, C, L) or (N, C, H, W) inputs: mode "nearest", "linear" (3-D) or "bilinear" (4-D).
+
+    Args:
+        size: the output's spatial size (int or tuple), or
+        scale_factor: a multiplier per spatial dim (the output size is floor(size * factor)).
+        mode: "nearest" | "linear" | "bilinear".
+        align_corners: for (bi)linear: map the corner pixels' centres onto each other (default False).
+        recompute_scale_factor: True maps coordinates by the output/input size ratio, not scale_factor.
+        antialias: only False (no antialiasing filter).
+
+    Example:
+        >>> F = descend.nn.functional
+        >>> F.interpolate(descend.tensor([[[1.0, 2.0]]]), scale_factor=2, mode="linear").tolist()
+        [[[1.0, 1.25, 1.75, 2.0]]]
+    """
+    input = _tensor(input)
+    X = input._data
+    _check_float("interpolate", X)
+    spatial = X.ndim - 2
+    modes = {1: ("nearest", "linear"), 2: ("nearest", "bilinear")}
+    if spatial not in modes:
+        raise NotImplementedError(
+            f"interpolate: input of {X.ndim} dims is not supported: expected 3-D (N, C, L) or 4-D "
+            f"(N, C, H, W)"
+        )
+    if mode not in modes[spatial]:
+        raise NotImplementedError(
+            f"Got {X.ndim}D input, but {mode} mode needs {'4D' if mode == 'bilinear' else '3D'} input"
+            if mode in ("linear", "bilinear") else
+            f"interpolate: mode {mode!r} is not supported (descend has {', '.join(modes[spatial])} for "
+            f"{X.ndim}-D inputs)"
+        )
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError(
+            "align_corners option can only be set with the interpolating modes: linear | bilinear | "
+            "bicubic | trilinear"
+        )
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    in_sizes = X.shape[2:]
+    if size is not None:
+        sizes = (size,) * spatial if isinstance(size, (int, np.integer)) else tuple(int(v) for v in size)
+        if len(sizes) != spatial:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got "
+                             f"input with spatial dimensions of {list(in_sizes)} and output size of {sizes}.")
+        scales = (None,) * spatial
+    else:
+        scales = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
+        if len(scales) != spatial:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but "
+                             f"got input with spatial dimensions of {list(in_sizes)} and scale_factor of "
+                             f"shape {scales}.")
+        sizes = tuple(int(math.floor(n * float(f))) for n, f in zip(in_sizes, scales))
+        if recompute_scale_factor:
+            scales = (None,) * spatial
+    if any(v < 1 for v in sizes):
+        raise RuntimeError(f"interpolate: the output size {list(sizes)} must be positive")
+    corners = bool(align_corners)
+    if mode == "nearest" and spatial == 2:
+        # NOTE: PyTorch 2.13's CPU kernel for 2-D nearest ignores scale_factor along an axis whose output
+        # is exactly the input's size or twice it (index = dst or dst >> 1); its 1-D kernel does not.
+        # Measured against it, and matched here.
+        scales = tuple(None if o in (n, 2 * n) else f for n, o, f in zip(in_sizes, sizes, scales))
+    mats = [_interp_matrix(n, o, mode, corners, None if f is None else float(f), X.dtype)
+            for n, o, f in zip(in_sizes, sizes, scales)]
+    # NOTE: resizing is separable: one small interpolation matrix per axis, so forward and backward are
+    # two matrix products each (nearest and bilinear alike) instead of gathers and scatter-adds.
+    if spatial == 1:
+        (Aw,) = mats
+        out = np.matmul(X, Aw.T)
+
+        def vjp(g):
+            return np.matmul(g, Aw)
+    else:
+        Ah, Aw = mats
+        out = np.matmul(np.matmul(Ah, X), Aw.T)
+
+        def vjp(g):
+            return np.matmul(np.matmul(Ah.T, g), Aw)
+
+    names = {"nearest": f"UpsampleNearest{spatial}DBackward0", "linear": "UpsampleLinear1DBackward0",
+             "bilinear": "UpsampleBilinear2DBackward0"}
+    return record(names[mode], out, (input,), (vjp,))
 
 
 @op("pixel_shuffle", method=False)
