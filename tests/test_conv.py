@@ -306,6 +306,29 @@ def test_dropout2d_zeroes_whole_channels_and_repeats_under_a_seed():
         F.dropout2d(x, 1.5)
 
 
+# --- pictures ---
+
+
+def test_plot_filters_and_feature_maps(tmp_path):
+    from descend import plot, recipes
+
+    descend.manual_seed(0)
+    model = recipes.cnn(4, channels=(6, 5))
+    fig = plot.filters(model[1], save=tmp_path / "filters.png")
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == 6  # one tile per output filter of the first layer
+    np.testing.assert_allclose(images[2].get_array(), model[1].weight.detach().numpy()[2, 0])
+    assert (tmp_path / "filters.png").stat().st_size > 0
+    deep = plot.filters(model[5])  # 5 filters over 6 input channels: a 5 x 6 grid
+    assert sum(1 for ax in deep.axes if ax.images) == 30
+    maps = plot.feature_maps(model, descend.randn(784), max_maps=4)
+    shown = [ax.images[0].get_array().shape for ax in maps.axes if ax.images]
+    assert shown == [(28, 28)] + [(28, 28)] * 4 + [(14, 14)] * 4  # the input, then each conv's maps
+    assert model.training  # the model's mode is restored
+    with pytest.raises(ValueError, match="has no Conv1d/Conv2d layer"):
+        plot.feature_maps(nn.Sequential(nn.Linear(4, 2)), descend.zeros(4))
+
+
 # --- the tutorials' CNNs, written as they write them ---
 
 
