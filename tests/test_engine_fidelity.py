@@ -201,12 +201,20 @@ def test_views_share_storage_and_report_contiguity():
     assert t.contiguous().is_contiguous()
 
 
-def test_unbind_is_one_node():
+def test_unbind_is_one_node_and_iteration_gives_views():
     p = descend.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    a, b, c = p
+    a, b, c = p.unbind()
     assert a.grad_fn is b.grad_fn and a.grad_fn.name() == "UnbindBackward0"
     (a * b + c).backward()
     assert p.grad.tolist() == [2.0, 1.0, 1.0]
+    q = descend.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a, b, c = q
+    (a * b + c).backward()
+    assert q.grad.tolist() == [2.0, 1.0, 1.0]
+    buf = descend.zeros(3)
+    first, _, _ = buf.unbind()
+    first.fill_(7.0)  # a view: writes through
+    assert buf.tolist() == [7.0, 0.0, 0.0]
 
 
 # --- 4. grad mode ---

@@ -71,21 +71,16 @@ class _GradModeContext:
     """
 
     _mode = True
-    _inference = None  # None: leave inference mode as it is
 
-    def _set(self):
-        prev = (_GradMode.enabled, _GradMode.inference)
-        _GradMode.enabled = self._mode
-        if self._inference is not None:
-            _GradMode.inference = self._inference
-        return prev
-
+    # NOTE: only the `enabled` switch on enter and exit: `with no_grad():` runs every training step.
     def __enter__(self):
-        self._prev = self._set()
+        mode = _GradMode
+        self._prev = mode.enabled
+        mode.enabled = self._mode
         return self
 
     def __exit__(self, *exc):
-        _GradMode.enabled, _GradMode.inference = self._prev
+        _GradMode.enabled = self._prev
         return False
 
     def clone(self):
@@ -168,7 +163,7 @@ class set_grad_enabled(_GradModeContext):
 
     def __init__(self, mode: bool):
         self._mode = bool(mode)
-        self._prev = (_GradMode.enabled, _GradMode.inference)
+        self._prev = _GradMode.enabled
         _GradMode.enabled = self._mode  # PyTorch: the call itself sets the mode
 
     def __enter__(self):
@@ -183,7 +178,7 @@ class set_grad_enabled(_GradModeContext):
 
     def __call__(self, fn):
         # As a decorator, the mode applies inside `fn` only: undo the constructor's global switch.
-        _GradMode.enabled, _GradMode.inference = self._prev
+        _GradMode.enabled = self._prev
         return super().__call__(fn)
 
 
@@ -207,6 +202,15 @@ class inference_mode(_GradModeContext):
     def __init__(self, mode: bool = True):
         self._mode = not mode
         self._inference = bool(mode)
+
+    def __enter__(self):
+        self._prev = (_GradMode.enabled, _GradMode.inference)
+        _GradMode.enabled, _GradMode.inference = self._mode, self._inference
+        return self
+
+    def __exit__(self, *exc):
+        _GradMode.enabled, _GradMode.inference = self._prev
+        return False
 
     def clone(self):
         return inference_mode(self._inference)
@@ -380,7 +384,8 @@ def _edges(parents):
         if not p._requires_grad:
             nxt.append(None)
             continue
-        if p._view is not None:
+        v = p._view
+        if v is not None and v[2] != p._version[0]:
             _refresh_view(p)
         fn = p.grad_fn
         if fn is None:
@@ -432,8 +437,33 @@ def attach(name, data, parents, vjps, saved=(), save_output=False):
     requiring grad): the hot path of the binary operators."""
     out = _new_tensor(data)
     out._requires_grad = True
-    nxt, nrs = _edges(parents)
-    node = out.grad_fn = Node(name, nxt, vjps, saved, nrs)
+    # NOTE: the edges of one or two plain inputs inline (the binary ops' hot path); _edges for the rest.
+    n = len(parents)
+    if n == 1:
+        p = parents[0]
+        fn = p.grad_fn
+        v = p._view
+        if (v is None or v[2] == p._version[0]) and (fn is None or fn.n_out == 1):
+            node = Node(name, ((p if fn is None else fn) if p._requires_grad else None,), vjps, saved)
+        else:
+            nxt, nrs = _edges(parents)
+            node = Node(name, nxt, vjps, saved, nrs)
+    elif n == 2:
+        p, q = parents
+        fp, fq = p.grad_fn, q.grad_fn
+        vp, vq = p._view, q._view
+        # a view whose base has not changed since its history was set needs no refresh
+        if ((vp is None or vp[2] == p._version[0]) and (vq is None or vq[2] == q._version[0])
+                and (fp is None or fp.n_out == 1) and (fq is None or fq.n_out == 1)):
+            node = Node(name, (((p if fp is None else fp) if p._requires_grad else None),
+                               ((q if fq is None else fq) if q._requires_grad else None)), vjps, saved)
+        else:
+            nxt, nrs = _edges(parents)
+            node = Node(name, nxt, vjps, saved, nrs)
+    else:
+        nxt, nrs = _edges(parents)
+        node = Node(name, nxt, vjps, saved, nrs)
+    out.grad_fn = node
     if save_output:
         node.saved_output = (out._version, 0)
     return out
@@ -453,6 +483,9 @@ def attach_multi(name, datas, parents, vjp_all):
     single = len(outs) == 1
 
     def per_parent(i):
+        if n == 1 and not single:  # one input (unbind): no sharing of results between VJPs needed
+            return lambda grads: vjp_all(grads)[0]
+
         def vjp(grads):
             if single:  # a one-output node gets its gradient bare; vjp_all always takes a list
                 grads = [grads]

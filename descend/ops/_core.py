@@ -168,7 +168,10 @@ def _binary(name, a, b, forward, vjp_a, vjp_b, reads_a="", reads_b="", true_div=
     """
     ta, A = (a, a._data) if isinstance(a, Tensor) else _operand(a)
     tb, B = (b, b._data) if isinstance(b, Tensor) else _operand(b)
-    dt = _binary_dtype(ta, A, tb, B, true_div)
+    if ta is not None and tb is not None and A.dtype is B.dtype and not true_div:
+        dt = A.dtype
+    else:
+        dt = _binary_dtype(ta, A, tb, B, true_div)
     try:
         out = forward(A, B)
     except ValueError:

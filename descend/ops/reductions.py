@@ -63,8 +63,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     shape, kept = X.shape, _kept_shape(X.shape, axes)
     n = X.size if axes is None else math.prod(shape[i] for i in axes)
     # NOTE: np.add.reduce / n rather than X.mean(): the same numbers, without NumPy's Python-level wrapper.
-    with np.errstate(invalid="ignore", divide="ignore"):
+    if n:
         out = np.add.reduce(X, axes, None, None, keepdim) / n
+    else:  # the mean of nothing is NaN, as in PyTorch
+        out = np.full(np.add.reduce(X, axes, None, None, keepdim).shape, np.nan, X.dtype)
     name = "MeanBackward0" if dim is None else "MeanBackward1"
     return record(name, out, (x,), (lambda g: _spread(np.asarray(g) / n, shape, kept),))
 

@@ -246,19 +246,37 @@ def unbind(input, dim=0):
     n = X.shape[d]
     # NOTE: one node for all n outputs: `a, b, c = params` builds one node and backward runs one
     # VJP (a stack), where n index nodes cost n VJPs each allocating a full-size zero array.
-    parts = [X[(slice(None),) * d + (i,)] for i in range(n)]
+    parts = [X[(slice(None),) * d + (i, Ellipsis)] for i in range(n)]  # views, never scalar copies
     if not (x._requires_grad and _GradMode.enabled):
         outs = [_wrap(p) for p in parts]
     else:
         shape, dtype = X.shape, X.dtype
 
         def vjp(grads):
-            return (np.stack(grads, axis=d).astype(dtype, copy=False).reshape(shape),)
+            return (np.stack(grads, axis=d).astype(dtype, copy=False),)
 
         outs = attach_multi("UnbindBackward0", parts, (x,), vjp)
-    for i, o in enumerate(outs):
-        _mark_view(o, x, lambda a, i=i: a[(slice(None),) * d + (i,)])
+    if x._view is None and d == 0:  # NOTE: the common `a, b, c = params`, without composing functions
+        version = x._version
+        for i, o in enumerate(outs):
+            o._view = (x, _Select(i), version[0])
+            o._version = version
+    else:
+        for i, o in enumerate(outs):
+            _mark_view(o, x, lambda a, i=i: a[(slice(None),) * d + (i,)])
     return tuple(outs)
+
+
+class _Select:
+    """`a[i]`, as a picklable, cheap view function."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i):
+        self.i = i
+
+    def __call__(self, a):
+        return a[self.i]
 
 
 @op("split")
