@@ -31,3 +31,94 @@ def test_prod_over_an_empty_dim_backward():
     v = descend.zeros(0, dtype=descend.float64, requires_grad=True)
     v.prod().backward()
     assert v.grad.shape == (0,)
+
+
+# --- found by `make conformance` against PyTorch 2.13; expected values worked out by hand ---
+
+
+def test_sign_of_nan_is_zero_and_of_bool_is_bool():
+    import descend
+
+    assert descend.sign(descend.tensor([float("nan"), -2.0, 3.0])).tolist() == [0.0, -1.0, 1.0]
+    assert descend.sign(descend.tensor([True, False])).tolist() == [True, False]
+
+
+def test_bool_tensors_refuse_relu_argmax_and_subtraction():
+    import pytest
+
+    import descend
+
+    b = descend.tensor([True, False])
+    with pytest.raises(RuntimeError, match="Boolean inputs not supported for relu"):
+        descend.relu(b)
+    with pytest.raises(RuntimeError, match="does not support bool input"):
+        b.argmax()
+    with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor"):
+        b - b
+    with pytest.raises(RuntimeError, match="Subtraction"):
+        descend.ones(2) - True
+
+
+def test_maximum_needs_tensors_and_permute_needs_dims():
+    import pytest
+
+    import descend
+
+    with pytest.raises(TypeError, match="argument 'other' \\(position 2\\) must be Tensor, not int"):
+        descend.maximum(descend.ones(2), 0)
+    with pytest.raises(TypeError, match="missing 1 required positional arguments"):
+        descend.ones(2, 3).permute()
+
+
+def test_clamp_with_equal_or_crossed_tensor_bounds_sends_the_gradient_to_max():
+    import descend
+
+    x = descend.tensor([0.0, 1.0, 1.5, 2.0, 3.0], dtype=descend.float64, requires_grad=True)
+    lo = descend.full((5,), 1.0, dtype=descend.float64, requires_grad=True)
+    hi = descend.full((5,), 1.0, dtype=descend.float64, requires_grad=True)
+    descend.clamp(x, min=lo, max=hi).sum().backward()
+    # x inside [1, 1] only at 1; min never wins when min == max; max where x > max
+    assert x.grad.tolist() == [0.0, 1.0, 0.0, 0.0, 0.0]
+    assert lo.grad.tolist() == [0.0] * 5
+    assert hi.grad.tolist() == [0.0, 0.0, 1.0, 1.0, 1.0]
+
+
+def test_amax_over_a_size_one_dim_and_over_nan():
+    import math
+
+    import descend
+
+    x = descend.tensor([[2.0], [3.0]], dtype=descend.float64, requires_grad=True)
+    x.amin(-1).sum().backward()
+    assert x.grad.tolist() == [[1.0], [1.0]]  # each element is its own minimum
+    y = descend.tensor([[math.nan, 1.0], [2.0, 2.0]], dtype=descend.float64, requires_grad=True)
+    y.amax(1).sum().backward()
+    row0, row1 = y.grad.tolist()
+    assert all(math.isnan(v) for v in row0) and row1 == [0.5, 0.5]  # no element equals a NaN maximum
+
+
+def test_prod_and_var_let_inf_and_nan_through_as_their_formulas_do():
+    import math
+
+    import descend
+
+    p = descend.tensor([math.inf, 2.0], dtype=descend.float64, requires_grad=True)
+    p.prod().backward()  # g * prod / x: inf / inf is NaN, inf / 2 is inf
+    assert math.isnan(p.grad[0].item()) and p.grad[1].item() == math.inf
+    v = descend.tensor([[math.inf], [5.0]], dtype=descend.float64, requires_grad=True)
+    v.var(dim=0, correction=0).sum().backward()  # 2/N * g * (x - mean): mean is inf
+    assert math.isnan(v.grad[0, 0].item()) and v.grad[1, 0].item() == -math.inf
+
+
+def test_atan2_gradient_at_the_origin_and_norm1_at_nan():
+    import math
+
+    import descend
+
+    x = descend.tensor([0.0, 1.0], dtype=descend.float64, requires_grad=True)
+    y = descend.tensor([0.0, 1.0], dtype=descend.float64, requires_grad=True)
+    descend.atan2(x, y).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.5] and y.grad.tolist() == [0.0, -0.5]
+    z = descend.tensor([math.nan, -2.0], dtype=descend.float64, requires_grad=True)
+    z.norm(p=1).backward()
+    assert z.grad.tolist() == [0.0, -1.0]

@@ -30,13 +30,24 @@ def add(input, other, *, alpha=1):
 @op("sub", "subtract")
 def sub(input, other, *, alpha=1):
     """input - alpha * other."""
+    _no_bool_sub(input, other)
     if alpha != 1:
         other = mul(other, alpha)
     return _binary("SubBackward0", input, other, operator.sub, _pass, lambda g, A, B, o: -g)
 
 
+def _no_bool_sub(a, b):
+    for t in (a, b):
+        if (isinstance(t, Tensor) and t._data.dtype.kind == "b") or isinstance(t, (bool, np.bool_)):
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert "
+                "a mask, use the `~` or `logical_not()` operator instead."
+            )
+
+
 def rsub(a, b):
     """b - a (the reflected operator of `number - tensor`)."""
+    _no_bool_sub(a, b)
     return _binary("RsubBackward1", b, a, operator.sub, _pass, lambda g, A, B, o: -g)
 
 
@@ -253,6 +264,11 @@ def float_power(input, exponent):
 @op("neg", "negative")
 def neg(input):
     """-input."""
+    if input._data.dtype.kind == "b":
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+            "use the `~` or `logical_not()` operator instead."
+        )
     return record("NegBackward0", np.negative(input._data), (input,), (np.negative,))
 
 

@@ -89,6 +89,8 @@ for _name, _node, _fwd, _der, _reads in _UNARY:
 def relu(input):
     """max(input, 0); the gradient is 0 where the output is <= 0 (and flows at NaN), as PyTorch's
     threshold backward, selecting rather than multiplying so an infinite upstream gradient stays 0."""
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     out = np.maximum(input._data, 0)
     return record("ReluBackward0", out, (input,), (lambda g: np.where(out <= 0, 0, g),), save_output=True)
 
@@ -162,16 +164,19 @@ def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
         if hi is not None:
             inside &= X <= hi
     parents, vjps, saved = [x], [lambda g: unbroadcast(np.where(inside, g, 0), X.shape)], [x]
-    for bound, arr, below in ((min, lo, True), (max, hi, False)):
-        if isinstance(bound, Tensor):
-            with np.errstate(invalid="ignore"):
-                beyond = (X < arr) if below else (X > arr)
-            if below and hi is not None:
-                beyond = beyond & ~(X > hi) if not isinstance(max, Tensor) else beyond
-            shape = arr.shape
-            parents.append(bound)
-            vjps.append(lambda g, m=beyond, s=shape: unbroadcast(np.where(m, g, 0), s))
-            saved.append(bound)
+    # PyTorch's rule for tensor bounds: min gets the gradient where x < min < max, max where x > max
+    # or min > max (clamp then returns max everywhere), x where min <= x <= max.
+    with np.errstate(invalid="ignore"):
+        if isinstance(min, Tensor):
+            to_min = (X < lo) if hi is None else (X < lo) & (lo < hi)
+            parents.append(min)
+            vjps.append(lambda g, m=to_min, s=lo.shape: unbroadcast(np.where(m, g, 0), s))
+            saved.append(min)
+        if isinstance(max, Tensor):
+            to_max = (X > hi) if lo is None else (X > hi) | (lo > hi)
+            parents.append(max)
+            vjps.append(lambda g, m=to_max, s=hi.shape: unbroadcast(np.where(m, g, 0), s))
+            saved.append(max)
     name = "ClampBackward1" if len(parents) == 1 else "ClampBackward0"
     return record(name, out, tuple(parents), tuple(vjps), saved=tuple(saved))
 
@@ -205,15 +210,26 @@ _MAX_VJPS = _max_vjps(np.greater)
 _MIN_VJPS = _max_vjps(np.less)
 
 
+def _both_tensors(name, input, other):
+    for pos, (arg, v) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(v, Tensor):
+            raise TypeError(
+                f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(v).__name__} (use "
+                f"clamp(x, min=...) for a number)"
+            )
+
+
 @op("maximum")
 def maximum(input, other):
     """Elementwise max (NaN if either is NaN); ties split the gradient equally, as in PyTorch."""
+    _both_tensors("maximum", input, other)
     return _binary("MaximumBackward0", input, other, np.maximum, *_MAX_VJPS, reads_a="ab", reads_b="ab")
 
 
 @op("minimum")
 def minimum(input, other):
     """Elementwise min (NaN if either is NaN); ties split the gradient equally."""
+    _both_tensors("minimum", input, other)
     return _binary("MinimumBackward0", input, other, np.minimum, *_MIN_VJPS, reads_a="ab", reads_b="ab")
 
 
@@ -271,11 +287,18 @@ def where(condition, input=None, other=None):
 @op("atan2", "arctan2")
 def atan2(input, other):
     """The angle of the point (other, input), elementwise."""
+    def recip(A, B):  # 1 / (a^2 + b^2), 0 at the origin (PyTorch's gradient there is 0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            d = A * A + B * B
+            return np.where(d == 0, 0, 1 / np.where(d == 0, 1, d))
+
     def vjp_a(g, A, B, o):
-        return g * B / (A * A + B * B)
+        with np.errstate(invalid="ignore"):
+            return g * B * recip(A, B)
 
     def vjp_b(g, A, B, o):
-        return g * -A / (A * A + B * B)
+        with np.errstate(invalid="ignore"):
+            return g * -A * recip(A, B)
 
     return _binary("Atan2Backward0", input, other, np.arctan2, vjp_a, vjp_b, reads_a="ab", reads_b="ab",
                    true_div=True)
@@ -316,7 +339,8 @@ def _constant_piece(name, node, forward, keeps_int=True):
     return fn
 
 
-sign = _constant_piece("sign", "SignBackward0", np.sign)
+sign = _constant_piece("sign", "SignBackward0",  # sign(NaN) is 0 in PyTorch
+                       lambda X: X.copy() if X.dtype.kind == "b" else np.where(X != X, 0, np.sign(X)))
 op("sign", "sgn")(sign)
 floor = _constant_piece("floor", "FloorBackward0", np.floor)
 op("floor")(floor)

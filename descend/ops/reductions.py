@@ -82,11 +82,15 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     out = np.multiply.reduce(X, axis=axes, keepdims=keepdim, dtype=dtype)
     kept = _kept_shape(X.shape, axes)
     ax = tuple(range(X.ndim)) if axes is None else axes
+    out_kept = np.reshape(out, kept)
 
     def vjp(g):
         if X.size == 0:  # nothing to differentiate (an empty product is 1, a constant)
             return np.zeros(X.shape, np.result_type(g.dtype, X.dtype))
         g = np.reshape(g, kept)
+        if not (X == 0).any():  # PyTorch's formula without zeros, result / x (so NaN and inf propagate)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return g * out_kept / X
         # product of the others, without dividing by a possibly-zero element: exclusive cumprods
         moved = np.moveaxis(X, ax, tuple(range(-len(ax), 0))).reshape(
             tuple(n for i, n in enumerate(X.shape) if i not in ax) + (-1,))
@@ -105,17 +109,20 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 _MinMax = namedtuple("return_types", ["values", "indices"])
 
 
-def _evenly(X, out_kept, g_kept):
-    """PyTorch's evenly_distribute_backward: ties (or NaNs, when the result is NaN) share the gradient."""
+def _evenly(X, out_kept, g_kept, axes, nan_share=True):
+    """Ties share the gradient evenly. With `nan_share` (max()/min() of everything, PyTorch's
+    evenly_distribute_backward) a NaN result's gradient goes to the NaNs; without it (amax/amin with
+    dims) a NaN result has no equal element, so, as in PyTorch, its slice's gradient is NaN."""
     with np.errstate(invalid="ignore"):
-        mask = np.where(np.isnan(out_kept), np.isnan(X), X == out_kept)
-    count = mask.sum(axis=None if out_kept.ndim == 0 else tuple(
-        i for i, n in enumerate(out_kept.shape) if n == 1 and X.shape[i] != 1) or None, keepdims=True)
+        mask = np.where(np.isnan(out_kept), np.isnan(X), X == out_kept) if nan_share else X == out_kept
+    count = mask.sum(axis=axes, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(mask, g_kept / np.maximum(count, 1), 0)
+        if nan_share:
+            return np.where(mask, g_kept / np.maximum(count, 1), 0)
+        return mask * (g_kept / count)
 
 
-def _reduce_extreme(x, axes, keepdim, ufunc, name):
+def _reduce_extreme(x, axes, keepdim, ufunc, name, nan_share=True):
     """amax/amin (and max()/min() without dim): the gradient is shared evenly among tied extremes."""
     X = x._data
     if X.size == 0 and (axes is None or builtins.any(X.shape[a] == 0 for a in axes)):
@@ -131,7 +138,7 @@ def _reduce_extreme(x, axes, keepdim, ufunc, name):
             out = np.where(nan, np.nan, out)
     kept = _kept_shape(X.shape, axes)
     out_kept = np.reshape(out, kept)
-    return out, lambda g: _evenly(X, out_kept, np.reshape(g, kept))
+    return out, lambda g: _evenly(X, out_kept, np.reshape(g, kept), axes, nan_share)
 
 
 def _extreme(x, dim, keepdim, ufunc, arg, name):
@@ -193,7 +200,7 @@ def min(input, dim=None, keepdim=False):  # noqa: A001
 def amax(input, dim=(), keepdim=False):
     """The maximum over `dim` (an int or tuple; all when empty); ties share the gradient evenly."""
     x = _tensor(input)
-    out, vjp = _reduce_extreme(x, _axes(dim, x.ndim), keepdim, np.maximum, "amax")
+    out, vjp = _reduce_extreme(x, _axes(dim, x.ndim), keepdim, np.maximum, "amax", nan_share=False)
     return record("AmaxBackward0", out, (x,), (vjp,), saved=(x,))
 
 
@@ -201,7 +208,7 @@ def amax(input, dim=(), keepdim=False):
 def amin(input, dim=(), keepdim=False):
     """The minimum over `dim` (an int or tuple; all when empty); ties share the gradient evenly."""
     x = _tensor(input)
-    out, vjp = _reduce_extreme(x, _axes(dim, x.ndim), keepdim, np.minimum, "amin")
+    out, vjp = _reduce_extreme(x, _axes(dim, x.ndim), keepdim, np.minimum, "amin", nan_share=False)
     return record("AminBackward0", out, (x,), (vjp,), saved=(x,))
 
 
@@ -215,6 +222,8 @@ def aminmax(input, *, dim=None, keepdim=False):
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest element (of the flattened tensor when dim is None)."""
     X = _tensor(input)._data
+    if X.dtype.kind == "b":
+        raise RuntimeError("argmax(): does not support bool input")
     if dim is None:
         return _wrap(np.asarray(_nan_arg(X.reshape(-1), 0, np.argmax), dtype=np.int64))
     if X.ndim == 0:
@@ -229,6 +238,8 @@ def argmax(input, dim=None, keepdim=False):
 def argmin(input, dim=None, keepdim=False):
     """Index of the smallest element (of the flattened tensor when dim is None)."""
     X = _tensor(input)._data
+    if X.dtype.kind == "b":
+        raise RuntimeError("argmin(): does not support bool input")
     if dim is None:
         return _wrap(np.asarray(_nan_arg(X.reshape(-1), 0, np.argmin), dtype=np.int64))
     if X.ndim == 0:
@@ -252,10 +263,23 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):  # var(x, False): the legacy positional `unbiased`
         dim, unbiased = None, dim
     c = _correction(unbiased, correction)
-    axes = _axes(dim, x.ndim)
-    n = x.numel() if axes is None else int(np.prod([x.shape[a] for a in axes]))
-    centred = x - mean(x, dim=axes, keepdim=True)
-    return sum(centred * centred, dim=axes, keepdim=keepdim) / builtins.max(n - c, 0)
+    X = x._data
+    if X.dtype.kind != "f":
+        raise RuntimeError(f"std and var only support floating point and complex dtypes, got {X.dtype}")
+    axes = _axes(dim, X.ndim)
+    n = X.size if axes is None else int(np.prod([X.shape[a] for a in axes]))
+    centred = X - np.add.reduce(X, axes, None, None, True) / builtins.max(n, 1)
+    denom = builtins.max(n - c, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.add.reduce(centred * centred, axes, None, None, keepdim) / denom
+    kept = _kept_shape(X.shape, axes)
+
+    def vjp(g):  # PyTorch's var_backward: 2 / (N - c) * g * (x - mean), in one pass
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (2.0 / denom if denom else np.inf) * np.reshape(g, kept) * centred
+
+    name = "VarBackward0"
+    return record(name, np.asarray(out, dtype=X.dtype), (x,), (vjp,), saved=(x,))
 
 
 @op("std")
@@ -298,7 +322,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == math.inf or p == -math.inf:
         ufunc = np.maximum if p > 0 else np.minimum
         out, even = _reduce_extreme(_wrap(A), axes, keepdim, ufunc, "amax" if p > 0 else "amin")
-        return record("NormBackward1", out, (x,), (lambda g: np.sign(X) * even(g),), saved=(x,))
+        sgn = np.where(np.isnan(X), 0, np.sign(X))
+        return record("NormBackward1", out, (x,), (lambda g: sgn * even(g),), saved=(x,))
     if p == 0:
         out = np.add.reduce((X != 0).astype(X.dtype), axis=axes, keepdims=keepdim)
         shape = X.shape
@@ -316,8 +341,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     def vjp(g):
         gk = np.reshape(g, kept)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if p == 1:
-                return np.sign(X) * gk
+            if p == 1:  # sgn(NaN) is 0 in PyTorch
+                return np.where(np.isnan(X), 0, np.sign(X)) * gk
             if p == 2:
                 return np.where(out_kept == 0, 0, X * (gk / out_kept))
             scale = X * np.power(A, p - 2) * gk / np.power(out_kept, p - 1)

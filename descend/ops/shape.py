@@ -147,6 +147,8 @@ def adjoint(input):
 def permute(input, *dims):
     """Reorder dims (a view)."""
     x = input
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = _shape_args(dims)
     if len(dims) != x.ndim or sorted(d % builtins.max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
         raise RuntimeError(
