@@ -268,14 +268,14 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {X.dtype}")
     axes = _axes(dim, X.ndim)
     n = X.size if axes is None else int(np.prod([X.shape[a] for a in axes]))
-    centred = X - np.add.reduce(X, axes, None, None, True) / builtins.max(n, 1)
     denom = builtins.max(n - c, 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        centred = X - np.add.reduce(X, axes, None, None, True) / builtins.max(n, 1)
         out = np.add.reduce(centred * centred, axes, None, None, keepdim) / denom
     kept = _kept_shape(X.shape, axes)
 
     def vjp(g):  # PyTorch's var_backward: 2 / (N - c) * g * (x - mean), in one pass
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return (2.0 / denom if denom else np.inf) * np.reshape(g, kept) * centred
 
     name = "VarBackward0"
