@@ -788,6 +788,8 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
     loss = lse - z[ar, t_safe]
     if wy is not None:
         loss *= wy
+    if valid is not None:  # ignored rows contribute 0 even when their logits are NaN or -inf
+        loss = np.where(valid, loss, 0)
     if eps:
         loss *= 1 - eps
         # sum_c w[c] (-log p[c]) = W lse - sum_c w[c] z[c], W = sum_c w[c]
@@ -795,7 +797,7 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
         zsum = z.sum(axis=1) if w is None else z @ w
         smooth = (W * lse - zsum) * (eps / n_classes)
         if valid is not None:
-            smooth *= valid
+            smooth = np.where(valid, smooth, 0)
         loss += smooth
     denom = float(n_rows if wy is None else wy.sum())
     out, row_scale = _reduce_rows(loss.astype(dtype, copy=False), denom, reduction, target_shape)
@@ -894,7 +896,10 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
     wy = np.ones(len(t), dtype) if w is None else w[t_safe]
     if valid is not None:
         wy = wy * valid
-    loss = (-rows[ar, t_safe] * wy).astype(dtype, copy=False)
+    loss = -rows[ar, t_safe] * wy
+    if valid is not None:  # ignored rows contribute 0 even when their log-probabilities are NaN
+        loss = np.where(valid, loss, 0)
+    loss = loss.astype(dtype, copy=False)
     out, row_scale = _reduce_rows(loss, float(wy.sum()), reduction, target_shape)
     n_rows = len(t)
 

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from . import autograd
+from ._defaults import DEFAULTS
 
 __all__ = ["Tensor", "from_numpy", "tensor", "as_tensor"]
 
@@ -66,7 +67,7 @@ def _to_array(data, dtype=None):
     if isinstance(data, numbers.Integral):
         return np.array(data, dtype=dtype or int64)
     if isinstance(data, numbers.Real):
-        return np.array(data, dtype=dtype or float32)
+        return np.array(data, dtype=dtype or DEFAULTS["float"])
     if isinstance(data, (list, tuple)):
         if any(isinstance(x, Tensor) for x in data):
             data = [x._data if isinstance(x, Tensor) else x for x in data]
@@ -81,7 +82,7 @@ def _to_array(data, dtype=None):
         if arr.dtype.kind in "US":
             raise TypeError("can't convert strings to a tensor: expected numbers")
         if dtype is None:
-            dtype = {"f": float32, "i": int64, "u": int64, "b": bool_}.get(arr.dtype.kind)
+            dtype = {"f": DEFAULTS["float"], "i": int64, "u": int64, "b": bool_}.get(arr.dtype.kind)
             if dtype is None:
                 raise TypeError(f"can't convert a sequence of {arr.dtype} to a tensor")
         return arr.astype(dtype, copy=False)

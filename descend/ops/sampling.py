@@ -239,12 +239,8 @@ def _fill(t, values, name):
         def sample(before):
             return record(name, arr, (before,), (_zero_vjp(arr.shape, arr.dtype),))
 
-        # NOTE: the engine's one path for in-place ops in a graph (ops.inplace.apply) when it has it;
-        # the older Tensor._rebase otherwise (the engine is being rewritten).
-        try:
-            from .inplace import apply
-        except ImportError:
-            return t._rebase(sample)
+        from .inplace import apply  # the engine's one path for in-place ops in a graph
+
         return apply(t, sample)
     t._data[...] = values
     t._version[0] += 1
