@@ -9,6 +9,7 @@ Example:
 from . import functional, init, utils
 from .conv import *  # noqa: F403 - convolutions, pooling, channel dropout, Unfold/Fold (conv.__all__)
 from .conv import __all__ as _conv_names
+from .layers import *  # noqa: F403 - every layer (layers.__all__)
 from .layers import (
     GELU,
     Dropout,
@@ -24,6 +25,8 @@ from .layers import (
     Softmax,
     Tanh,
 )
+from .layers import __all__ as _layer_names
+from .losses import *  # noqa: F403 - every loss (losses.__all__)
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -34,6 +37,7 @@ from .losses import (
     NLLLoss,
     RMSELoss,
 )
+from .losses import __all__ as _loss_names
 from .module import Module, Parameter
 
 __all__ = [
@@ -65,3 +69,4 @@ __all__ = [
     "utils",
 ]
 __all__ += _conv_names
+__all__ += [n for n in _layer_names + _loss_names if n not in __all__]

@@ -170,7 +170,8 @@ def _ufunc_fast(ufunc, name):
     def method(self, other, *, alpha=1):
         if alpha != 1:
             other = other * alpha
-        if not _recording(self, (other,)):
+        if not (_GradMode.enabled
+                and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))):
             arr = other._data if isinstance(other, Tensor) else other
             kind = self._data.dtype.kind
             # NOTE: a float tensor can take any real result: the tutorials' update skips result_type
@@ -236,7 +237,9 @@ def _copied(t, src, non_blocking=False):
 @op("fill_", function=False)
 def fill_(self, value):
     """Set every element to `value` (a number or a 0-d tensor)."""
-    if not _recording(self, (value,)):
+    if not _GradMode.enabled or not (
+        self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+    ):
         self._data[...] = value._data if isinstance(value, Tensor) else value
         self._version[0] += 1
         return self
