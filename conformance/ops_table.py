@@ -91,8 +91,17 @@ def build(st):
     # NOTE: torch 2.13's backward fails ("output with shape [] doesn't match the broadcast shape [1]")
     # when a bound is larger than x; descend reduces the gradient to x's shape. Bounds are drawn no
     # larger than x so the comparison measures the rule, not that torch bug.
-    ops.append(Op("clamp_tensor", 3, lambda L, x, lo, hi: L.clamp(x, min=lo, max=hi)
-                  if len(lo.shape) <= len(x.shape) and len(hi.shape) <= len(x.shape) else L.clamp(x, min=0.0)))
+    ops.append(
+        Op(
+            "clamp_tensor",
+            3,
+            lambda L, x, lo, hi: (
+                L.clamp(x, min=lo, max=hi)
+                if len(lo.shape) <= len(x.shape) and len(hi.shape) <= len(x.shape)
+                else L.clamp(x, min=0.0)
+            ),
+        )
+    )
     ops.append(Op("where", 2, lambda L, x, y: L.where(x > 0, x, y)))
     ops.append(
         Op(

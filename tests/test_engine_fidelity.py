@@ -21,11 +21,14 @@ def f64(values, requires_grad=True):
 # --- 1. masks select: an infinite upstream gradient stays 0 where the mask is off ---
 
 
-@pytest.mark.parametrize("fn", [
-    lambda x: descend.sqrt(descend.relu(x)),
-    lambda x: descend.sqrt(descend.clamp(x, min=0)),
-    lambda x: descend.sqrt(descend.maximum(x, descend.zeros(3, dtype=descend.float64))),
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: descend.sqrt(descend.relu(x)),
+        lambda x: descend.sqrt(descend.clamp(x, min=0)),
+        lambda x: descend.sqrt(descend.maximum(x, descend.zeros(3, dtype=descend.float64))),
+    ],
+)
 def test_masked_gradients_are_zero_not_nan(fn):
     x = f64([-1.0, 4.0, -2.0])
     fn(x).sum().backward()
@@ -264,18 +267,27 @@ def test_set_grad_enabled_as_decorator_and_no_grad_on_generators():
 # --- 5. type promotion ---
 
 
-@pytest.mark.parametrize("make, dtype", [
-    (lambda: descend.ones(2) * descend.tensor(2.0, dtype=descend.float64), descend.float32),
-    (lambda: descend.ones(2, dtype=descend.uint8) + descend.tensor(3), descend.uint8),
-    (lambda: descend.tensor(np.float64(1.5)), descend.float64),
-    (lambda: descend.cat([descend.ones(2, dtype=descend.int64), descend.ones(2)]), descend.float32),
-    (lambda: descend.ones(2, dtype=descend.int64).masked_fill(descend.tensor([True, False]), 0.5), descend.int64),
-    (lambda: descend.sigmoid(descend.tensor([1, 2])), descend.float32),
-    (lambda: descend.tensor([1, 2]) * 2.5, descend.float32),
-    (lambda: descend.tensor([1], dtype=descend.int32) + descend.tensor(1.5, dtype=descend.float64), descend.float64),
-    (lambda: descend.ones(2, dtype=descend.float16) + 3.0, descend.float16),
-    (lambda: descend.tensor([7, -7]) // 2, descend.int64),
-])
+@pytest.mark.parametrize(
+    "make, dtype",
+    [
+        (lambda: descend.ones(2) * descend.tensor(2.0, dtype=descend.float64), descend.float32),
+        (lambda: descend.ones(2, dtype=descend.uint8) + descend.tensor(3), descend.uint8),
+        (lambda: descend.tensor(np.float64(1.5)), descend.float64),
+        (lambda: descend.cat([descend.ones(2, dtype=descend.int64), descend.ones(2)]), descend.float32),
+        (
+            lambda: descend.ones(2, dtype=descend.int64).masked_fill(descend.tensor([True, False]), 0.5),
+            descend.int64,
+        ),
+        (lambda: descend.sigmoid(descend.tensor([1, 2])), descend.float32),
+        (lambda: descend.tensor([1, 2]) * 2.5, descend.float32),
+        (
+            lambda: descend.tensor([1], dtype=descend.int32) + descend.tensor(1.5, dtype=descend.float64),
+            descend.float64,
+        ),
+        (lambda: descend.ones(2, dtype=descend.float16) + 3.0, descend.float16),
+        (lambda: descend.tensor([7, -7]) // 2, descend.int64),
+    ],
+)
 def test_result_types_follow_pytorch_rules(make, dtype):
     assert make().dtype == dtype
 
@@ -300,14 +312,17 @@ def test_empty_and_zero_dim_reductions():
     assert descend.ones(2, 3).mean(dim=[]).item() == 1.0
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: descend.ones(3).expand(-1, 3), "isn't allowed in a leading, non-existing dimension"),
-    (lambda: descend.dot(descend.ones(2, 2), descend.ones(2)), "1D tensors expected"),
-    (lambda: descend.mm(descend.ones(2), descend.ones(2, 2)), "self must be a matrix"),
-    (lambda: descend.bmm(descend.ones(2, 2), descend.ones(2, 2)), "batch1 must be a 3D tensor"),
-    (lambda: descend.ones(2, 2) @ descend.ones(2, 2, dtype=descend.float64), "same dtype"),
-    (lambda: descend.stack([descend.ones(2)], dim=3), "Dimension out of range"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: descend.ones(3).expand(-1, 3), "isn't allowed in a leading, non-existing dimension"),
+        (lambda: descend.dot(descend.ones(2, 2), descend.ones(2)), "1D tensors expected"),
+        (lambda: descend.mm(descend.ones(2), descend.ones(2, 2)), "self must be a matrix"),
+        (lambda: descend.bmm(descend.ones(2, 2), descend.ones(2, 2)), "batch1 must be a 3D tensor"),
+        (lambda: descend.ones(2, 2) @ descend.ones(2, 2, dtype=descend.float64), "same dtype"),
+        (lambda: descend.stack([descend.ones(2)], dim=3), "Dimension out of range"),
+    ],
+)
 def test_pytorch_rejects_these_and_so_do_we(call, message):
     with pytest.raises((RuntimeError, IndexError), match=message):
         call()

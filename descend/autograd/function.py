@@ -42,7 +42,9 @@ class FunctionCtx:
         """Keep tensors (or None) for `backward`; an in-place change of one afterwards is caught."""
         for t in tensors:
             if t is not None and not hasattr(t, "_data"):
-                raise TypeError(f"save_for_backward can only save tensors (or None), but got {type(t).__name__}")
+                raise TypeError(
+                    f"save_for_backward can only save tensors (or None), but got {type(t).__name__}"
+                )
         self._saved = tensors
         self._versions = tuple(None if t is None else t._version[0] for t in tensors)
 
@@ -86,7 +88,8 @@ class Function:
     @staticmethod
     def backward(ctx, *grad_outputs):
         raise NotImplementedError(
-            "You must implement either the backward or vjp method for your custom autograd.Function to use it "
+            "You must implement either the backward or vjp method for your custom autograd.Function "
+            "to use it "
             "with backward mode AD."
         )
 
@@ -126,7 +129,7 @@ class Function:
 
         def vjp_all(grads):
             gs = []
-            for (k, o), g in zip(tensor_outs, grads):
+            for (_, o), g in zip(tensor_outs, grads):
                 if id(o) in ctx._non_differentiable or (not ctx.materialize_grads and not np.any(g)):
                     gs.append(None if not ctx.materialize_grads else _wrap(np.asarray(g)))
                 else:
@@ -157,7 +160,9 @@ class Function:
                 out_grads.append(arr)
             return tuple(out_grads)
 
-        made = attach_multi(f"{cls.__name__}Backward", [o._data for _, o in tensor_outs], tuple(parents), vjp_all)
+        made = attach_multi(
+            f"{cls.__name__}Backward", [o._data for _, o in tensor_outs], tuple(parents), vjp_all
+        )
         wrapped = list(outs)
         for (k, o), m in zip(tensor_outs, made):
             if id(o) in ctx._non_differentiable or o._data.dtype.kind != "f":

@@ -70,11 +70,19 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
             seed.reshape(-1)[k] = 1
             if not o._requires_grad:
                 continue
-            gs = grad((o,), leaves, grad_outputs=(_wrap(seed),), retain_graph=True, allow_unused=True,
-                      materialize_grads=True)
+            gs = grad(
+                (o,),
+                leaves,
+                grad_outputs=(_wrap(seed),),
+                retain_graph=True,
+                allow_unused=True,
+                materialize_grads=True,
+            )
             for r, g in zip(rows, gs):
                 r[k] = g._data
-        table.append(tuple(_wrap(r.reshape(o._data.shape + leaf._data.shape)) for r, leaf in zip(rows, leaves)))
+        table.append(
+            tuple(_wrap(r.reshape(o._data.shape + leaf._data.shape)) for r, leaf in zip(rows, leaves))
+        )
     if single_out:
         return table[0][0] if single_in else table[0]
     return tuple(t[0] if single_in else t for t in table)
@@ -90,8 +98,10 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     vs = (v,) if (v is None or hasattr(v, "_data")) else tuple(v)
     if vs == (None,):
         if any(leaf._data.size != 1 for leaf in leaves):
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
-                               "single Tensor with a single element.")
+            raise RuntimeError(
+                "The vector v can only be None if the input to the user-provided function is a "
+                "single Tensor with a single element."
+            )
         vs = tuple(_wrap(np.ones_like(leaf._data)) for leaf in leaves)
     jac = jacobian(func, tuple(leaves))
     jac = (jac,) if single_out else jac
@@ -99,13 +109,19 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     for o, row in zip(outs, jac):
         total = np.zeros(o._data.shape, o._data.dtype)
         for j, vv, leaf in zip(row, vs, leaves):
-            total += np.tensordot(j._data, vv._data, axes=leaf._data.ndim) if leaf._data.ndim else j._data * vv._data
+            total += (
+                np.tensordot(j._data, vv._data, axes=leaf._data.ndim)
+                if leaf._data.ndim
+                else j._data * vv._data
+            )
         results.append(_wrap(total))
     out_d = out.detach() if single_out else tuple(o.detach() for o in outs)
     return out_d, (results[0] if single_out else tuple(results))
 
 
-def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
+def hessian(
+    func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"
+):
     """Second derivatives need a differentiable backward, which descend does not build."""
     raise NotImplementedError(
         "hessian needs higher-order gradients (create_graph=True), which descend does not support"

@@ -177,12 +177,15 @@ def _binary(name, a, b, forward, vjp_a, vjp_b, reads_a="", reads_b="", true_div=
     except ValueError:
         raise RuntimeError(
             f"The size of tensor a ({_dims_str(A)}) must match the size of tensor b ({_dims_str(B)}) "
-            f"at non-singleton dimension: {name.replace('Backward0', '').lower()} of shapes {tuple(np.shape(A))} "
+            f"at non-singleton dimension: {name.replace('Backward0', '').lower()} of shapes "
+            f"{tuple(np.shape(A))} "
             f"and {tuple(np.shape(B))}, which are not broadcastable"
         ) from None
     except OverflowError:  # a Python int beyond a small integer dtype: PyTorch wraps around
-        out = forward(np.asarray(A, dtype=np.int64) if ta is None else A,
-                      np.asarray(B, dtype=np.int64) if tb is None else B)
+        out = forward(
+            np.asarray(A, dtype=np.int64) if ta is None else A,
+            np.asarray(B, dtype=np.int64) if tb is None else B,
+        )
     if type(out) is not np.ndarray:
         out = np.asarray(out, dtype=dt)
     elif out.dtype is not dt and out.dtype != dt:
@@ -200,9 +203,14 @@ def _binary(name, a, b, forward, vjp_a, vjp_b, reads_a="", reads_b="", true_div=
             saved += (tb,)
     save_out = "o" in reads
     if need_a and need_b:
-        return attach(name, out, (ta, tb),
-                      (_input_vjp(vjp_a, A, B, out, A.shape), _input_vjp(vjp_b, A, B, out, B.shape)), saved,
-                      save_out)
+        return attach(
+            name,
+            out,
+            (ta, tb),
+            (_input_vjp(vjp_a, A, B, out, A.shape), _input_vjp(vjp_b, A, B, out, B.shape)),
+            saved,
+            save_out,
+        )
     if need_a:
         return attach(name, out, (ta,), (_input_vjp(vjp_a, A, B, out, A.shape),), saved, save_out)
     return attach(name, out, (tb,), (_input_vjp(vjp_b, A, B, out, B.shape),), saved, save_out)
@@ -215,6 +223,7 @@ def _dims_str(x):
 
 def _shape_str(arr):
     return "x".join(str(n) for n in arr.shape)
+
 
 def _dims(dim, ndim):
     """Normalise dim (int, tuple, list or None) to a sorted tuple of non-negative axes, or None."""
@@ -249,6 +258,7 @@ def _spread(g, shape, kept):
     # tensors, and a leaf can take a fresh array as its .grad without another copy.
     grad[...] = g.reshape(kept)
     return grad
+
 
 def _shape_args(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):

@@ -40,7 +40,8 @@ def _no_bool_sub(a, b):
     for t in (a, b):
         if (isinstance(t, Tensor) and t._data.dtype.kind == "b") or isinstance(t, (bool, np.bool_)):
             raise RuntimeError(
-                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert "
+                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                "trying to invert "
                 "a mask, use the `~` or `logical_not()` operator instead."
             )
 
@@ -54,18 +55,30 @@ def rsub(a, b):
 @op("mul", "multiply")
 def mul(input, other):
     """input * other."""
-    return _binary("MulBackward0", input, other, operator.mul,
-                   lambda g, A, B, o: g * B, lambda g, A, B, o: g * A, reads_a="b", reads_b="a")
+    return _binary(
+        "MulBackward0",
+        input,
+        other,
+        operator.mul,
+        lambda g, A, B, o: g * B,
+        lambda g, A, B, o: g * A,
+        reads_a="b",
+        reads_b="a",
+    )
 
 
 def _div_forward(rounding_mode):
     if rounding_mode is None:
         return operator.truediv
     if rounding_mode == "trunc":
+
         def trunc_div(A, B):
             with np.errstate(divide="ignore", invalid="ignore"):
                 q = np.true_divide(A, B)
-            return np.trunc(q).astype(np.result_type(A, B)) if np.result_type(A, B).kind != "f" else np.trunc(q)
+            return (
+                np.trunc(q).astype(np.result_type(A, B)) if np.result_type(A, B).kind != "f" else np.trunc(q)
+            )
+
         return trunc_div
     if rounding_mode == "floor":
         return _floor_div
@@ -94,11 +107,23 @@ def div(input, other, *, rounding_mode=None):
         dt = result_type(input, other)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.asarray(_div_forward(rounding_mode)(A, B)).astype(dt, copy=False)
-        return record("DivBackward2", out, tuple(t for t in (input, other) if isinstance(t, Tensor)),
-                      tuple(_zero_vjp(t) for t in (input, other) if isinstance(t, Tensor)))
-    return _binary("DivBackward0", input, other, _true_div,
-                   lambda g, A, B, o: g / B, lambda g, A, B, o: -g * o / B,
-                   reads_a="b", reads_b="bo", true_div=True)
+        return record(
+            "DivBackward2",
+            out,
+            tuple(t for t in (input, other) if isinstance(t, Tensor)),
+            tuple(_zero_vjp(t) for t in (input, other) if isinstance(t, Tensor)),
+        )
+    return _binary(
+        "DivBackward0",
+        input,
+        other,
+        _true_div,
+        lambda g, A, B, o: g / B,
+        lambda g, A, B, o: -g * o / B,
+        reads_a="b",
+        reads_b="bo",
+        true_div=True,
+    )
 
 
 def _true_div(A, B):
@@ -138,8 +163,15 @@ def remainder(input, other):
         >>> descend.tensor([5., -5.]) % 3
         tensor([2., 1.])
     """
-    return _binary("RemainderBackward0", input, other, _np_mod, _pass,
-                   lambda g, A, B, o: -g * _floor_div(A, B), reads_b="ab")
+    return _binary(
+        "RemainderBackward0",
+        input,
+        other,
+        _np_mod,
+        _pass,
+        lambda g, A, B, o: -g * _floor_div(A, B),
+        reads_b="ab",
+    )
 
 
 def _np_mod(A, B):
@@ -159,6 +191,7 @@ def fmod(input, other):
         >>> descend.fmod(descend.tensor([5., -5.]), 3)
         tensor([ 2., -2.])
     """
+
     def forward(A, B):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.fmod(A, B)
@@ -203,9 +236,11 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
         elif p == 1:
             vjp = lambda g: g  # noqa: E731
         else:
+
             def vjp(g):
                 with np.errstate(divide="ignore", invalid="ignore"):
                     return g * p * np.power(A, p - 1)
+
         return record("PowBackward0", out, (ta,), (vjp,), saved=(ta,))
     if not isinstance(exponent, Tensor):
         te = _tensor(exponent)
@@ -238,6 +273,7 @@ def rpow(a, base):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.asarray(np.power(np.asarray(B, dtype=dt) if dt.kind == "f" else B, A)).astype(dt, copy=False)
     if B == 0:
+
         def vjp(g):
             with np.errstate(invalid="ignore"):
                 return g * np.where(A >= 0, 0, out * -np.inf)
@@ -266,7 +302,8 @@ def neg(input):
     """-input."""
     if input._data.dtype.kind == "b":
         raise RuntimeError(
-            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+            "invert a mask, "
             "use the `~` or `logical_not()` operator instead."
         )
     return record("NegBackward0", np.negative(input._data), (input,), (np.negative,))
@@ -281,8 +318,13 @@ def positive(input):
 def abs(input):  # noqa: A001 - PyTorch's name
     """|input|; the gradient at 0 and at NaN is 0, as in PyTorch (its sgn(nan) is 0)."""
     X = input._data
-    return record("AbsBackward0", np.abs(X), (input,),
-                  (lambda g: g * np.where(np.isnan(X), 0, np.sign(X)),), saved=(input,))
+    return record(
+        "AbsBackward0",
+        np.abs(X),
+        (input,),
+        (lambda g: g * np.where(np.isnan(X), 0, np.sign(X)),),
+        saved=(input,),
+    )
 
 
 @op("reciprocal")

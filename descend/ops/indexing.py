@@ -15,15 +15,18 @@ from ._core import _dims, _index, _is_basic, _operand, _tensor, op, result_type
 
 def _scatter_back(shape, dtype, idx, basic):
     if basic:
+
         def vjp(g):
             grad = np.zeros(shape, dtype=g.dtype)
             grad[idx] = g
             return grad
     else:
+
         def vjp(g):
             grad = np.zeros(shape, dtype=g.dtype)
             np.add.at(grad, idx, g)  # repeated indices accumulate
             return grad
+
     return vjp
 
 
@@ -34,12 +37,18 @@ def getitem(x, index):
         n = X.shape[0]
         if not -n <= index < n:
             raise IndexError(f"index {index} is out of bounds for dimension 0 with size {n}")
-        return record("SelectBackward0", X[index, ...], (x,), (_scatter_back(X.shape, X.dtype, index, True),),
-                      view_of=x, view_fn=lambda a: a[index, ...])
+        return record(
+            "SelectBackward0",
+            X[index, ...],
+            (x,),
+            (_scatter_back(X.shape, X.dtype, index, True),),
+            view_of=x,
+            view_fn=lambda a: a[index, ...],
+        )
     idx = _index(index)
     basic = _is_basic(idx)
     if basic:  # an Ellipsis at the end makes NumPy return a (0-d) view, never a scalar copy
-        idx = (idx if isinstance(idx, tuple) else (idx,))
+        idx = idx if isinstance(idx, tuple) else (idx,)
         if Ellipsis not in idx:
             idx = idx + (Ellipsis,)
     try:
@@ -49,10 +58,19 @@ def getitem(x, index):
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     if basic:
-        name = "SelectBackward0" if builtins.all(isinstance(i, (int, np.integer)) for i in idx[:-1]) and \
-            len(idx) == 2 else "SliceBackward0"
-        return record(name, out, (x,), (_scatter_back(X.shape, X.dtype, idx, True),), view_of=x,
-                      view_fn=lambda a: a[idx])
+        name = (
+            "SelectBackward0"
+            if builtins.all(isinstance(i, (int, np.integer)) for i in idx[:-1]) and len(idx) == 2
+            else "SliceBackward0"
+        )
+        return record(
+            name,
+            out,
+            (x,),
+            (_scatter_back(X.shape, X.dtype, idx, True),),
+            view_of=x,
+            view_fn=lambda a: a[idx],
+        )
     return record("IndexBackward0", out, (x,), (_scatter_back(X.shape, X.dtype, idx, False),))
 
 
@@ -78,8 +96,19 @@ def index_put(input, indices, values, accumulate=False):
     parents, vjps = (x,), (vjp_x,)
     if tv is not None:
         vshape = np.shape(V)
-        parents, vjps = (x, tv), (vjp_x, lambda g: unbroadcast(np.broadcast_to(g[idx], np.broadcast_shapes(
-            np.shape(g[idx]), vshape)), vshape) if np.shape(g[idx]) != vshape else g[idx])
+        parents, vjps = (
+            (x, tv),
+            (
+                vjp_x,
+                lambda g: (
+                    unbroadcast(
+                        np.broadcast_to(g[idx], np.broadcast_shapes(np.shape(g[idx]), vshape)), vshape
+                    )
+                    if np.shape(g[idx]) != vshape
+                    else g[idx]
+                ),
+            ),
+        )
     return record("IndexPutBackward0", out, parents, vjps)
 
 
@@ -91,7 +120,8 @@ def masked_fill(input, mask, value):
     M = np.asarray(mask._data if isinstance(mask, Tensor) else mask, dtype=bool)
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(
-            f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s)."
+            "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value.ndim} dimension(s)."
         )
     V = value._data if isinstance(value, Tensor) else value
     try:
@@ -99,10 +129,13 @@ def masked_fill(input, mask, value):
     except ValueError:
         raise RuntimeError(
             f"The size of tensor a ({x.shape[-1] if x.ndim else 1}) must match the size of tensor b "
-            f"({M.shape[-1] if M.ndim else 1}): mask of shape {list(M.shape)} can't broadcast to {list(x.shape)}"
+            f"({M.shape[-1] if M.ndim else 1}): mask of shape {list(M.shape)} can't broadcast to "
+            f"{list(x.shape)}"
         ) from None
     if out.shape != x.shape:
-        raise RuntimeError(f"masked_fill: mask of shape {list(M.shape)} would broadcast input {list(x.shape)}")
+        raise RuntimeError(
+            f"masked_fill: mask of shape {list(M.shape)} would broadcast input {list(x.shape)}"
+        )
     parents, vjps = [x], [lambda g: np.where(M, 0, g)]
     if isinstance(value, Tensor):
         vd = value._data.dtype
@@ -186,7 +219,8 @@ def _check_gather(X, I, d, name):
     for k in range(I.ndim):
         if k != d and I.shape[k] > X.shape[k]:
             raise RuntimeError(
-                f"Size does not match at dimension {k} expected index {list(I.shape)} to be smaller than self "
+                f"Size does not match at dimension {k} expected index {list(I.shape)} to be smaller "
+                "than self "
                 f"{list(X.shape)} apart from dimension {d}"
             )
     n = X.shape[d] if X.ndim else 1
@@ -250,8 +284,15 @@ def take(input, index):
     return record("TakeBackward0", X.reshape(-1)[flat], (input,), (vjp,))
 
 
-_REDUCE = {"sum": np.add, "add": np.add, "prod": np.multiply, "multiply": np.multiply, "amax": np.maximum,
-           "amin": np.minimum, "mean": np.add}
+_REDUCE = {
+    "sum": np.add,
+    "add": np.add,
+    "prod": np.multiply,
+    "multiply": np.multiply,
+    "amax": np.maximum,
+    "amin": np.minimum,
+    "mean": np.add,
+}
 
 
 @op("scatter")
@@ -308,7 +349,8 @@ def scatter_add(input, dim, index, src):
 
 @op("scatter_reduce")
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
-    """Combine src's entries into input at `index` along `dim` with "sum", "prod", "mean", "amax" or "amin"."""
+    """Combine src's entries into input at `index` along `dim` with "sum", "prod", "mean", "amax" "
+    "or "amin"."""
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     I = _long_index(index, "scatter_reduce")
@@ -325,8 +367,13 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         out = X.copy()
     else:
         init = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}[reduce]
-        out = np.where(touched, np.asarray(init).astype(X.dtype) if X.dtype.kind == "f" else
-                       np.asarray(0 if reduce in ("sum", "mean") else 1).astype(X.dtype), X)
+        out = np.where(
+            touched,
+            np.asarray(init).astype(X.dtype)
+            if X.dtype.kind == "f"
+            else np.asarray(0 if reduce in ("sum", "mean") else 1).astype(X.dtype),
+            X,
+        )
         if X.dtype.kind != "f" and reduce in ("amax", "amin"):
             out = np.where(touched, np.iinfo(X.dtype).min if reduce == "amax" else np.iinfo(X.dtype).max, X)
     _REDUCE[reduce].at(out, pos, S)
@@ -360,6 +407,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
             grad[tuple(slice(0, n) for n in I.shape)] = np.where(S == out[pos], g[pos] / hits[pos], 0)
             return grad
     else:  # prod
+
         def vjp_x(g):
             with np.errstate(divide="ignore", invalid="ignore"):
                 return np.where(touched, g * out / X, g) if include_self else np.where(touched, 0, g)
@@ -369,6 +417,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
             with np.errstate(divide="ignore", invalid="ignore"):
                 grad[tuple(slice(0, n) for n in I.shape)] = g[pos] * out[pos] / S
             return grad
+
     vjps = [vjp_x]
     parents.append(src)
     vjps.append(vjp_src)
@@ -384,8 +433,9 @@ def index_add(input, dim, index, source, *, alpha=1):
     out = X.astype(result_type(input, source), copy=True)
     S = source._data * alpha
     np.add.at(np.moveaxis(out, d, 0), I, np.moveaxis(S, d, 0))
-    return record("IndexAddBackward0", out, (input, source),
-                  (lambda g: g, lambda g: np.take(g, I, axis=d) * alpha))
+    return record(
+        "IndexAddBackward0", out, (input, source), (lambda g: g, lambda g: np.take(g, I, axis=d) * alpha)
+    )
 
 
 @op("index_fill")
@@ -413,8 +463,9 @@ def nonzero(input, *, as_tuple=False):
     idx = np.nonzero(np.atleast_1d(input._data) if as_tuple and input.ndim == 0 else input._data)
     if as_tuple:
         return tuple(_wrap(i.astype(np.int64)) for i in idx)
-    return _wrap(np.stack(idx, axis=-1).astype(np.int64) if idx else np.zeros((int(bool(input._data)), 0),
-                                                                              np.int64))
+    return _wrap(
+        np.stack(idx, axis=-1).astype(np.int64) if idx else np.zeros((int(bool(input._data)), 0), np.int64)
+    )
 
 
 @op("argwhere")

@@ -57,8 +57,17 @@ def _check_cast(result_dtype, t):
 
 
 def _torch_name(dtype):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(dtype.name, dtype.name)
+    return {
+        "float32": "Float",
+        "float64": "Double",
+        "float16": "Half",
+        "int64": "Long",
+        "int32": "Int",
+        "int16": "Short",
+        "int8": "Char",
+        "uint8": "Byte",
+        "bool": "Bool",
+    }.get(dtype.name, dtype.name)
 
 
 def _write(t, arr):
@@ -140,8 +149,13 @@ def _apply_to_view(view, fn, args, kwargs):
         return np.ascontiguousarray(g).reshape(-1)[idx].reshape(r._data.shape)
 
     nxt, nrs = _edges((root, r))
-    node = Node("CopySlices", nxt, (vjp_base if root._requires_grad else None,
-                                    vjp_src if r._requires_grad else None), (), nrs)
+    node = Node(
+        "CopySlices",
+        nxt,
+        (vjp_base if root._requires_grad else None, vjp_src if r._requires_grad else None),
+        (),
+        nrs,
+    )
     del shape
     root.grad_fn = node
     root._requires_grad = True
@@ -170,14 +184,20 @@ def _ufunc_fast(ufunc, name):
     def method(self, other, *, alpha=1):
         if alpha != 1:
             other = other * alpha
-        if not (_GradMode.enabled
-                and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))):
+        if not (
+            _GradMode.enabled
+            and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
+        ):
             arr = other._data if isinstance(other, Tensor) else other
             kind = self._data.dtype.kind
             # NOTE: a float tensor can take any real result: the tutorials' update skips result_type
             if kind != "f" or not (type(arr) is float or type(arr) is int or arr.dtype.kind in "biuf"):
-                _check_cast(result_type(self, other) if ufunc is not np.true_divide else
-                            result_type(self, other, 1.0), self)
+                _check_cast(
+                    result_type(self, other)
+                    if ufunc is not np.true_divide
+                    else result_type(self, other, 1.0),
+                    self,
+                )
             try:
                 ufunc(self._data, arr, out=self._data, casting="unsafe")
             except ValueError:
@@ -192,7 +212,9 @@ def _ufunc_fast(ufunc, name):
         return apply(self, getattr(arithmetic, name[:-1]), other)
 
     method.__name__ = name
-    method.__doc__ = f"In-place `{name[:-1]}`: this tensor {name[:-1]} other (times alpha), in its own storage."
+    method.__doc__ = (
+        f"In-place `{name[:-1]}`: this tensor {name[:-1]} other (times alpha), in its own storage."
+    )
     return method
 
 
@@ -207,8 +229,12 @@ def _filled(t, value):
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions."
             )
         out = np.full(shape, value._data, dtype=dtype)
-        return record("FillBackward1", out, (t, value),
-                      (lambda g: np.zeros(shape, g.dtype), lambda g: np.asarray(g.sum(), value._data.dtype)))
+        return record(
+            "FillBackward1",
+            out,
+            (t, value),
+            (lambda g: np.zeros(shape, g.dtype), lambda g: np.asarray(g.sum(), value._data.dtype)),
+        )
     out = np.full(shape, value, dtype=dtype)
     return record("FillBackward0", out, (t,), (lambda g: np.zeros(shape, g.dtype),))
 
@@ -287,5 +313,8 @@ def setitem(self, index, value):
 
 
 for _name in ("add_", "sub_", "mul_", "div_"):
-    op(_name, function=False)(_ufunc_fast({"add_": np.add, "sub_": np.subtract, "mul_": np.multiply,
-                                           "div_": np.true_divide}[_name], _name))
+    op(_name, function=False)(
+        _ufunc_fast(
+            {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply, "div_": np.true_divide}[_name], _name
+        )
+    )

@@ -55,8 +55,15 @@ def matmul(a, b):
 
 def _same_dtype(a, b, what="m1 and m2"):
     if a._data.dtype != b._data.dtype:
-        names = {"float32": "float", "float64": "double", "float16": "half", "int64": "long int",
-                 "int32": "int", "bool": "bool", "uint8": "unsigned char"}
+        names = {
+            "float32": "float",
+            "float64": "double",
+            "float16": "half",
+            "int64": "long int",
+            "int32": "int",
+            "bool": "bool",
+            "uint8": "unsigned char",
+        }
         raise RuntimeError(
             f"expected {what} to have the same dtype, but got: {names.get(a.dtype.name, a.dtype.name)} != "
             f"{names.get(b.dtype.name, b.dtype.name)}"
@@ -83,8 +90,10 @@ def bmm(input, mat2):
     if b.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
     if a.shape[0] != b.shape[0]:
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
-                           f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
+            f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}]."
+        )
     return matmul(a, b)
 
 
@@ -96,7 +105,8 @@ def dot(input, other):
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     if a.shape[0] != b.shape[0]:
         raise RuntimeError(
-            f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have the same "
+            f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+            "have the same "
             "number of elements, but got different number of elements"
         )
     _same_dtype(a, b, "both vectors")
@@ -148,8 +158,11 @@ def einsum(equation, *operands):
     lhs, _, rhs = eq.partition("->")
     ins = lhs.split(",")
     if len(ins) != len(ts):
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
-                           if len(ts) > len(ins) else "einsum(): fewer operands were provided than specified")
+        raise RuntimeError(
+            "einsum(): more operands were provided than specified in the equation"
+            if len(ts) > len(ins)
+            else "einsum(): fewer operands were provided than specified"
+        )
     if not _:
         letters = sorted(c for c in set(lhs.replace(",", "")) if lhs.replace(",", "").count(c) == 1)
         rhs = "".join(letters)
@@ -185,8 +198,9 @@ def einsum(equation, *operands):
 
         return vjp
 
-    return record("EinsumBackward0", out, tuple(ts), tuple(vjp_for(i) for i in range(len(ts))),
-                  saved=tuple(ts))
+    return record(
+        "EinsumBackward0", out, tuple(ts), tuple(vjp_for(i) for i in range(len(ts))), saved=tuple(ts)
+    )
 
 
 @op("tensordot", method=False)
@@ -198,8 +212,8 @@ def tensordot(a, b, dims=2):
     else:
         ax_a, ax_b = [list(d) if isinstance(d, (list, tuple)) else [d] for d in dims]
     letters = "abcdefghijklmnopqrstuvwxyz"
-    sa = list(letters[:a.ndim])
-    sb = list(letters[a.ndim:a.ndim + b.ndim])
+    sa = list(letters[: a.ndim])
+    sb = list(letters[a.ndim : a.ndim + b.ndim])
     for i, j in zip(ax_a, ax_b):
         sb[j % b.ndim] = sa[i % a.ndim]
     contracted = {sa[i % a.ndim] for i in ax_a}

@@ -93,12 +93,14 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
                 return g * out_kept / X
         # product of the others, without dividing by a possibly-zero element: exclusive cumprods
         moved = np.moveaxis(X, ax, tuple(range(-len(ax), 0))).reshape(
-            tuple(n for i, n in enumerate(X.shape) if i not in ax) + (-1,))
+            tuple(n for i, n in enumerate(X.shape) if i not in ax) + (-1,)
+        )
         ones = np.ones(moved.shape[:-1] + (1,), X.dtype)
         left = np.cumprod(np.concatenate([ones, moved[..., :-1]], -1), -1)
         right = np.flip(np.cumprod(np.concatenate([ones, np.flip(moved, -1)[..., :-1]], -1), -1), -1)
-        others = (left * right).reshape(tuple(n for i, n in enumerate(X.shape) if i not in ax)
-                                       + tuple(X.shape[i] for i in ax))
+        others = (left * right).reshape(
+            tuple(n for i, n in enumerate(X.shape) if i not in ax) + tuple(X.shape[i] for i in ax)
+        )
         others = np.moveaxis(others, tuple(range(-len(ax), 0)), ax)
         return g * others
 
@@ -128,8 +130,9 @@ def _reduce_extreme(x, axes, keepdim, ufunc, name, nan_share=True):
     if X.size == 0 and (axes is None or builtins.any(X.shape[a] == 0 for a in axes)):
         raise IndexError(
             f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction "
-            "dim with the 'dim' argument." if axes is None else
-            f"{name}(): Expected reduction dim {axes[0]} to have non-zero size."
+            "dim with the 'dim' argument."
+            if axes is None
+            else f"{name}(): Expected reduction dim {axes[0]} to have non-zero size."
         )
     out = ufunc.reduce(X, axis=axes, keepdims=keepdim) if X.ndim else X.copy()
     if X.dtype.kind == "f" and X.size:
@@ -214,8 +217,9 @@ def amin(input, dim=(), keepdim=False):
 
 @op("aminmax")
 def aminmax(input, *, dim=None, keepdim=False):
-    return namedtuple("return_types", ["min", "max"])(amin(input, () if dim is None else dim, keepdim),
-                                                      amax(input, () if dim is None else dim, keepdim))
+    return namedtuple("return_types", ["min", "max"])(
+        amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim)
+    )
 
 
 @op("argmax")
@@ -298,12 +302,16 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 @op("var_mean")
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, _axes(dim, input.ndim), keepdim)
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(
+        input, _axes(dim, input.ndim), keepdim
+    )
 
 
 @op("std_mean")
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, _axes(dim, input.ndim), keepdim)
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(
+        input, _axes(dim, input.ndim), keepdim
+    )
 
 
 @op("norm")
@@ -430,7 +438,10 @@ def softmax(x, dim, dtype=None):
     with np.errstate(invalid="ignore"):
         out = e / e.sum(axis=axis, keepdims=True)
     return record(
-        "SoftmaxBackward0", out, (x,), (lambda g: out * (g - (g * out).sum(axis=axis, keepdims=True)),),
+        "SoftmaxBackward0",
+        out,
+        (x,),
+        (lambda g: out * (g - (g * out).sum(axis=axis, keepdims=True)),),
         save_output=True,
     )
 
@@ -447,7 +458,10 @@ def log_softmax(x, dim, dtype=None):
     with np.errstate(divide="ignore", invalid="ignore"):
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return record(
-        "LogSoftmaxBackward0", out, (x,), (lambda g: g - np.exp(out) * g.sum(axis=axis, keepdims=True),),
+        "LogSoftmaxBackward0",
+        out,
+        (x,),
+        (lambda g: g - np.exp(out) * g.sum(axis=axis, keepdims=True),),
         save_output=True,
     )
 

@@ -81,7 +81,7 @@ def flatten(input, start_dim=0, end_dim=-1):
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
         return x
-    shape = x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:]
+    shape = x.shape[:s] + (math.prod(x.shape[s : e + 1]),) + x.shape[e + 1 :]
     return reshape(x, *shape)
 
 
@@ -89,7 +89,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 def unflatten(input, dim, sizes):
     """Split dim `dim` into `sizes` (one may be -1)."""
     d = _dims(dim, input.ndim)[0]
-    return reshape(input, *(tuple(input.shape[:d]) + tuple(sizes) + tuple(input.shape[d + 1:])))
+    return reshape(input, *(tuple(input.shape[:d]) + tuple(sizes) + tuple(input.shape[d + 1 :])))
 
 
 @op("squeeze")
@@ -126,8 +126,13 @@ def transpose(input, dim0, dim1):
         _dims(dim0, 0), _dims(dim1, 0)
         return _view_record("TransposeBackward0", x._data.view(), x, lambda g: g, lambda a: a.view())
     d0, d1 = _dims(dim0, x.ndim)[0], _dims(dim1, x.ndim)[0]
-    return _view_record("TransposeBackward0", np.swapaxes(x._data, d0, d1), x,
-                        lambda g: np.swapaxes(g, d0, d1), lambda a: np.swapaxes(a, d0, d1))
+    return _view_record(
+        "TransposeBackward0",
+        np.swapaxes(x._data, d0, d1),
+        x,
+        lambda g: np.swapaxes(g, d0, d1),
+        lambda a: np.swapaxes(a, d0, d1),
+    )
 
 
 @op("t")
@@ -151,24 +156,37 @@ def permute(input, *dims):
         raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = _shape_args(dims)
     if len(dims) != x.ndim or sorted(d % builtins.max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+        if len(dims) != x.ndim:
+            raise RuntimeError(
+                "permute(sparse_coo): number of dimensions in the tensor input does not match the length of "
+                f"the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not equal to "
+                f"len(dims) = {len(dims)}"
+            )
         raise RuntimeError(
-            f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of "
-            f"the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not equal to "
-            f"len(dims) = {len(dims)}" if len(dims) != x.ndim else
             f"permute(): dims {dims} are not a permutation of the {x.ndim} dims of shape {tuple(x.shape)}"
         )
     dims = tuple(d % x.ndim for d in dims) if x.ndim else ()
     inverse = tuple(np.argsort(dims))
-    return _view_record("PermuteBackward0", np.transpose(x._data, dims), x,
-                        lambda g: np.transpose(g, inverse), lambda a: np.transpose(a, dims))
+    return _view_record(
+        "PermuteBackward0",
+        np.transpose(x._data, dims),
+        x,
+        lambda g: np.transpose(g, inverse),
+        lambda a: np.transpose(a, dims),
+    )
 
 
 @op("movedim", "moveaxis")
 def movedim(input, source, destination):
     """Move dims from `source` to `destination` positions (a view)."""
     out = np.moveaxis(input._data, source, destination)
-    return _view_record("PermuteBackward0", out, input, lambda g: np.moveaxis(g, destination, source),
-                        lambda a: np.moveaxis(a, source, destination))
+    return _view_record(
+        "PermuteBackward0",
+        out,
+        input,
+        lambda g: np.moveaxis(g, destination, source),
+        lambda a: np.moveaxis(a, source, destination),
+    )
 
 
 @op("expand")
@@ -196,8 +214,14 @@ def expand(input, *sizes):
             f"expanded to {list(shape)})"
         ) from None
     old = x.shape
-    return record("ExpandBackward0", out, (x,), (lambda g: unbroadcast(g, old),), view_of=x,
-                  view_fn=lambda a: np.broadcast_to(a, shape))
+    return record(
+        "ExpandBackward0",
+        out,
+        (x,),
+        (lambda g: unbroadcast(g, old),),
+        view_of=x,
+        view_fn=lambda a: np.broadcast_to(a, shape),
+    )
 
 
 @op("expand_as", function=False)
@@ -252,7 +276,7 @@ def unbind(input, dim=0):
     if not (x._requires_grad and _GradMode.enabled):
         outs = [_wrap(p) for p in parts]
     else:
-        shape, dtype = X.shape, X.dtype
+        dtype = X.dtype
 
         def vjp(grads):
             return (np.stack(grads, axis=d).astype(dtype, copy=False),)
@@ -289,13 +313,16 @@ def split(tensor, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size <= 0 and n:
-            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+            raise RuntimeError(
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+            )
         sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if builtins.sum(sizes) != n:
             raise RuntimeError(
-                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension "
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                "at dimension "
                 f"{d}), but got split_sizes={sizes}"
             )
     out, start = [], 0
@@ -352,13 +379,14 @@ def _writable_diagonal(a, offset, d1, d2):
     n1, n2 = moved.shape[-2:]
     if offset >= 0:
         k = builtins.max(builtins.min(n1, n2 - offset), 0)
-        start = moved[..., :k, offset:offset + k] if k else moved[..., :0, :0]
+        start = moved[..., :k, offset : offset + k] if k else moved[..., :0, :0]
     else:
         k = builtins.max(builtins.min(n1 + offset, n2), 0)
-        start = moved[..., -offset:-offset + k, :k] if k else moved[..., :0, :0]
+        start = moved[..., -offset : -offset + k, :k] if k else moved[..., :0, :0]
     st = start.strides
-    return np.lib.stride_tricks.as_strided(start, start.shape[:-2] + (k,), st[:-2] + (st[-2] + st[-1],),
-                                           writeable=True)
+    return np.lib.stride_tricks.as_strided(
+        start, start.shape[:-2] + (k,), st[:-2] + (st[-2] + st[-1],), writeable=True
+    )
 
 
 # --- copies: joins, repeats, flips ---
@@ -378,19 +406,22 @@ def cat(tensors, dim=0):
     axis = _dims(dim, ref.ndim)[0]
     for i, t in enumerate(parts):
         if t.ndim != ref.ndim:
-            raise RuntimeError(
-                f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}"
-            )
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}")
         for k in range(ref.ndim):
             if k != axis and t.shape[k] != ref.shape[k]:
                 raise RuntimeError(
-                    f"Sizes of tensors must match except in dimension {axis}. Expected size {ref.shape[k]} but "
+                    f"Sizes of tensors must match except in dimension {axis}. Expected size "
+                    f"{ref.shape[k]} but "
                     f"got size {t.shape[k]} for tensor number {i} in the list."
                 )
     out = np.concatenate([t._data.astype(dt, copy=False) for t in parts], axis=axis)
     bounds = np.cumsum([0] + [t.shape[axis] for t in parts])
     vjps = tuple(
-        (lambda g, lo=lo, hi=hi, src=t._data.dtype: np.take(g, np.arange(lo, hi), axis=axis).astype(src, copy=False))
+        (
+            lambda g, lo=lo, hi=hi, src=t._data.dtype: np.take(g, np.arange(lo, hi), axis=axis).astype(
+                src, copy=False
+            )
+        )
         for lo, hi, t in zip(bounds[:-1], bounds[1:], parts)
     )
     return record("CatBackward0", out, tuple(parts), vjps)
@@ -405,15 +436,18 @@ def stack(tensors, dim=0):
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise RuntimeError(
-                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at entry 0 and "
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
+                "entry 0 and "
                 f"{list(t.shape)} at entry {i}"
             )
     ndim = tensors[0].ndim + 1
     axis = _dims(dim, ndim)[0]
     dt = result_type(*tensors)
     out = np.stack([t._data.astype(dt, copy=False) for t in tensors], axis=axis)
-    vjps = tuple((lambda g, i=i, src=t._data.dtype: np.take(g, i, axis=axis).astype(src, copy=False))
-                 for i, t in enumerate(tensors))
+    vjps = tuple(
+        (lambda g, i=i, src=t._data.dtype: np.take(g, i, axis=axis).astype(src, copy=False))
+        for i, t in enumerate(tensors)
+    )
     return record("StackBackward0", out, tuple(tensors), vjps)
 
 
@@ -510,7 +544,9 @@ def _tri(name, node, fn):
         return record(node, out, (input,), (lambda g: fn(g, diagonal),))
 
     tri.__name__ = name
-    tri.__doc__ = f"The {'lower' if name == 'tril' else 'upper'} triangle of the last two dims (others zeroed)."
+    tri.__doc__ = (
+        f"The {'lower' if name == 'tril' else 'upper'} triangle of the last two dims (others zeroed)."
+    )
     return tri
 
 
@@ -546,8 +582,12 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     _writable_diagonal(out, offset, -2, -1)[...] = X
     if (dim1, dim2) not in ((-2, -1), (X.ndim - 1, X.ndim)):
         out = np.moveaxis(out, (-2, -1), (dim1, dim2))
-    return record("DiagEmbedBackward0", out, (input,),
-                  (lambda g: np.diagonal(np.moveaxis(g, (dim1, dim2), (-2, -1)), offset, -2, -1).copy(),))
+    return record(
+        "DiagEmbedBackward0",
+        out,
+        (input,),
+        (lambda g: np.diagonal(np.moveaxis(g, (dim1, dim2), (-2, -1)), offset, -2, -1).copy(),),
+    )
 
 
 def to_dtype(x, dtype):
@@ -585,9 +625,17 @@ def _to(self, *args, **kwargs):
 
 op("to", function=False)(_to)
 
-_TYPE_NAMES = {float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTensor", int8: "CharTensor",
-               int16: "ShortTensor", int32: "IntTensor", int64: "LongTensor", uint8: "ByteTensor",
-               bool_: "BoolTensor"}
+_TYPE_NAMES = {
+    float16: "HalfTensor",
+    float32: "FloatTensor",
+    float64: "DoubleTensor",
+    int8: "CharTensor",
+    int16: "ShortTensor",
+    int32: "IntTensor",
+    int64: "LongTensor",
+    uint8: "ByteTensor",
+    bool_: "BoolTensor",
+}
 
 
 @op("type", function=False)
@@ -606,8 +654,9 @@ def _caster(dtype):
     return cast
 
 
-for _name, _dt in dict(float=float32, double=float64, half=float16, long=int64, int=int32,
-                       bool=bool_).items():
+for _name, _dt in dict(
+    float=float32, double=float64, half=float16, long=int64, int=int32, bool=bool_
+).items():
     op(_name, function=False)(_caster(_dt))
 
 
@@ -633,8 +682,9 @@ def new_ones(self, *size, dtype=None, requires_grad=False):
 
 @op("new_full", function=False)
 def new_full(self, size, fill_value, dtype=None, requires_grad=False):
-    return _new_like(self, np.full(_shape_args((size,)), fill_value, dtype=_dtype(dtype) or self.dtype),
-                     requires_grad)
+    return _new_like(
+        self, np.full(_shape_args((size,)), fill_value, dtype=_dtype(dtype) or self.dtype), requires_grad
+    )
 
 
 @op("new_empty", function=False)
