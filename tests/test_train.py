@@ -643,9 +643,13 @@ def test_lr_find_rejects_bad_arguments():
 
 
 def _mnist_folder():
+    """$DESCEND_MNIST (the README's variable), else the project's shared copy beside the checkout."""
+    import os
+
     here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent.parent / "shared" / "data" / "mnist"
+    candidates = [Path(os.environ["DESCEND_MNIST"])] if os.environ.get("DESCEND_MNIST") else []
+    candidates += [parent.parent / "shared" / "data" / "mnist" for parent in here.parents]
+    for candidate in candidates:
         if (candidate / "t10k-labels-idx1-ubyte.gz").exists():
             return candidate
     return None
@@ -662,7 +666,7 @@ def test_mnist_mlp_reaches_97_5_percent_in_two_epochs():
     """
     root = _mnist_folder()
     if root is None:
-        pytest.skip("MNIST files not found in ../shared/data/mnist")
+        pytest.skip("MNIST files not found (set DESCEND_MNIST to the folder of the four IDX .gz files)")
     from descend.data import MNIST
 
     def standardised(dataset):
