@@ -458,7 +458,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     tuning_found = {k: os.environ[k] for k in OPENBLAS_TUNING_VARS if k in os.environ}
     pin_threads(args.threads, args.keep_openblas_tuning)  # the runner's NumPy (calibration) alike
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), datetime.datetime.now().isoformat(timespec="seconds")
     available = available_libraries()
     machine = machine_info()
     notes = [f"{LIB_NAMES[name]} is not installed: its rows are skipped ({how})."
@@ -520,9 +520,9 @@ def main(argv=None) -> int:
     for section, rows, outcomes, by_row in pending:
         intro = section.intro(args) if callable(section.intro) else section.intro
         done = max((len(o.seconds) for got in outcomes.values() for o in got.values()), default=0)
-        cut = f" of {args.reps}, stopped by --max-minutes" if done < args.reps else ""
-        heading = (f"### {section.title.format(epoch=epoch)} ({section.unit}, median of {done}{cut} "
-                   "repetitions; ratios per pair)\n\n")
+        cut = f" of {args.reps}: stopped by --max-minutes" if done < args.reps else ""
+        heading = (f"### {section.title.format(epoch=epoch)} ({section.unit}, median of {done} "
+                   f"repetitions{cut}; ratios per pair)\n\n")
         texts[section.key] = (heading + (intro + "\n\n" if intro else "")
                               + section_report(section, rows, outcomes, by_row, trusted))
     if memory is not None:
@@ -552,7 +552,7 @@ def main(argv=None) -> int:
     print(f"- method: {args.reps} repetitions; in each, a row's contenders run back to back in a rotated "
           "order (AB, BA, ...), each in its own worker process; a ratio is computed per repetition (pair) "
           "and shown as the median over the pairs [min–max]; times are medians" + settle)
-    print(f"- run: {datetime.datetime.now().isoformat(timespec='seconds')}"
+    print(f"- run: started {started_at}"
           + (" — QUICK sanity run: short loops, batch 128 only, a fifth of the epoch" if args.quick else ""))
     for line in machine_check_lines(machine["cores"], (load_start, load_end), (calib_start, calib_end),
                                     windows, problems):
