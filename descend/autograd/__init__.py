@@ -891,7 +891,7 @@ def _is_tensor(x):
 def _accumulate_leaves(leaf_grads, foreign):
     """Add each leaf's gradient into its `.grad`, copying arrays that are not exclusively ours."""
     taken = set(foreign)
-    hooks = _LEAF_HOOKS
+    hooks = _LEAF_HOOKS if _LEAF_HOOKS._items else None  # NOTE: one test per backward, not per leaf
     for leaf, g in leaf_grads.items():
         data = leaf._data
         if type(g) is not np.ndarray:  # NumPy returns scalars, not 0-d arrays, from 0-d arithmetic
@@ -900,7 +900,7 @@ def _accumulate_leaves(leaf_grads, foreign):
             g = unbroadcast(g, data.shape)
         if g.dtype != data.dtype:
             g = g.astype(data.dtype)
-        if hooks and leaf in hooks:
+        if hooks is not None and leaf in hooks:
             g = _run_hooks(hooks[leaf], g)
         if leaf._grad is None:
             if id(g) in taken or not g.flags.owndata or not g.flags.writeable:
