@@ -233,28 +233,27 @@ def minimum(input, other):
     return _binary("MinimumBackward0", input, other, np.minimum, *_MIN_VJPS, reads_a="ab", reads_b="ab")
 
 
-@op("fmax")
-def fmax(input, other):
-    """Elementwise max that ignores NaN (the other value wins)."""
+def _nan_ignoring(name, node, ufunc, wins):
+    """fmax/fmin: the other value wins over a NaN; the gradient goes to the value returned."""
+
     def vjp_a(g, A, B, o):
-        return np.where((A >= B) | np.isnan(B), g, 0)
+        return np.where(wins(A, B) | np.isnan(B), g, 0)
 
     def vjp_b(g, A, B, o):
-        return np.where(~((A >= B) | np.isnan(B)), g, 0)
+        return np.where(~(wins(A, B) | np.isnan(B)), g, 0)
 
-    return _binary("FmaxBackward0", input, other, np.fmax, vjp_a, vjp_b, reads_a="ab", reads_b="ab")
+    def fn(input, other):
+        return _binary(node, input, other, ufunc, vjp_a, vjp_b, reads_a="ab", reads_b="ab")
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise {name[1:]} that ignores NaN (the other value wins)."
+    return fn
 
 
-@op("fmin")
-def fmin(input, other):
-    """Elementwise min that ignores NaN."""
-    def vjp_a(g, A, B, o):
-        return np.where((A <= B) | np.isnan(B), g, 0)
-
-    def vjp_b(g, A, B, o):
-        return np.where(~((A <= B) | np.isnan(B)), g, 0)
-
-    return _binary("FminBackward0", input, other, np.fmin, vjp_a, vjp_b, reads_a="ab", reads_b="ab")
+fmax = _nan_ignoring("fmax", "FmaxBackward0", np.fmax, np.greater_equal)
+op("fmax")(fmax)
+fmin = _nan_ignoring("fmin", "FminBackward0", np.fmin, np.less_equal)
+op("fmin")(fmin)
 
 
 @op("where", method=False)

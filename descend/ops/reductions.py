@@ -222,36 +222,31 @@ def aminmax(input, *, dim=None, keepdim=False):
     )
 
 
-@op("argmax")
-def argmax(input, dim=None, keepdim=False):
-    """Index of the largest element (of the flattened tensor when dim is None)."""
+def _arg_extreme(input, dim, keepdim, pick, name):
+    """argmax/argmin: the index of the extreme (of the flattened tensor when dim is None)."""
     X = _tensor(input)._data
     if X.dtype.kind == "b":
-        raise RuntimeError("argmax(): does not support bool input")
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
-        return _wrap(np.asarray(_nan_arg(X.reshape(-1), 0, np.argmax), dtype=np.int64))
+        return _wrap(np.asarray(_nan_arg(X.reshape(-1), 0, pick), dtype=np.int64))
     if X.ndim == 0:
         _dims(dim, 0)
         return _wrap(np.asarray(0, dtype=np.int64))
     axis = _dims(dim, X.ndim)[0]
-    out = _nan_arg(X, axis, np.argmax)
+    out = _nan_arg(X, axis, pick)
     return _wrap(np.asarray(np.expand_dims(out, axis) if keepdim else out, dtype=np.int64))
+
+
+@op("argmax")
+def argmax(input, dim=None, keepdim=False):
+    """Index of the largest element (of the flattened tensor when dim is None; the first NaN wins)."""
+    return _arg_extreme(input, dim, keepdim, np.argmax, "argmax")
 
 
 @op("argmin")
 def argmin(input, dim=None, keepdim=False):
-    """Index of the smallest element (of the flattened tensor when dim is None)."""
-    X = _tensor(input)._data
-    if X.dtype.kind == "b":
-        raise RuntimeError("argmin(): does not support bool input")
-    if dim is None:
-        return _wrap(np.asarray(_nan_arg(X.reshape(-1), 0, np.argmin), dtype=np.int64))
-    if X.ndim == 0:
-        _dims(dim, 0)
-        return _wrap(np.asarray(0, dtype=np.int64))
-    axis = _dims(dim, X.ndim)[0]
-    out = _nan_arg(X, axis, np.argmin)
-    return _wrap(np.asarray(np.expand_dims(out, axis) if keepdim else out, dtype=np.int64))
+    """Index of the smallest element (of the flattened tensor when dim is None; the first NaN wins)."""
+    return _arg_extreme(input, dim, keepdim, np.argmin, "argmin")
 
 
 def _correction(unbiased, correction):

@@ -6,40 +6,5 @@ Example:
     3
 """
 
-from ...data.loader import (
-    BatchSampler,
-    ConcatDataset,
-    DataLoader,
-    Dataset,
-    IterableDataset,
-    RandomSampler,
-    Sampler,
-    SequentialSampler,
-    Subset,
-    SubsetRandomSampler,
-    TensorDataset,
-    WeightedRandomSampler,
-    WorkerInfo,
-    default_collate,
-    get_worker_info,
-    random_split,
-)
-
-__all__ = [
-    "BatchSampler",
-    "ConcatDataset",
-    "DataLoader",
-    "Dataset",
-    "IterableDataset",
-    "RandomSampler",
-    "Sampler",
-    "SequentialSampler",
-    "Subset",
-    "SubsetRandomSampler",
-    "TensorDataset",
-    "WeightedRandomSampler",
-    "WorkerInfo",
-    "default_collate",
-    "get_worker_info",
-    "random_split",
-]
+from ...data.loader import *  # noqa: F403 - the pipeline's public names, one list (loader.__all__)
+from ...data.loader import __all__  # noqa: F401
