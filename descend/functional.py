@@ -92,12 +92,39 @@ _tensor = ops._tensor
 # --- activations ---
 
 
+
+def _honours_inplace(fn):
+    """PyTorch's `inplace=True`: the result is written into the input through the engine's in-place
+    path (recorded in the graph like any in-place op), and the input is returned."""
+    import functools
+    import inspect
+
+    pos = list(inspect.signature(fn).parameters).index("inplace")
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if not kwargs.get("inplace", args[pos] if len(args) > pos else False):
+            return fn(*args, **kwargs)
+        from .ops.inplace import apply
+
+        args = list(args)
+        if len(args) > pos:
+            args[pos] = False
+        else:
+            kwargs["inplace"] = False
+        input = args.pop(0) if args else kwargs.pop("input")
+        return apply(input, lambda t: fn(t, *args, **kwargs))
+
+    return wrapper
+
+
+@_honours_inplace
 def relu(input, inplace=False):
     """max(x, 0), elementwise.
 
     Args:
         input: a tensor.
-        inplace: accepted for PyTorch compatibility; descend always returns a new tensor (same values).
+        inplace: write the result into `input` (its in-place form) and return it.
 
     Returns:
         A tensor of the input's shape.
@@ -109,13 +136,14 @@ def relu(input, inplace=False):
     return ops.relu(_tensor(input))
 
 
+@_honours_inplace
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x.
 
     Args:
         input: a tensor.
         negative_slope: the slope for negative inputs.
-        inplace: accepted for PyTorch compatibility; a new tensor is always returned.
+        inplace: write the result into `input` (its in-place form) and return it.
 
     Returns:
         A tensor of the input's shape.
@@ -282,6 +310,7 @@ def linear(input, weight, bias=None):
                   saved=(x, weight))
 
 
+@_honours_inplace
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1 / (1 - p) ("inverted" dropout).
 
@@ -293,7 +322,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         input: a tensor.
         p: probability of zeroing an element, in [0, 1].
         training: apply dropout only when True.
-        inplace: accepted for PyTorch compatibility; a new tensor is always returned.
+        inplace: write the result into `input` (its in-place form) and return it.
 
     Returns:
         A tensor of the input's shape.
@@ -960,6 +989,7 @@ def logsigmoid(input):
     return _elementwise("LogSigmoidBackward0", x, out, lambda: 0.5 * (np.tanh(-0.5 * X) + 1))
 
 
+@_honours_inplace
 def silu(input, inplace=False):
     """x * sigmoid(x) (also called swish).
 
@@ -971,6 +1001,7 @@ def silu(input, inplace=False):
     return x * ops.sigmoid(x)
 
 
+@_honours_inplace
 def mish(input, inplace=False):
     """x * tanh(softplus(x)).
 
@@ -992,6 +1023,7 @@ def _elu(name, input, alpha, scale, input_scale):
                         lambda: np.where(pos, scale, scale * alpha * input_scale * (expm1 + 1)))
 
 
+@_honours_inplace
 def elu(input, alpha=1.0, inplace=False):
     """x for x > 0, alpha (exp(x) - 1) otherwise.
 
@@ -1006,6 +1038,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@_honours_inplace
 def selu(input, inplace=False):
     """scale * elu(x, alpha) with the self-normalising constants (alpha 1.6733, scale 1.0507).
 
@@ -1016,6 +1049,7 @@ def selu(input, inplace=False):
     return _elu("EluBackward0", input, _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
+@_honours_inplace
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha (exp(x / alpha) - 1)).
 
@@ -1028,6 +1062,7 @@ def celu(input, alpha=1.0, inplace=False):
     return _elu("EluBackward0", input, alpha, 1.0, 1.0 / alpha)
 
 
+@_honours_inplace
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clipped to [min_val, max_val]; the gradient is 1 strictly inside, 0 elsewhere (as PyTorch).
 
@@ -1043,6 +1078,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return _elementwise("HardtanhBackward0", x, out, lambda: (X > min_val) & (X < max_val))
 
 
+@_honours_inplace
 def relu6(input, inplace=False):
     """min(max(x, 0), 6).
 
@@ -1053,6 +1089,7 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0)
 
 
+@_honours_inplace
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between.
 
@@ -1066,6 +1103,7 @@ def hardsigmoid(input, inplace=False):
     return _elementwise("HardsigmoidBackward0", x, out, lambda: ((X > -3) & (X < 3)) / 6)
 
 
+@_honours_inplace
 def hardswish(input, inplace=False):
     """x * relu6(x + 3) / 6.
 
@@ -1092,6 +1130,7 @@ def softsign(input):
     return x / (ops.abs(x) + 1)
 
 
+@_honours_inplace
 def threshold(input, threshold, value, inplace=False):
     """x where x > threshold, else value.
 

@@ -450,3 +450,17 @@ def test_jacobian_vjp_jvp():
     assert out.item() == 5.0 and g.tolist() == [2.0, 4.0]
     _, jv = jvp(lambda t: t**2, x, torch.tensor([1.0, 1.0]))
     assert jv.tolist() == [2.0, 4.0]
+
+
+def test_inplace_activations_write_into_their_input_and_stay_differentiable():
+    x = descend.tensor([-1.0, 2.0], requires_grad=True)
+    y = x * 1
+    z = descend.nn.ReLU(inplace=True)(y)
+    assert z is y and y.tolist() == [0.0, 2.0]
+    (z * 3).sum().backward()
+    assert x.grad.tolist() == [0.0, 3.0]
+    b = descend.tensor([-2.0, 1.0])
+    descend.nn.functional.leaky_relu(b, 0.5, True)
+    assert b.tolist() == [-1.0, 1.0]
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        descend.nn.functional.relu(descend.tensor([1.0], requires_grad=True), inplace=True)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import record, unbroadcast
 from ..tensor import Tensor, _wrap
-from ._core import _binary, _operand, _tensor, float_dtype_of, op, result_type
+from ._core import _binary, _operand, _tensor, float_dtype_of, masked, op, result_type
 
 # --- elementwise ---
 
@@ -92,7 +92,7 @@ def relu(input):
     if input._data.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
     out = np.maximum(input._data, 0)
-    return record("ReluBackward0", out, (input,), (lambda g: np.where(out <= 0, 0, g),), save_output=True)
+    return record("ReluBackward0", out, (input,), (lambda g: masked(g, ~(out <= 0)),), save_output=True)
 
 
 _exact_erf = np.frompyfunc(math.erf, 1, 1)
@@ -163,7 +163,7 @@ def clamp(input, min=None, max=None):  # noqa: A002 - PyTorch's names
             inside &= X >= lo
         if hi is not None:
             inside &= X <= hi
-    parents, vjps, saved = [x], [lambda g: unbroadcast(np.where(inside, g, 0), X.shape)], [x]
+    parents, vjps, saved = [x], [lambda g: unbroadcast(masked(g, inside), X.shape)], [x]
     # PyTorch's rule for tensor bounds: min gets the gradient where x < min < max, max where x > max
     # or min > max (clamp then returns max everywhere), x where min <= x <= max.
     with np.errstate(invalid="ignore"):
