@@ -68,7 +68,9 @@ def build(st):
 
     for name in ["add", "sub", "mul", "div", "maximum", "minimum", "pow"]:
         binary(name)
-    ops.append(Op("atan2", 2, lambda L, x, y: L.atan2(x, y)))
+    # NOTE: integer or bool first arguments excluded: torch 2.13's atan2 backward negates the input in
+    # its own dtype (uint8 -3 wraps to 253; bool refuses), so its gradient there is not the derivative.
+    ops.append(Op("atan2", 2, lambda L, x, y: L.atan2(x, y), accepts=lambda metas: metas[0].dtype in FLOAT))
     ops.append(
         Op(
             "rpow_scalar",
@@ -97,7 +99,7 @@ def build(st):
             3,
             lambda L, x, lo, hi: (
                 L.clamp(x, min=lo, max=hi)
-                if len(lo.shape) <= len(x.shape) and len(hi.shape) <= len(x.shape)
+                if np.broadcast_shapes(tuple(x.shape), tuple(lo.shape), tuple(hi.shape)) == tuple(x.shape)
                 else L.clamp(x, min=0.0)
             ),
         )
@@ -194,7 +196,13 @@ def build(st):
         Op(
             "var",
             1,
-            lambda L, x, dim, correction: x.var(dim=dim, correction=correction),
+            # NOTE: a correction that leaves no degrees of freedom (N - correction <= 0) is left out:
+            # torch 2.13's gradient there (+inf for every element, or inf at a NaN input) is not the
+            # derivative of its own forward; descend's is 2 / (N - c) * g * (x - mean).
+            lambda L, x, dim, correction: x.var(
+                dim=dim,
+                correction=correction if (x.numel() if dim is None else x.shape[dim]) > correction else 0,
+            ),
             params=lambda draw, m: {
                 "dim": dim_param(draw, st, m, allow_none=True),
                 "correction": draw(st.sampled_from([0, 1])),

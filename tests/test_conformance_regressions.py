@@ -122,3 +122,72 @@ def test_atan2_gradient_at_the_origin_and_norm1_at_nan():
     z = descend.tensor([math.nan, -2.0], dtype=descend.float64, requires_grad=True)
     z.norm(p=1).backward()
     assert z.grad.tolist() == [0.0, -1.0]
+
+
+def test_pow_special_exponents_follow_sqrt_and_rsqrt():
+    import math
+
+    import descend
+
+    out = []
+    for v in [0.0, -0.0, math.inf, -math.inf]:
+        x = descend.tensor([v], dtype=descend.float64, requires_grad=True)
+        (x**0.5).sum().backward()
+        out.append(x.grad.item())
+    # d/dx x^0.5 = 0.5 / sqrt(x): +inf at +0, -inf at -0 (sqrt(-0) = -0), 0 at inf, NaN at -inf
+    assert out[0] == math.inf and out[1] == -math.inf and out[2] == 0.0 and math.isnan(out[3])
+    assert math.isnan((descend.tensor([-math.inf]) ** 0.5).item())  # sqrt(-inf), not pow's +inf
+
+
+def test_integer_inputs_of_float_functions_compute_in_the_result_dtype():
+    import math
+
+    import descend
+
+    a = descend.tensor(3, dtype=descend.uint8)
+    assert abs(descend.atan2(a, a).item() - math.pi / 4) < 1e-7  # not float16's 0.785
+
+
+def test_a_view_of_a_buffer_that_gains_a_history_requires_grad():
+    import descend
+
+    w = descend.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    buf = descend.zeros(3)
+    v = buf[0:2]
+    buf.copy_(w * 2)
+    (v * 10).sum().backward()
+    assert v.requires_grad and w.grad.tolist() == [20.0, 20.0, 0.0]
+
+
+def test_copy_between_partly_overlapping_tensors_and_integer_overflow_raise():
+    import pytest
+
+    import descend
+
+    a = descend.zeros(())
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        a.reshape(-1).copy_(a)
+    with pytest.raises(RuntimeError, match="cannot be converted to type int64_t without overflow"):
+        descend.zeros(2, dtype=descend.int64).masked_fill(descend.tensor([True, False]), float("-inf"))
+    with pytest.raises(RuntimeError, match="uint8_t"):
+        descend.zeros(2, dtype=descend.uint8).fill_(300)
+
+
+def test_amax_output_changed_in_place_refuses_backward():
+    import pytest
+
+    import descend
+
+    x = descend.tensor([1.0, 3.0], requires_grad=True)
+    m = x.amax(0)
+    m.clamp_(0, 1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        m.backward()
+
+
+def test_setitem_drops_leading_unit_dims_of_the_value():
+    import descend
+
+    x = descend.zeros(3)
+    x[0:1] = descend.ones(1, 1)
+    assert x.tolist() == [1.0, 0.0, 0.0]

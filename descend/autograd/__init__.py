@@ -381,12 +381,12 @@ def _edges(parents):
     nxt = []
     nrs = None
     for i, p in enumerate(parents):
-        if not p._requires_grad:
-            nxt.append(None)
-            continue
         v = p._view
         if v is not None and v[2] != p._version[0]:
             _refresh_view(p)
+        if not p._requires_grad:
+            nxt.append(None)
+            continue
         fn = p.grad_fn
         if fn is None:
             nxt.append(p)
@@ -421,7 +421,7 @@ def record(name, data, parents, vjps, saved=(), save_output=False, view_of=None,
     """
     if _GradMode.enabled:
         for p in parents:
-            if p._requires_grad:
+            if p._requires_grad or (p._view is not None and revive(p)):
                 out = attach(name, data, parents, vjps, saved, save_output)
                 if view_of is not None:
                     _mark_view(out, view_of, view_fn)
@@ -525,6 +525,15 @@ def _view_index(info):
     """The flat positions in the base of each element of a view (an int array of the view's shape)."""
     root, fn = info[0], info[1]
     return np.asarray(fn(np.arange(root._data.size).reshape(root._data.shape)))
+
+
+def revive(view):
+    """Whether a view requires grad once its history is brought up to date: a view of a tensor that
+    gained a history by an in-place op after the view was made (`buf.copy_(w)`) requires grad too."""
+    root, _, version = view._view
+    if version != view._version[0] and root._requires_grad:
+        view_to_base_node(view)
+    return view._requires_grad
 
 
 def _refresh_view(view):

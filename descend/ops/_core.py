@@ -7,7 +7,7 @@ import builtins
 import numpy as np
 
 from .._defaults import DEFAULTS
-from ..autograd import _GradMode, attach, unbroadcast
+from ..autograd import _GradMode, attach, revive, unbroadcast
 from ..tensor import Tensor, _wrap, as_tensor, float64
 
 _NUMBER = (int, float)
@@ -139,6 +139,22 @@ def masked(g, keep):
     return np.where(keep, g, 0)
 
 
+_C_NAMES = {"int64": "int64_t", "int32": "int", "int16": "short", "int8": "int8_t", "uint8": "uint8_t"}
+
+
+def check_fits(value, dtype):
+    """PyTorch refuses to write a non-finite or out-of-range number into an integer tensor."""
+    if dtype.kind not in "iu" or np.ndim(value) != 0:
+        return
+    v = value.item() if hasattr(value, "item") else value
+    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))) or (
+        isinstance(v, (int, float)) and not isinstance(v, bool)
+        and not np.iinfo(dtype).min <= v <= np.iinfo(dtype).max
+    ):
+        name = _C_NAMES.get(dtype.name, dtype.name)
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
 def _pass(g, A, B, out):
     """The VJP of an input that reaches the output unchanged (either side of +, the left of -)."""
     return g
@@ -184,6 +200,11 @@ def _binary(name, a, b, forward, vjp_a, vjp_b, reads_a="", reads_b="", true_div=
         dt = A.dtype
     else:
         dt = _binary_dtype(ta, A, tb, B, true_div)
+        if true_div:  # a float result from integer inputs: compute in that float, not NumPy's choice
+            if ta is not None and A.dtype.kind != "f":
+                A = A.astype(dt)
+            if tb is not None and B.dtype.kind != "f":
+                B = B.astype(dt)
     try:
         out = forward(A, B)
     except ValueError:
@@ -202,8 +223,8 @@ def _binary(name, a, b, forward, vjp_a, vjp_b, reads_a="", reads_b="", true_div=
         out = np.asarray(out, dtype=dt)
     elif out.dtype is not dt and out.dtype != dt:
         out = out.astype(dt)
-    need_a = ta is not None and ta._requires_grad
-    need_b = tb is not None and tb._requires_grad
+    need_a = ta is not None and (ta._requires_grad or (ta._view is not None and revive(ta)))
+    need_b = tb is not None and (tb._requires_grad or (tb._view is not None and revive(tb)))
     if not ((need_a or need_b) and _GradMode.enabled):
         return _wrap(out)
     reads = (reads_a if need_a else "") + (reads_b if need_b else "")

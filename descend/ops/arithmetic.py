@@ -223,8 +223,8 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
             out = A * A
         else:
             dt = A.dtype if A.dtype.kind == "f" else result_type(ta, p)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out = np.power(A, p, dtype=dt if dt.kind == "f" else None)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                out = _scalar_power(A.astype(dt, copy=False), p) if dt.kind == "f" else np.power(A, p)
             out = np.asarray(out)
             if out.dtype != dt:
                 out = out.astype(dt)
@@ -238,18 +238,24 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
         else:
 
             def vjp(g):
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    return g * p * np.power(A, p - 1)
+                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                    return g * p * _scalar_power(A, p - 1)
 
         return record("PowBackward0", out, (ta,), (vjp,), saved=(ta,))
     if not isinstance(exponent, Tensor):
         te = _tensor(exponent)
     dt = result_type(ta, te)
+    bool_exponent = E.dtype.kind == "b"
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.asarray(np.power(A.astype(dt, copy=False), E.astype(dt, copy=False)))
     sa, se = A.shape, E.shape
 
     def vjp_base(g):
+        if bool_exponent:  # PyTorch's formula subtracts 1 from the exponent, which bool refuses
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                "invert a mask, use the `~` or `logical_not()` operator instead."
+            )
         with np.errstate(divide="ignore", invalid="ignore"):
             d = E * np.power(A, E - 1)
         return unbroadcast(g * np.where(E == 0, 0, d), sa)
@@ -260,6 +266,24 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
         return unbroadcast(g * np.where((A == 0) & (E >= 0), 0, d), se)
 
     return record("PowBackward1", out, (ta, te), (vjp_base, vjp_exp), saved=(ta, te))
+
+
+def _scalar_power(A, p):
+    """A ** p for a float array, with PyTorch's special cases (sqrt for 0.5, rsqrt for -0.5,
+    products for 2, 3, -1, -2), so infinities and signed zeros come out as PyTorch's do."""
+    if p == 0.5:
+        return np.sqrt(A)
+    if p == -0.5:
+        return 1 / np.sqrt(A)
+    if p == 2:
+        return A * A
+    if p == 3:
+        return A * A * A
+    if p == -1:
+        return 1 / A
+    if p == -2:
+        return 1 / (A * A)
+    return np.power(A, p)
 
 
 def rpow(a, base):

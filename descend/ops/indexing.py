@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import record, unbroadcast
 from ..tensor import Tensor, _wrap
-from ._core import _dims, _index, _is_basic, _operand, _tensor, op, result_type
+from ._core import _dims, _index, _is_basic, _operand, _tensor, check_fits, op, result_type
 
 # --- indexing ---
 
@@ -124,6 +124,7 @@ def masked_fill(input, mask, value):
             f"{value.ndim} dimension(s)."
         )
     V = value._data if isinstance(value, Tensor) else value
+    check_fits(V, x._data.dtype)
     try:
         out = np.where(M, np.asarray(V).astype(x._data.dtype), x._data)
     except ValueError:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Node, _edges, _GradMode, _view_index, no_grad, view_to_base_node
+from ..autograd import Node, _edges, _GradMode, _view_index, no_grad, revive, view_to_base_node
 from ..tensor import Tensor, _wrap
-from ._core import _index, _is_basic, op, result_type
+from ._core import _index, _is_basic, check_fits, op, result_type
 
 _LEAF_ERROR = (
     "a leaf Variable that requires grad is being used in an in-place operation; wrap the update in "
@@ -94,9 +94,24 @@ def _snapshot(t):
 def _recording(t, args):
     if not _GradMode.enabled:
         return False
-    if t._requires_grad:
+    if t._requires_grad or (t._view is not None and revive(t)):
         return True
-    return any(isinstance(a, Tensor) and a._requires_grad for a in args)
+    return any(isinstance(a, Tensor) and (a._requires_grad or (a._view is not None and revive(a)))
+               for a in args)
+
+
+def _check_overlap(dst, src):
+    """PyTorch refuses to copy between tensors that share only some of their memory."""
+    D, S = dst._data, src._data
+    if D is S or not np.shares_memory(D, S):
+        return
+    same = (D.shape == S.shape and D.strides == S.strides
+            and D.__array_interface__["data"][0] == S.__array_interface__["data"][0])
+    if not same:
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+            "single memory location. Please clone() the tensor before performing the operation."
+        )
 
 
 def apply(t, fn, *args, **kwargs):
@@ -263,6 +278,7 @@ def _copied(t, src, non_blocking=False):
 @op("fill_", function=False)
 def fill_(self, value):
     """Set every element to `value` (a number or a 0-d tensor)."""
+    check_fits(value._data if isinstance(value, Tensor) else value, self._data.dtype)
     if not _GradMode.enabled or not (
         self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
     ):
@@ -281,6 +297,8 @@ def zero_(self):
 @op("copy_", function=False)
 def copy_(self, src, non_blocking=False):
     """Copy `src` (broadcast to this shape, cast to this dtype) into this tensor's storage."""
+    if isinstance(src, Tensor):
+        _check_overlap(self, src)
     if not _recording(self, (src,)):
         arr = src._data if isinstance(src, Tensor) else np.asarray(src)
         try:
@@ -296,7 +314,14 @@ def copy_(self, src, non_blocking=False):
 
 
 def setitem(self, index, value):
-    """`x[index] = value`: an in-place op like the others (basic indexing writes through a view)."""
+    """`x[index] = value`: an in-place op like the others (basic indexing writes through a view).
+
+    As in PyTorch, leading size-1 dims of a tensor value are dropped to fit the target.
+    """
+    if isinstance(value, Tensor):
+        target_ndim = np.ndim(self._data[_index(index)])
+        while value.ndim > target_ndim and value.shape[0] == 1:
+            value = value[0]
     if not _recording(self, (value,)):
         self._data[_index(index)] = value._data if isinstance(value, Tensor) else value
         self._version[0] += 1

@@ -105,7 +105,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         return g * others
 
     name = "ProdBackward0" if dim is None else "ProdBackward1"
-    return record(name, out, (x,), (vjp,), saved=(x,))
+    return record(name, out, (x,), (vjp,), saved=(x,), save_output=True)
 
 
 _MinMax = namedtuple("return_types", ["values", "indices"])
@@ -149,7 +149,7 @@ def _extreme(x, dim, keepdim, ufunc, arg, name):
     X = x._data
     if dim is None:
         out, vjp = _reduce_extreme(x, None, False, ufunc, name)
-        return record(f"{name.capitalize()}Backward1", out, (x,), (vjp,), saved=(x,))
+        return record(f"{name.capitalize()}Backward1", out, (x,), (vjp,), saved=(x,), save_output=True)
     if isinstance(dim, Tensor):  # x.max(other) means maximum(x, other)
         return (maximum if name == "max" else minimum)(x, dim)
     if not isinstance(dim, (int, np.integer)):
@@ -204,7 +204,7 @@ def amax(input, dim=(), keepdim=False):
     """The maximum over `dim` (an int or tuple; all when empty); ties share the gradient evenly."""
     x = _tensor(input)
     out, vjp = _reduce_extreme(x, _axes(dim, x.ndim), keepdim, np.maximum, "amax", nan_share=False)
-    return record("AmaxBackward0", out, (x,), (vjp,), saved=(x,))
+    return record("AmaxBackward0", out, (x,), (vjp,), saved=(x,), save_output=True)
 
 
 @op("amin")
@@ -212,7 +212,7 @@ def amin(input, dim=(), keepdim=False):
     """The minimum over `dim` (an int or tuple; all when empty); ties share the gradient evenly."""
     x = _tensor(input)
     out, vjp = _reduce_extreme(x, _axes(dim, x.ndim), keepdim, np.minimum, "amin", nan_share=False)
-    return record("AminBackward0", out, (x,), (vjp,), saved=(x,))
+    return record("AminBackward0", out, (x,), (vjp,), saved=(x,), save_output=True)
 
 
 @op("aminmax")
@@ -417,7 +417,8 @@ def logsumexp(x, dim=None, keepdim=False):
         soft = e / s
     out = out_k if keepdim else np.squeeze(out_k, axes)
     return record(
-        "LogsumexpBackward0", out, (x,), (lambda g: soft * (g if keepdim else np.expand_dims(g, axes)),)
+        "LogsumexpBackward0", out, (x,), (lambda g: soft * (g if keepdim else np.expand_dims(g, axes)),),
+        save_output=True,
     )
 
 

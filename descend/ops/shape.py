@@ -30,7 +30,11 @@ from ._core import _dims, _shape_args, _tensor, op, result_type
 
 
 def _shares(out, X):
-    return isinstance(out, np.ndarray) and out.base is not None and np.shares_memory(out, X)
+    """Whether NumPy gave a view: an empty result counts as one (no element to share, but PyTorch
+    still treats reshape/transpose of an empty tensor as a view)."""
+    if not isinstance(out, np.ndarray) or out.base is None:
+        return False
+    return out.size == 0 or np.shares_memory(out, X)
 
 
 def _view_record(name, out, x, vjp, fn):
