@@ -757,7 +757,8 @@ def run_backward(roots, seeds, retain_graph=False, inputs=None, accumulate=True)
                 if not left:
                     schedule(e)
             else:
-                leaf_grads[e] = _add(leaf_grads.get(e), pg)
+                prev = leaf_grads.get(e)
+                leaf_grads[e] = pg if prev is None else prev + pg
         if node.hooks is not None and -1 in node.hooks:
             for hook in tuple(node.hooks[-1]):
                 hook((), g)

@@ -30,7 +30,9 @@ def add(input, other, *, alpha=1):
 @op("sub", "subtract")
 def sub(input, other, *, alpha=1):
     """input - alpha * other."""
-    _no_bool_sub(input, other)
+    # NOTE: the bool check by exact types first: `w - 3` runs every step of the tutorials' loop
+    if (type(input) is Tensor and input._data.dtype.kind == "b") or type(other) is not int:
+        _no_bool_sub(input, other)
     if alpha != 1:
         other = mul(other, alpha)
     return _binary("SubBackward0", input, other, operator.sub, _pass, lambda g, A, B, o: -g)

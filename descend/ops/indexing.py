@@ -37,14 +37,14 @@ def getitem(x, index):
         n = X.shape[0]
         if not -n <= index < n:
             raise IndexError(f"index {index} is out of bounds for dimension 0 with size {n}")
-        return record(
-            "SelectBackward0",
-            X[index, ...],
-            (x,),
-            (_scatter_back(X.shape, X.dtype, index, True),),
-            view_of=x,
-            view_fn=lambda a: a[index, ...],
-        )
+        shape = X.shape
+
+        def vjp(g):
+            grad = np.zeros(shape, dtype=g.dtype)
+            grad[index] = g
+            return grad
+
+        return record("SelectBackward0", X[index, ...], (x,), (vjp,), view_of=x, view_fn=_Row(index))
     idx = _index(index)
     basic = _is_basic(idx)
     if basic:  # an Ellipsis at the end makes NumPy return a (0-d) view, never a scalar copy
@@ -72,6 +72,18 @@ def getitem(x, index):
             view_fn=lambda a: a[idx],
         )
     return record("IndexBackward0", out, (x,), (_scatter_back(X.shape, X.dtype, idx, False),))
+
+
+class _Row:
+    """`a[i]` as a view function (cheaper to make than a closure on the hot `a, b, c = params` path)."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i):
+        self.i = i
+
+    def __call__(self, a):
+        return a[self.i, ...]
 
 
 @op("index_put")

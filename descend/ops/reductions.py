@@ -59,7 +59,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         )
     if dtype is not None:
         X = X.astype(dtype)
-    axes = _axes(dim, X.ndim)
+    axes = None if dim is None else _axes(dim, X.ndim)
     shape, kept = X.shape, _kept_shape(X.shape, axes)
     n = X.size if axes is None else math.prod(shape[i] for i in axes)
     # NOTE: np.add.reduce / n rather than X.mean(): the same numbers, without NumPy's Python-level wrapper.
