@@ -779,7 +779,7 @@ def run_backward(roots, seeds, retain_graph=False, inputs=None, accumulate=True)
             keys = [t if t.grad_fn is None else (t.grad_fn, _nr(t)) for t in inputs]
             return [None if want[k] is None else _wrap_grad(want[k].copy()) for k in keys]
         leaf_grads = {k: v for k, v in leaf_grads.items() if k in want}
-    _accumulate_leaves(leaf_grads, [id(s) for s in seeds])
+    _accumulate_leaves(leaf_grads, map(id, seeds))
     return None
 
 
