@@ -10,27 +10,12 @@ import math
 import numpy as np
 import pytest
 
+# --- helpers (the parameter and gradient helpers and the quadratic are test_optim's) ---
+from test_optim import X0, A, B, param, set_grad, value  # noqa: E402, I001 - tests/ is on pytest's path
+
 import descend
 from descend import optim
 
-# --- helpers ---
-
-
-def param(values, dtype=np.float64):
-    return descend.tensor(np.array(values, dtype=dtype), requires_grad=True)
-
-
-def value(p):
-    return p.detach().numpy().copy()
-
-
-def set_grad(p, g):
-    p.grad = descend.tensor(np.asarray(g, dtype=p.dtype))
-
-
-A = np.array([[3.0, 0.5, 0.0], [0.5, 1.0, -0.2], [0.0, -0.2, 0.4]])
-B = np.array([1.0, -1.0, 0.5])
-X0 = np.array([1.0, -2.0, 0.5])
 STEPS = 12  # past RAdam's switch to the rectified step (ρ_t > 5 from t = 6 with β2 = 0.999)
 
 

@@ -187,8 +187,8 @@ def _conv_padding(padding, spatial, kernel, dilation, stride, name):
     return [(v, v) for v in p]
 
 
-def _convolve(name, input, weight, bias, stride, padding, dilation, groups, spatial):
-    """The shared conv1d/conv2d primitive: checks, im2col, one GEMM per group, VJPs for all three inputs."""
+def _conv_operands(name, input, weight, bias, groups, spatial):
+    """The checks every convolution makes of its operands; their arrays, batched (N, C, ...)."""
     input, weight = _tensor(input), _tensor(weight)
     bias = None if bias is None else _tensor(bias)
     X, Wt = input._data, weight._data
@@ -204,6 +204,13 @@ def _convolve(name, input, weight, bias, stride, padding, dilation, groups, spat
     groups = int(groups)
     if groups < 1:
         raise RuntimeError(f"non-positive groups is not supported, got groups={groups}")
+    return input, weight, bias, X, Wt, B, batched, groups
+
+
+def _convolve(name, input, weight, bias, stride, padding, dilation, groups, spatial):
+    """The shared conv1d/conv2d primitive: checks, im2col, one GEMM per group, VJPs for all three inputs."""
+    operands = _conv_operands(name, input, weight, bias, groups, spatial)
+    input, weight, bias, X, Wt, B, batched, groups = operands
     O, Cg = Wt.shape[:2]
     C = X.shape[1]
     if O % groups:
@@ -342,21 +349,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _conv_transpose(name, input, weight, bias, stride, padding, output_padding, groups, dilation, spatial):
     """The shared transposed convolution: conv2d's input gradient as a forward (GEMM + col2im)."""
-    input, weight = _tensor(input), _tensor(weight)
-    bias = None if bias is None else _tensor(bias)
-    X, Wt = input._data, weight._data
-    B = None if bias is None else bias._data
-    _check_float(name, X, Wt, B)
-    _check_same_dtype(name, X, Wt, B)
-    X, batched = _batched(X, spatial, name)
-    if Wt.ndim != spatial + 2:
-        raise RuntimeError(
-            f"{name}: expected weight to be {spatial + 2}-dimensional, but got weight of size "
-            f"{_size_list(Wt.shape)}"
-        )
-    groups = int(groups)
-    if groups < 1:
-        raise RuntimeError(f"non-positive groups is not supported, got groups={groups}")
+    operands = _conv_operands(name, input, weight, bias, groups, spatial)
+    input, weight, bias, X, Wt, B, batched, groups = operands
     Cin, Og = Wt.shape[:2]
     if X.shape[1] != Cin:
         raise RuntimeError(
