@@ -408,22 +408,10 @@ def _compare(ufunc):
     return op
 
 
-eq = _compare(np.equal)
-op("eq")(eq)
-ne = _compare(np.not_equal)
-op("ne")(ne)
-lt = _compare(np.less)
-op("lt")(lt)
-le = _compare(np.less_equal)
-op("le")(le)
-gt = _compare(np.greater)
-op("gt")(gt)
-ge = _compare(np.greater_equal)
-op("ge")(ge)
-logical_and = _compare(np.logical_and)
-op("logical_and")(logical_and)
-logical_or = _compare(np.logical_or)
-op("logical_or")(logical_or)
+for _name, _ufunc in dict(eq=np.equal, ne=np.not_equal, lt=np.less, le=np.less_equal, gt=np.greater,
+                          ge=np.greater_equal, logical_and=np.logical_and, logical_or=np.logical_or).items():
+    globals()[_name] = _fn = _compare(_ufunc)
+    op(_name)(_fn)
 logical_xor = _compare(np.logical_xor)
 
 
