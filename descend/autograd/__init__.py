@@ -640,6 +640,9 @@ def _modified_error(node, t, v):
     )
 
 
+_ONE = {}  # dtype -> that dtype's scalar 1 (scalars are immutable: one each will do)
+
+
 def _seed(root, gradient, i=0):
     if gradient is None:
         if root._data.size != 1:
@@ -647,7 +650,17 @@ def _seed(root, gradient, i=0):
                 f"grad can be implicitly created only for scalar outputs; this output has shape "
                 f"{tuple(root.shape)}: pass backward(gradient=...) with a tensor of that shape"
             )
-        return np.ones(root._data.shape, root._data.dtype)
+        data = root._data
+        if data.ndim == 0:
+            # NOTE: a NumPy scalar, so the VJPs of a 0-d loss run scalar arithmetic (~100 ns an op
+            # against ~900 ns on 0-d arrays); np.ones alone costs 1.6 us here
+            one = _ONE.get(data.dtype)
+            if one is None:
+                one = _ONE[data.dtype] = data.dtype.type(1)
+            return one
+        seed = np.empty(data.shape, data.dtype)
+        seed.fill(1)
+        return seed
     seed = np.asarray(getattr(gradient, "_data", gradient), dtype=root._data.dtype)
     if seed.shape != root._data.shape:
         raise RuntimeError(
@@ -919,7 +932,10 @@ def _accumulate_leaves(leaf_grads, foreign):
             leaf._grad = _wrap_grad(g)
         else:
             acc = leaf._grad._data
-            np.add(acc, g, out=acc)
+            if acc.ndim == 0:  # NOTE: scalar arithmetic: ~150 ns against ~1.3 us for np.add on 0-d arrays
+                acc[()] = acc[()] + g[()]
+            else:
+                np.add(acc, g, out=acc)
             leaf._grad._version[0] += 1
 
 

@@ -222,6 +222,8 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
     if te is None:
         p = E
         if p == 2 and A.dtype.kind == "f":  # NOTE: the tutorials' square, without promotion or errstate
+            if A.ndim == 0:
+                A = A[()]  # NOTE: scalar arithmetic here and in the VJP (see _core._SCALAR_OPS)
             out = A * A
         else:
             dt = A.dtype if A.dtype.kind == "f" else result_type(ta, p)
