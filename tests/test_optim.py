@@ -637,3 +637,67 @@ def test_duplicate_parameter_in_a_group_warns():
     w = param(1.0)
     with pytest.warns(UserWarning, match="duplicate parameters"):
         optim.SGD([w, w], lr=0.1)
+
+
+# --- the update split across threads (optimizer._split) ---
+
+
+@pytest.mark.parametrize(
+    "make_opt",
+    [
+        lambda ps: optim.Adam(ps, lr=0.1),
+        lambda ps: optim.Adam(ps, lr=0.1, amsgrad=True, weight_decay=0.1, maximize=True),
+        lambda ps: optim.AdamW(ps, lr=0.1, weight_decay=0.3),
+        lambda ps: optim.SGD(ps, lr=0.1),
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.2, weight_decay=0.1),
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, maximize=True),
+    ],
+    ids=["Adam", "Adam-amsgrad-decay-maximize", "AdamW", "SGD", "SGD-momentum", "SGD-nesterov"],
+)
+def test_threaded_update_is_bit_identical(make_opt, monkeypatch):
+    from descend.optim import optimizer as base
+
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((7, 11)).astype(np.float32)  # 77 elements: unequal chunks
+    grads = [rng.standard_normal((7, 11)).astype(np.float32) for _ in range(4)]
+
+    def trajectory(threads):
+        monkeypatch.setattr(base, "_threads", threads)
+        monkeypatch.setattr(base, "_MIN_CHUNK", 4)
+        w = param(x0, dtype=np.float32)
+        opt = make_opt([w])
+        out = []
+        for g in grads:
+            set_grad(w, g)
+            opt.step()
+            out.append(value(w))
+        return np.array(out), opt.state_dict()
+
+    one, state_one = trajectory(1)
+    three, state_three = trajectory(3)
+    np.testing.assert_array_equal(three, one)
+    assert state_one["state"].keys() == state_three["state"].keys()
+    for i, entries in state_one["state"].items():
+        for k, v in entries.items():
+            other = state_three["state"][i][k]
+            np.testing.assert_array_equal(np.asarray(getattr(v, "_data", v)),
+                                          np.asarray(getattr(other, "_data", other)))
+
+
+def test_threaded_update_falls_back_for_strided_arrays_and_reraises(monkeypatch):
+    from descend.optim import optimizer as base
+
+    monkeypatch.setattr(base, "_threads", 2)
+    monkeypatch.setattr(base, "_MIN_CHUNK", 4)
+    w = param(np.ones((4, 6)), dtype=np.float32)
+    w.grad = descend.tensor(np.ones((6, 4), dtype=np.float32)).T  # not C-contiguous: one piece
+    optim.SGD([w], lr=0.5).step()
+    np.testing.assert_array_equal(value(w), np.full((4, 6), 0.5, np.float32))
+
+    def kernel(a):
+        if a[0] > 0:  # the second chunk, run by a helper thread
+            raise ValueError("from a helper")
+
+    with pytest.raises(ValueError, match="from a helper"):
+        base._split(kernel, (np.arange(16.0) - 7.5,), ())
+    base._split(kernel, (-np.ones(16),), ())  # the helpers still serve

@@ -12,6 +12,8 @@ an update live apart from `state`, so `state_dict()` holds exactly PyTorch's key
 
 from __future__ import annotations
 
+import os
+import threading
 import warnings
 from collections import defaultdict
 
@@ -70,6 +72,103 @@ def check_device_flags(options):
             "differentiable=True is not supported: descend's optimizer steps update NumPy arrays in place "
             "and are not recorded by autograd; leave differentiable=False"
         )
+
+
+def _default_threads():
+    """The threads an update may use: PyTorch's rule (OMP_NUM_THREADS, else MKL_NUM_THREADS, else the
+    cores this process may run on), with OPENBLAS_NUM_THREADS read too, as NumPy's BLAS reads it."""
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        value = os.environ.get(name, "")
+        if value.strip().isdigit() and int(value) > 0:
+            return int(value)
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class _Helpers:
+    """Persistent helper threads that run chunks of an elementwise update beside the calling thread.
+
+    NumPy releases the GIL inside its ufunc loops, so chunks of one large array proceed in parallel,
+    as PyTorch's intra-op threads split its optimizer kernels. Each helper waits on a lock; handing it
+    a chunk and collecting it costs a few microseconds, far less than one pass over a large weight.
+    """
+
+    def __init__(self, count):
+        self.pid = os.getpid()  # a forked child has none of these threads: it makes its own
+        self.jobs = [None] * count
+        self.errors = [None] * count
+        self.go = [threading.Lock() for _ in range(count)]
+        self.done = [threading.Lock() for _ in range(count)]
+        self.busy = threading.Lock()  # one caller at a time; another thread meanwhile runs unsplit
+        for i in range(count):
+            self.go[i].acquire()
+            self.done[i].acquire()
+            threading.Thread(target=self._serve, args=(i,), daemon=True, name=f"descend-optim-{i}").start()
+
+    def _serve(self, i):
+        while True:
+            self.go[i].acquire()
+            fn, args = self.jobs[i]
+            try:
+                fn(*args)
+            except BaseException as exc:  # handed to the caller, which re-raises it
+                self.errors[i] = exc
+            self.jobs[i] = None
+            self.done[i].release()
+
+    def map(self, fn, chunks):
+        """Run `fn(*chunk)` for every chunk, the first on this thread; return once all are done."""
+        started = 0
+        for i, args in enumerate(chunks[1:]):
+            self.jobs[i] = (fn, args)
+            self.go[i].release()
+            started += 1
+        try:
+            fn(*chunks[0])
+        finally:
+            for i in range(started):
+                self.done[i].acquire()
+        for i in range(started):
+            exc, self.errors[i] = self.errors[i], None
+            if exc is not None:
+                raise exc
+
+
+_threads = _default_threads()
+_helpers = None
+_helpers_lock = threading.Lock()
+# Below this many elements per thread an array is updated in one piece: handing a chunk to a helper
+# costs about as much as a pass over ~30k float32 elements.
+_MIN_CHUNK = 65536
+
+
+def _split(kernel, arrays, args):
+    """`kernel(*arrays, *args)`, with the (equal-shaped, elementwise-updated) `arrays` cut into
+    contiguous chunks run on `_threads` threads when they are large; the results are identical either
+    way, each element being computed by the same NumPy operations."""
+    global _helpers
+    size = arrays[0].size
+    parts = min(_threads, size // _MIN_CHUNK)
+    if parts < 2 or not all(a.flags.c_contiguous for a in arrays):
+        kernel(*arrays, *args)
+        return
+    if _helpers is None or _helpers.pid != os.getpid() or len(_helpers.jobs) < parts - 1:
+        with _helpers_lock:
+            if _helpers is None or _helpers.pid != os.getpid() or len(_helpers.jobs) < parts - 1:
+                _helpers = _Helpers(parts - 1)
+    helpers = _helpers
+    if not helpers.busy.acquire(blocking=False):
+        kernel(*arrays, *args)
+        return
+    try:
+        flat = [a.reshape(-1) for a in arrays]
+        bounds = [size * k // parts for k in range(parts + 1)]
+        chunks = [tuple(f[lo:hi] for f in flat) + tuple(args) for lo, hi in zip(bounds, bounds[1:])]
+        helpers.map(kernel, chunks)
+    finally:
+        helpers.busy.release()
 
 
 class Optimizer:
