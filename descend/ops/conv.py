@@ -605,15 +605,37 @@ def _max_pool(name, input, kernel_size, stride, padding, dilation, ceil_mode, re
     # copy, no argmax over a gathered array. On LeNet's 2x2 pools (batch 64) this measured about 3x faster
     # than argmax + take_along_axis over a (N, C, OH, OW, 4) copy, forward and backward together; when
     # kernel == stride the views are the reshape of the input, with no padding copy either.
-    out = window(0).copy() if KH * KW == 1 else np.maximum(window(0), window(1))
-    for k in range(2, KH * KW):
-        np.maximum(out, window(k), out=out)
+    K = KH * KW
+    out = window(0).copy() if K == 1 else np.maximum(window(0), window(1))
+    # Small windows (2x2 and below) keep the running maxima max(w_0..w_j), j < K - 1: the backward then
+    # finds first maxima without comparing the strided windows again (two output-sized arrays for 2x2).
+    prefix = [window(0), out] if 2 < K <= 4 else None
+    for k in range(2, K):
+        if prefix is None:
+            np.maximum(out, window(k), out=out)
+        else:
+            out = np.maximum(out, window(k))
+            if k < K - 1:
+                prefix.append(out)
 
     def first_hits():
         """For each kernel position, where it holds its window's first maximum (PyTorch's tie rule)."""
+        if prefix is not None:
+            # NOTE: position j holds the first maximum iff the running maximum reaches `out` at j:
+            # hit_j = (prefix_j == out) xor (prefix_{j-1} == out), the last one the complement of the one
+            # before. K - 1 comparisons (all but the first along rows) and K - 1 xors/nots, against K
+            # strided comparisons and 2K - 3 and/xor passes: LeNet's 2x2 pools at batch 256, forward and
+            # backward, measured 0.79x [0.65-0.87] (6x28x28) and 0.80x [0.63-1.62] (16x10x10), 40 pairs.
+            seen = None
+            for k in range(K - 1):
+                reached = prefix[k] == out
+                yield k, reached if seen is None else np.bitwise_xor(reached, seen)
+                seen = reached
+            yield K - 1, ~seen
+            return
         free = None  # the windows whose maximum no earlier kernel position took
-        last = KH * KW - 1
-        for k in range(KH * KW):
+        last = K - 1
+        for k in range(K):
             hit = window(k) == out
             if free is not None:
                 hit &= free
