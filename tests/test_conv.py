@@ -79,6 +79,22 @@ def test_max_pool_gradient_goes_to_the_maximum_only():
     assert y.grad.tolist() == [[[1.0, 0.0, 1.0, 0.0]]]
 
 
+
+def test_max_pool2d_ties_in_2x2_and_1x3_windows_go_to_the_first_maximum_in_row_major_order():
+    # one 2x2 window per tie pattern (the path that keeps running maxima): all four equal, the last
+    # three, the two of the second row, only the last; then a 1x3 window tied at its ends
+    x = descend.tensor([[[[7.0, 7.0, 1.0, 3.0, 0.0, 0.0, 1.0, 1.0],
+                          [7.0, 7.0, 3.0, 3.0, 5.0, 5.0, 1.0, 2.0]]]], requires_grad=True)
+    out, idx = F.max_pool2d(x, 2, return_indices=True)
+    out.backward(descend.tensor([[[[1.0, 2.0, 3.0, 4.0]]]]))
+    assert out.tolist() == [[[[7.0, 3.0, 5.0, 2.0]]]]
+    assert idx.tolist() == [[[[0, 3, 12, 15]]]]
+    assert x.grad.tolist() == [[[[1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0],
+                                 [0.0, 0.0, 0.0, 0.0, 3.0, 0.0, 0.0, 4.0]]]]
+    y = descend.tensor([[[[4.0, 1.0, 4.0, 2.0, 6.0, 6.0]]]], requires_grad=True)
+    F.max_pool2d(y, (1, 3)).sum().backward()
+    assert y.grad.tolist() == [[[[1.0, 0.0, 0.0, 0.0, 1.0, 0.0]]]]
+
 def test_avg_pool2d_divisors():
     x = descend.ones(1, 1, 3, 3)
     # count_include_pad: the corner window holds 4 ones and 5 zeros of padding
