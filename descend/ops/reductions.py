@@ -34,7 +34,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     out = np.add.reduce(X, axis=axes, keepdims=keepdim, dtype=dtype)
     shape, kept = X.shape, _kept_shape(X.shape, axes)
     name = "SumBackward0" if dim is None else "SumBackward1"
-    return record(name, out, (x,), (lambda g: _spread(np.asarray(g), shape, kept),))
+    return record(name, out, (x,), (lambda g: _spread(g, shape, kept),))
 
 
 @op("nansum")
@@ -68,7 +68,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     else:  # the mean of nothing is NaN, as in PyTorch
         out = np.full(np.add.reduce(X, axes, None, None, keepdim).shape, np.nan, X.dtype)
     name = "MeanBackward0" if dim is None else "MeanBackward1"
-    return record(name, out, (x,), (lambda g: _spread(np.asarray(g) / n, shape, kept),))
+    return record(name, out, (x,), (lambda g: _spread(g / n, shape, kept),))
 
 
 @op("prod")
