@@ -765,7 +765,8 @@ def run_backward(roots, seeds, retain_graph=False, inputs=None, accumulate=True)
     # has handed it its gradient (Kahn's algorithm over the counts of consumers). A root that another
     # root's graph also reaches waits for that gradient too.
     consumers = _count_consumers(node_roots) if node_roots else {}
-    ready = [fn for fn in node_roots if consumers[fn] == 0]
+    # one root is never waited for (nothing in its own graph consumes it)
+    ready = list(node_roots) if len(node_roots) == 1 else [fn for fn in node_roots if consumers[fn] == 0]
     pop_grad, next_node, schedule = grads.pop, ready.pop, ready.append
     while ready:
         node = next_node()

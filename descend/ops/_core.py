@@ -200,9 +200,18 @@ def _binary(name, a, b, forward, vjp_a, vjp_b, reads_a="", reads_b="", true_div=
     anything a VJP reads is caught and nothing else is.
     """
     ta, A = (a, a._data) if isinstance(a, Tensor) else _operand(a)
-    tb, B = (b, b._data) if isinstance(b, Tensor) else _operand(b)
+    # NOTE: a Python number on the right (`w - 3`, `lr * w.grad`) and its dtype rule inline
+    if isinstance(b, Tensor):
+        tb, B = b, b._data
+    elif type(b) is float or type(b) is int:
+        tb, B = None, b
+    else:
+        tb, B = _operand(b)
     if ta is not None and tb is not None and A.dtype is B.dtype and not true_div:
         dt = A.dtype
+    elif (tb is None and ta is not None and (type(B) is float or type(B) is int) and A.dtype.kind == "f"
+          and not true_div):
+        dt = A.dtype  # a weak Python number never changes a float tensor's dtype
     else:
         dt = _binary_dtype(ta, A, tb, B, true_div)
         if true_div:  # a float result from integer inputs: compute in that float, not NumPy's choice

@@ -302,7 +302,11 @@ def fill_(self, value):
 @op("zero_", function=False)
 def zero_(self):
     """Set every element to 0."""
-    return fill_(self, 0)
+    if not (_GradMode.enabled and self._requires_grad):  # NOTE: `w.grad.zero_()` of every step, direct
+        self._data[...] = 0
+        self._version[0] += 1
+        return self
+    return apply(self, _filled, 0)
 
 
 @op("copy_", function=False)
