@@ -12,6 +12,7 @@ an update live apart from `state`, so `state_dict()` holds exactly PyTorch's key
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import warnings
@@ -88,75 +89,86 @@ def _default_threads():
 
 
 class _Helpers:
-    """Persistent helper threads that run chunks of an elementwise update beside the calling thread.
+    """Persistent helper threads that take chunks of an elementwise update beside the calling thread.
 
     NumPy releases the GIL inside its ufunc loops, so chunks of one large array proceed in parallel,
-    as PyTorch's intra-op threads split its optimizer kernels. Each helper waits on a lock; handing it
-    a chunk and collecting it costs a few microseconds, far less than one pass over a large weight.
+    as PyTorch's intra-op threads split its optimizer kernels. Chunks are claimed, not assigned: the
+    caller works through them too, so a helper that a busy machine does not schedule in time costs
+    nothing but its wake-up (the caller then updates every chunk itself, as without helpers), and the
+    caller waits only for chunks a helper has started.
     """
 
     def __init__(self, count):
         self.pid = os.getpid()  # a forked child has none of these threads: it makes its own
-        self.jobs = [None] * count
-        self.errors = [None] * count
-        self.go = [threading.Lock() for _ in range(count)]
-        self.done = [threading.Lock() for _ in range(count)]
+        self.count = count
+        self.job = None
+        self.go = [threading.Lock() for _ in range(count)]  # locked: nothing to do
         self.busy = threading.Lock()  # one caller at a time; another thread meanwhile runs unsplit
         for i in range(count):
             self.go[i].acquire()
-            self.done[i].acquire()
             threading.Thread(target=self._serve, args=(i,), daemon=True, name=f"descend-optim-{i}").start()
+
+    @staticmethod
+    def _work(job):
+        fn, chunks, claim, finished, errors = job
+        n = len(chunks)
+        while True:
+            k = next(claim)  # atomic under the GIL: each chunk is claimed once
+            if k >= n:
+                return
+            try:
+                fn(*chunks[k])
+            except BaseException as exc:  # re-raised by the caller
+                errors.append(exc)
+            finished[k].release()
 
     def _serve(self, i):
         while True:
             self.go[i].acquire()
-            fn, args = self.jobs[i]
-            try:
-                fn(*args)
-            except BaseException as exc:  # handed to the caller, which re-raises it
-                self.errors[i] = exc
-            self.jobs[i] = None
-            self.done[i].release()
+            job = self.job
+            if job is not None:
+                self._work(job)
 
     def map(self, fn, chunks):
-        """Run `fn(*chunk)` for every chunk, the first on this thread; return once all are done."""
-        started = 0
-        for i, args in enumerate(chunks[1:]):
-            self.jobs[i] = (fn, args)
-            self.go[i].release()
-            started += 1
-        try:
-            fn(*chunks[0])
-        finally:
-            for i in range(started):
-                self.done[i].acquire()
-        for i in range(started):
-            exc, self.errors[i] = self.errors[i], None
-            if exc is not None:
-                raise exc
+        """Run `fn(*chunk)` for every chunk, here and on the helpers; return once all are done."""
+        finished = [threading.Lock() for _ in chunks]
+        for lock in finished:
+            lock.acquire()  # released by whichever thread updates that chunk
+        errors = []
+        self.job = job = (fn, chunks, itertools.count(), finished, errors)
+        for go in self.go[:len(chunks) - 1]:
+            if go.locked():  # only this caller unlocks: an unlocked one is already signalled
+                go.release()
+        self._work(job)
+        for lock in finished:
+            lock.acquire()
+        self.job = None
+        if errors:
+            raise errors[0]
 
 
 _threads = _default_threads()
 _helpers = None
 _helpers_lock = threading.Lock()
-# Below this many elements per thread an array is updated in one piece: handing a chunk to a helper
-# costs about as much as a pass over ~30k float32 elements.
+# The fewest elements a chunk may have, for a kernel of about a dozen passes (Adam's): waking a helper
+# and handing the GIL back and forth costs about as much as a dozen passes over ~20k float32 elements.
 _MIN_CHUNK = 65536
 
 
-def _split(kernel, arrays, args):
+def _split(kernel, arrays, args, passes=12):
     """`kernel(*arrays, *args)`, with the (equal-shaped, elementwise-updated) `arrays` cut into
     contiguous chunks run on `_threads` threads when they are large; the results are identical either
-    way, each element being computed by the same NumPy operations."""
+    way, each element being computed by the same NumPy operations. `passes` (about how many NumPy
+    passes the kernel makes) scales the smallest chunk worth a thread: fewer passes, larger chunks."""
     global _helpers
     size = arrays[0].size
-    parts = min(_threads, size // _MIN_CHUNK)
+    parts = min(_threads, size * passes // (12 * _MIN_CHUNK))
     if parts < 2 or not all(a.flags.c_contiguous for a in arrays):
         kernel(*arrays, *args)
         return
-    if _helpers is None or _helpers.pid != os.getpid() or len(_helpers.jobs) < parts - 1:
+    if _helpers is None or _helpers.pid != os.getpid() or _helpers.count < parts - 1:
         with _helpers_lock:
-            if _helpers is None or _helpers.pid != os.getpid() or len(_helpers.jobs) < parts - 1:
+            if _helpers is None or _helpers.pid != os.getpid() or _helpers.count < parts - 1:
                 _helpers = _Helpers(parts - 1)
     helpers = _helpers
     if not helpers.busy.acquire(blocking=False):

@@ -67,8 +67,9 @@ class SGD(Optimizer):
                 state["momentum_buffer"] = _wrap(np.empty_like(theta))
                 first = True
             arrays += (state["momentum_buffer"]._data,)
+        passes = 2 + 3 * (mu != 0) + 2 * (group["weight_decay"] != 0)
         _split(_sgd_kernel, arrays, (group["weight_decay"], group["maximize"], mu, group["dampening"],
-                                     group["nesterov"], first, group["lr"]))
+                                     group["nesterov"], first, group["lr"]), passes)
 
 
 def _sgd_kernel(theta, grad, g_buf, step, *rest):
