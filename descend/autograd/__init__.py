@@ -483,18 +483,22 @@ def views_of(name, base, datas, vjps, view_fns):
     graph is needed; it is only read when one is.
     """
     outs = []
-    if _GradMode.enabled and (base._requires_grad or (base._view is not None and revive(base))):
+    track = _GradMode.enabled and (base._requires_grad or (base._view is not None and revive(base)))
+    if track:
         nxt, nrs = _edges((base,))
-        for data, vjp, fn in zip(datas, vjps, view_fns):
-            out = _new_tensor(data)
+    else:
+        vjps = (None,) * len(datas)
+    plain, version = base._view is None, base._version  # NOTE: _mark_view inline for a plain base
+    for data, vjp, fn in zip(datas, vjps, view_fns):
+        out = _new_tensor(data)
+        if track:
             out._requires_grad = True
             out.grad_fn = Node(name, nxt, (vjp,), (), nrs)
+        if plain:
+            out._view = (base, fn, version[0])
+            out._version = version
+        else:
             _mark_view(out, base, fn)
-            outs.append(out)
-        return outs
-    for data, fn in zip(datas, view_fns):
-        out = _new_tensor(data)
-        _mark_view(out, base, fn)
         outs.append(out)
     return outs
 

@@ -16,6 +16,7 @@ _NUMBER = (int, float)
 # call on 0-d arrays (NumPy 2.4, measured), and IEEE + - * give the same bits either way. Division is
 # not here: a scalar division by zero warns where the array one (under errstate) does not.
 _SCALAR_OPS = frozenset((operator.add, operator.sub, operator.mul))
+_sum_all = np.add.reduce
 _F64 = float64
 
 # --- operands ---
@@ -173,6 +174,8 @@ def _input_vjp(vjp, A, B, out, shape):
     """One input's VJP: the op's formula, summed back to the input's shape when it was broadcast."""
     if shape == out.shape:
         return _identity if vjp is _pass else (lambda g: vjp(g, A, B, out))
+    if not shape:  # NOTE: a 0-d operand (`a * t`): its gradient sums everything, without unbroadcast's call
+        return lambda g: _sum_all(vjp(g, A, B, out), None)
     return lambda g: unbroadcast(vjp(g, A, B, out), shape)
 
 
@@ -369,12 +372,13 @@ def _accepting_aliases(fn):
 
     @functools.wraps(fn)
     def aliased(*args, **kwargs):
-        if kwargs:
-            for alias, name in aliases.items():
-                if alias in kwargs:
-                    if name in kwargs:
-                        raise TypeError(f"{fn.__name__}() got both '{name}' and its alias '{alias}'")
-                    kwargs[name] = kwargs.pop(alias)
+        if not kwargs:
+            return fn(*args)
+        for alias, name in aliases.items():
+            if alias in kwargs:
+                if name in kwargs:
+                    raise TypeError(f"{fn.__name__}() got both '{name}' and its alias '{alias}'")
+                kwargs[name] = kwargs.pop(alias)
         return fn(*args, **kwargs)
 
     return aliased

@@ -90,19 +90,17 @@ def rows(x):
 
     def row_vjp(i):
         def vjp(g):
-            grad = np.zeros(shape, dtype=g.dtype)
+            grad = np.zeros(shape, g.dtype)
             grad[i] = g
             return grad
 
         return vjp
 
-    return views_of(
-        "SelectBackward0",
-        x,
-        [X[i, ...] for i in range(n)],
-        map(row_vjp, range(n)),
-        [_Row(i) for i in range(n)],
-    )
+    datas, fns = [], []
+    for i in range(n):
+        datas.append(X[i, ...])
+        fns.append(_Row(i))
+    return views_of("SelectBackward0", x, datas, map(row_vjp, range(n)), fns)
 
 
 class _Row:
