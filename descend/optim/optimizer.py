@@ -12,9 +12,6 @@ an update live apart from `state`, so `state_dict()` holds exactly PyTorch's key
 
 from __future__ import annotations
 
-import itertools
-import os
-import threading
 import warnings
 from collections import defaultdict
 
@@ -54,6 +51,12 @@ def check_betas(betas):
 # machine, medians of 30 interleaved runs of 50 steps): descend's Adam.step 544 us, the same NumPy ops
 # per parameter 548 us, the flat-buffer step 550 us (gathering the gradients into the buffer costs
 # what the fewer calls save). The step is bound by passes over the 200k-element weight, not by calls.
+# Splitting a large parameter's update across threads (NumPy releases the GIL in its loops; chunks
+# claimed by a helper thread and the caller, bit-identical results) was measured too, on the 784-256-10
+# MLP epoch with OpenBLAS at 2 threads, pairs in which other programs used < 0.1 core: Adam 1.06x
+# [0.84-1.41] (batch 128) and 1.07x [0.74-1.67] (batch 64) of the unsplit step, 20 pairs each; it lost
+# 1.2x under load. Each of the dozen ufunc calls per chunk hands the GIL back and forth, and a futex
+# wake-up on this VM costs about what a chunk's pass saves.
 def check_device_flags(options):
     """Reject PyTorch's implementation flags that descend cannot honour, rather than ignore them.
 
@@ -73,114 +76,6 @@ def check_device_flags(options):
             "differentiable=True is not supported: descend's optimizer steps update NumPy arrays in place "
             "and are not recorded by autograd; leave differentiable=False"
         )
-
-
-def _default_threads():
-    """The threads an update may use: PyTorch's rule (OMP_NUM_THREADS, else MKL_NUM_THREADS, else the
-    cores this process may run on), with OPENBLAS_NUM_THREADS read too, as NumPy's BLAS reads it."""
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        value = os.environ.get(name, "")
-        if value.strip().isdigit() and int(value) > 0:
-            return int(value)
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-class _Helpers:
-    """Persistent helper threads that take chunks of an elementwise update beside the calling thread.
-
-    NumPy releases the GIL inside its ufunc loops, so chunks of one large array proceed in parallel,
-    as PyTorch's intra-op threads split its optimizer kernels. Chunks are claimed, not assigned: the
-    caller works through them too, so a helper that a busy machine does not schedule in time costs
-    nothing but its wake-up (the caller then updates every chunk itself, as without helpers), and the
-    caller waits only for chunks a helper has started.
-    """
-
-    def __init__(self, count):
-        self.pid = os.getpid()  # a forked child has none of these threads: it makes its own
-        self.count = count
-        self.job = None
-        self.go = [threading.Lock() for _ in range(count)]  # locked: nothing to do
-        self.busy = threading.Lock()  # one caller at a time; another thread meanwhile runs unsplit
-        for i in range(count):
-            self.go[i].acquire()
-            threading.Thread(target=self._serve, args=(i,), daemon=True, name=f"descend-optim-{i}").start()
-
-    @staticmethod
-    def _work(job):
-        fn, chunks, claim, finished, errors = job
-        n = len(chunks)
-        while True:
-            k = next(claim)  # atomic under the GIL: each chunk is claimed once
-            if k >= n:
-                return
-            try:
-                fn(*chunks[k])
-            except BaseException as exc:  # re-raised by the caller
-                errors.append(exc)
-            finished[k].release()
-
-    def _serve(self, i):
-        while True:
-            self.go[i].acquire()
-            job = self.job
-            if job is not None:
-                self._work(job)
-
-    def map(self, fn, chunks):
-        """Run `fn(*chunk)` for every chunk, here and on the helpers; return once all are done."""
-        finished = [threading.Lock() for _ in chunks]
-        for lock in finished:
-            lock.acquire()  # released by whichever thread updates that chunk
-        errors = []
-        self.job = job = (fn, chunks, itertools.count(), finished, errors)
-        for go in self.go[:len(chunks) - 1]:
-            if go.locked():  # only this caller unlocks: an unlocked one is already signalled
-                go.release()
-        self._work(job)
-        for lock in finished:
-            lock.acquire()
-        self.job = None
-        if errors:
-            raise errors[0]
-
-
-_threads = _default_threads()
-_helpers = None
-_helpers_lock = threading.Lock()
-# The fewest elements a chunk may have, for a kernel of about a dozen passes (Adam's): waking a helper
-# and handing the GIL back and forth costs about as much as a dozen passes over ~20k float32 elements.
-_MIN_CHUNK = 65536
-
-
-def _split(kernel, arrays, args, passes=12):
-    """`kernel(*arrays, *args)`, with the (equal-shaped, elementwise-updated) `arrays` cut into
-    contiguous chunks run on `_threads` threads when they are large; the results are identical either
-    way, each element being computed by the same NumPy operations. `passes` (about how many NumPy
-    passes the kernel makes) scales the smallest chunk worth a thread: fewer passes, larger chunks."""
-    global _helpers
-    size = arrays[0].size
-    parts = min(_threads, size * passes // (12 * _MIN_CHUNK))
-    if parts < 2 or not all(a.flags.c_contiguous for a in arrays):
-        kernel(*arrays, *args)
-        return
-    if _helpers is None or _helpers.pid != os.getpid() or _helpers.count < parts - 1:
-        with _helpers_lock:
-            if _helpers is None or _helpers.pid != os.getpid() or _helpers.count < parts - 1:
-                _helpers = _Helpers(parts - 1)
-    helpers = _helpers
-    if not helpers.busy.acquire(blocking=False):
-        kernel(*arrays, *args)
-        return
-    try:
-        flat = [a.reshape(-1) for a in arrays]
-        bounds = [size * k // parts for k in range(parts + 1)]
-        chunks = [tuple(f[lo:hi] for f in flat) + tuple(args) for lo, hi in zip(bounds, bounds[1:])]
-        helpers.map(kernel, chunks)
-    finally:
-        helpers.busy.release()
 
 
 class Optimizer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import _wrap
-from .optimizer import Optimizer, _split, check_nonnegative
+from .optimizer import Optimizer, check_nonnegative
 
 __all__ = ["SGD"]
 
@@ -56,39 +56,24 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     def _update(self, param, grad, group):
-        mu = group["momentum"]
+        mu, tau = group["momentum"], group["dampening"]
         theta = param._data
         g_buf, step = self._scratch(param, 2)
-        arrays = (theta, grad, g_buf, step)
-        first = False
+        g = self._grad_with_decay(theta, grad, group["weight_decay"], group["maximize"], out=g_buf)
         if mu != 0:
             state = self.state[param]
-            if "momentum_buffer" not in state:  # t = 1: b_1 = g_1, written by the kernel
-                state["momentum_buffer"] = _wrap(np.empty_like(theta))
-                first = True
-            arrays += (state["momentum_buffer"]._data,)
-        passes = 2 + 3 * (mu != 0) + 2 * (group["weight_decay"] != 0)
-        _split(_sgd_kernel, arrays, (group["weight_decay"], group["maximize"], mu, group["dampening"],
-                                     group["nesterov"], first, group["lr"]), passes)
-
-
-def _sgd_kernel(theta, grad, g_buf, step, *rest):
-    """One SGD update of (a chunk of) a parameter, in place; `rest` is (b,) with momentum, then the
-    options `SGD._update` passes."""
-    b = rest[0] if len(rest) == 8 else None
-    weight_decay, maximize, mu, tau, nesterov, first, lr = rest[-7:]
-    g = Optimizer._grad_with_decay(theta, grad, weight_decay, maximize, out=g_buf)
-    if b is not None:
-        if first:
-            np.copyto(b, g)
-        else:  # b_t = μ b_{t−1} + (1 − τ) g_t
-            np.multiply(b, mu, out=b)
-            np.multiply(g, 1 - tau, out=step)
-            np.add(b, step, out=b)
-        if nesterov:  # g_t = g_t + μ b_t
-            np.multiply(b, mu, out=step)
-            g = np.add(g, step, out=g_buf)
-        else:
-            g = b
-    np.multiply(g, lr, out=step)
-    np.subtract(theta, step, out=theta)  # θ_t = θ_{t−1} − γ g_t
+            if "momentum_buffer" not in state:  # t = 1: b_1 = g_1
+                state["momentum_buffer"] = _wrap(g.copy())
+                b = state["momentum_buffer"]._data
+            else:  # b_t = μ b_{t−1} + (1 − τ) g_t
+                b = state["momentum_buffer"]._data
+                np.multiply(b, mu, out=b)
+                np.multiply(g, 1 - tau, out=step)
+                np.add(b, step, out=b)
+            if group["nesterov"]:  # g_t = g_t + μ b_t
+                np.multiply(b, mu, out=step)
+                g = np.add(g, step, out=g_buf)
+            else:
+                g = b
+        np.multiply(g, group["lr"], out=step)
+        np.subtract(theta, step, out=theta)  # θ_t = θ_{t−1} − γ g_t
