@@ -95,6 +95,17 @@ def test_max_pool2d_ties_in_2x2_and_1x3_windows_go_to_the_first_maximum_in_row_m
     F.max_pool2d(y, (1, 3)).sum().backward()
     assert y.grad.tolist() == [[[[1.0, 0.0, 0.0, 0.0, 1.0, 0.0]]]]
 
+
+def test_max_pool2d_takes_a_windows_last_nan_as_its_maximum_as_pytorch():
+    nan = float("nan")
+    x = descend.tensor([[[[1.0, nan, nan, 1.0, 2.0, 1.0],
+                          [3.0, 2.0, nan, 0.0, 0.0, 2.0]]]], requires_grad=True)
+    out, idx = F.max_pool2d(x, 2, return_indices=True)
+    out.sum().backward()
+    assert np.isnan(out.detach().numpy()[0, 0, 0, :2]).all() and out[0, 0, 0, 2].item() == 2.0
+    assert idx.tolist() == [[[[1, 8, 4]]]]  # the last NaN of each window, then the first 2.0
+    assert x.grad.tolist() == [[[[0.0, 1.0, 0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0, 0.0]]]]
+
 def test_avg_pool2d_divisors():
     x = descend.ones(1, 1, 3, 3)
     # count_include_pad: the corner window holds 4 ones and 5 zeros of padding

@@ -619,7 +619,21 @@ def _max_pool(name, input, kernel_size, stride, padding, dilation, ceil_mode, re
                 prefix.append(out)
 
     def first_hits():
-        """For each kernel position, where it holds its window's first maximum (PyTorch's tie rule)."""
+        """For each kernel position, where it holds its window's maximum as PyTorch picks it: the first
+        maximum in row-major order, or, in a window holding NaN, the last NaN (its kernel takes NaN as
+        the maximum)."""
+        if not np.isnan(out.min()):  # one pass, no copy: NaN propagates through min
+            yield from finite_hits()
+            return
+        nan = np.isnan(out)
+        last_nan = np.full(out.shape, -1, dtype=np.int8 if K < 128 else np.int64)
+        for k in range(K):
+            last_nan[np.isnan(window(k))] = k
+        for k, hit in finite_hits():
+            yield k, (hit & ~nan) | (last_nan == k)
+
+    def finite_hits():
+        """`first_hits` for windows without NaN (a NaN window's positions all come out False or True)."""
         if prefix is not None:
             # NOTE: position j holds the first maximum iff the running maximum reaches `out` at j:
             # hit_j = (prefix_j == out) xor (prefix_{j-1} == out), the last one the complement of the one
