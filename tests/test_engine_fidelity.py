@@ -4,6 +4,7 @@ ops recorded in the graph, grad mode per thread, type promotion, custom Function
 Every expected number here is worked out by hand (or by finite differences), never by PyTorch.
 """
 
+import itertools
 import math
 import threading
 
@@ -464,3 +465,44 @@ def test_inplace_activations_write_into_their_input_and_stay_differentiable():
     assert b.tolist() == [-1.0, 1.0]
     with pytest.raises(RuntimeError, match="leaf Variable"):
         descend.nn.functional.relu(descend.tensor([1.0], requires_grad=True), inplace=True)
+
+
+# --- 0-d fast paths: scalar arithmetic must give the array path's bits ---------------------------------
+
+_ZERO_D_VALUES = [0.0, -0.0, 1.5, -2.25, 3e38, 1e-40, float("inf"), float("nan"), 65504.0, 0.1]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("name, ufunc", [("add", np.add), ("sub", np.subtract), ("mul", np.multiply)])
+def test_zero_d_arithmetic_matches_the_array_path_bit_for_bit(dtype, name, ufunc):
+    """`w - 3`, `a * b` on 0-d tensors run as NumPy scalar arithmetic: values, dtypes and gradients must
+    be exactly what the ufunc on arrays gives (including inf, nan, overflow, subnormals)."""
+    dt = np.dtype(dtype)
+    for a, b in itertools.product(_ZERO_D_VALUES, _ZERO_D_VALUES + [3, -2]):
+        with np.errstate(all="ignore"):  # 3e38 overflows float16 on the way in
+            x = descend.tensor(a, dtype=dt, requires_grad=True)
+            other = b if isinstance(b, int) else descend.tensor(b, dtype=dt)
+            out = getattr(descend, name)(x, other)
+            want = ufunc(np.array([a], dt), np.array([b], dt) if not isinstance(b, int) else b)[0]
+            out.backward()
+        assert out.dtype == dt and out._data.shape == ()
+        assert np.array_equal(out.detach().numpy(), want, equal_nan=True), (a, b)
+        expected_grad = 1.0 if name != "mul" else np.array(b, dt)
+        assert np.array_equal(x.grad.numpy(), np.asarray(expected_grad, dt), equal_nan=True), (a, b)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_zero_d_in_place_update_and_accumulation_match_the_array_path(dtype):
+    """The tutorials' `w -= lr * w.grad` on a 0-d w, and a 0-d .grad accumulating over two backwards."""
+    dt = np.dtype(dtype)
+    for a, b in itertools.product(_ZERO_D_VALUES, _ZERO_D_VALUES):
+        with np.errstate(all="ignore"):
+            w = descend.tensor(a, dtype=dt)
+            w -= 0.1 * descend.tensor(b, dtype=dt)
+            ref = np.array([a], dt)
+            np.subtract(ref, np.multiply(np.array([b], dt), 0.1), out=ref)
+        assert np.array_equal(w.numpy(), ref[0], equal_nan=True), (a, b)
+    v = descend.tensor(1.0, dtype=dt, requires_grad=True)
+    for _ in range(2):
+        (v * 3.0).backward()
+    assert v.grad.dtype == dt and v.grad.item() == 6.0
