@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import operator
 
 import numpy as np
 
@@ -44,7 +45,8 @@ def getitem(x, index):
             grad[index] = g
             return grad
 
-        return record("SelectBackward0", X[index, ...], (x,), (vjp,), view_of=x, view_fn=_Row(index))
+        view = operator.itemgetter((index, Ellipsis))
+        return record("SelectBackward0", X[index, ...], (x,), (vjp,), view_of=x, view_fn=view)
     idx = _index(index)
     basic = _is_basic(idx)
     if basic:  # an Ellipsis at the end makes NumPy return a (0-d) view, never a scalar copy
@@ -86,7 +88,16 @@ def rows(x):
     if X.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
     n = X.shape[0]
-    shape = X.shape
+    views, vjps = _ROW_FUNCTIONS.get(X.shape) or _row_functions(X.shape)
+    return views_of("SelectBackward0", x, [X[i, ...] for i in range(n)], vjps, views)
+
+
+_ROW_FUNCTIONS = {}  # shape -> (view functions, VJPs) of its rows: they hold no data, so steps share them
+
+
+def _row_functions(shape):
+    """Each row's view function and VJP. NOTE: kept per shape when the first dimension is small: making
+    a closure and a view function per row per step was a fifth of `a, b, c = params`."""
 
     def row_vjp(i):
         def vjp(g):
@@ -96,23 +107,13 @@ def rows(x):
 
         return vjp
 
-    datas, fns = [], []
-    for i in range(n):
-        datas.append(X[i, ...])
-        fns.append(_Row(i))
-    return views_of("SelectBackward0", x, datas, map(row_vjp, range(n)), fns)
-
-
-class _Row:
-    """`a[i]` as a view function (cheaper to make than a closure on the hot `a, b, c = params` path)."""
-
-    __slots__ = ("i",)
-
-    def __init__(self, i):
-        self.i = i
-
-    def __call__(self, a):
-        return a[self.i, ...]
+    n = shape[0]
+    fns = ([operator.itemgetter((i, Ellipsis)) for i in range(n)], [row_vjp(i) for i in range(n)])
+    if n <= 16:
+        if len(_ROW_FUNCTIONS) > 256:  # a program iterating many shapes: start over, stay small
+            _ROW_FUNCTIONS.clear()
+        _ROW_FUNCTIONS[shape] = fns
+    return fns
 
 
 @op("index_put")
