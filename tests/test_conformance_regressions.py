@@ -191,3 +191,42 @@ def test_setitem_drops_leading_unit_dims_of_the_value():
     x = descend.zeros(3)
     x[0:1] = descend.ones(1, 1)
     assert x.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_pow_with_a_tensor_exponent_refuses_backward_after_its_output_changed_in_place():
+    import pytest
+
+    x = descend.tensor([0.5, 2.0], requires_grad=True)
+    y = x.pow(descend.tensor([2.0, 3.0], requires_grad=True))  # the exponent's VJP reads the output
+    y.clamp_(-0.5, 1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_pow_exponent_gradient_of_an_integer_base_is_computed_in_float64():
+    # d(3 ** e)/de = 3 ** e * log(3); NumPy's log of a uint8 is float16, 4 digits only
+    e = descend.tensor(0.7, dtype=descend.float64, requires_grad=True)
+    descend.pow(descend.tensor(3, dtype=descend.uint8), e).backward()
+    assert e.grad.dtype == np.float64
+    expected = 3**0.7 * math.log(3)
+    assert abs(e.grad.item() - expected) < 1e-12 * expected
+
+
+def test_integer_pow_with_negative_integer_exponents_follows_pytorch():
+    base = descend.tensor([-3, -2, -1, 0, 1, 2, 3])
+    assert descend.pow(base, descend.tensor(-1)).tolist() == [0, 0, -1, 0, 1, 0, 0]
+    assert descend.pow(base, descend.tensor(-2)).tolist() == [0, 0, 1, 0, 1, 0, 0]
+    mixed = descend.pow(descend.tensor([2, -1, 5]), descend.tensor([3, -3, 0]))
+    assert mixed.tolist() == [8, -1, 1] and mixed.dtype == descend.int64
+
+
+def test_an_expand_that_repeats_nothing_is_a_writeable_view():
+    # PyTorch writes through x.expand(1, 2); broadcast_to's views are read-only
+    x = descend.tensor([1.0, 2.0])
+    e = x.expand(1, 2)
+    e[0, 0] = 5.0
+    assert x.tolist() == [5.0, 2.0]
+    w = descend.tensor(0.3, dtype=descend.float64, requires_grad=True)
+    v = (w * 1.0).expand(1)
+    v.add_(w)
+    assert abs(v.item() - 0.6) < 1e-15

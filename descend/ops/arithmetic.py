@@ -280,9 +280,11 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
         te = _tensor(exponent)
     dt = result_type(ta, te)
     bool_exponent = E.dtype.kind == "b"
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        out = np.asarray(np.power(A.astype(dt, copy=False), E.astype(dt, copy=False)))
     sa, se = A.shape, E.shape
+    # the VJPs compute in the result dtype too: np.log of a uint8 base would be float16
+    A, E = A.astype(dt, copy=False), E.astype(dt, copy=False)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.asarray(np.power(A, E) if dt.kind not in "iu" else _int_power(A, E))
 
     def vjp_base(g):
         if bool_exponent:  # PyTorch's formula subtracts 1 from the exponent, which bool refuses
@@ -299,7 +301,18 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
             d = out * np.log(A)
         return unbroadcast(g * np.where((A == 0) & (E >= 0), 0, d), se)
 
-    return record("PowBackward1", out, (ta, te), (vjp_base, vjp_exp), saved=(ta, te))
+    return record("PowBackward1", out, (ta, te), (vjp_base, vjp_exp), saved=(ta, te), save_output=True)
+
+
+def _int_power(A, E):
+    """Integer ** integer tensors as PyTorch computes them: a negative exponent gives 1 for base 1,
+    -1 or 1 for base -1 (odd or even exponent) and 0 for every other base (NumPy raises instead)."""
+    negative = E < 0
+    if not negative.any():
+        return np.power(A, E)
+    out = np.power(A, np.where(negative, 0, E))
+    at_negative = np.where(A == 1, 1, np.where(A == -1, np.where(E % 2 == 0, 1, -1), 0))
+    return np.where(negative, at_negative, out).astype(out.dtype)
 
 
 def _scalar_power(A, p):

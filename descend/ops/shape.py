@@ -217,15 +217,14 @@ def expand(input, *sizes):
             f"The expanded size of the tensor must match the existing size (shape {list(x.shape)} can't be "
             f"expanded to {list(shape)})"
         ) from None
+    view_fn = lambda a: np.broadcast_to(a, shape)  # noqa: E731
+    if out.size == x._data.size and out.size:
+        # no element repeats (only size-1 dims added or kept): a writeable view, as PyTorch's, so an
+        # in-place op through it reaches the base (broadcast_to's views are read-only)
+        out = x._data.reshape(shape)
+        view_fn = lambda a: a.reshape(shape)  # noqa: E731
     old = x.shape
-    return record(
-        "ExpandBackward0",
-        out,
-        (x,),
-        (lambda g: unbroadcast(g, old),),
-        view_of=x,
-        view_fn=lambda a: np.broadcast_to(a, shape),
-    )
+    return record("ExpandBackward0", out, (x,), (lambda g: unbroadcast(g, old),), view_of=x, view_fn=view_fn)
 
 
 @op("expand_as", function=False)
