@@ -230,3 +230,14 @@ def test_an_expand_that_repeats_nothing_is_a_writeable_view():
     v = (w * 1.0).expand(1)
     v.add_(w)
     assert abs(v.item() - 0.6) < 1e-15
+
+
+def test_norm_gradient_follows_pytorchs_formula_at_zeros_and_infinities():
+    # 1 < p < 2: sgn(x)|x|^(p-1), so a zero element gets 0 (x * |x|^(p-2) would be 0 * inf = NaN)
+    x = descend.tensor([0.0, 1.0], dtype=descend.float64, requires_grad=True)
+    x.norm(p=1.5).backward()
+    assert x.grad.tolist() == [0.0, 1.0]
+    # p < 1: the zero element's 0 still meets norm ** (1 - p) = inf, and 0 * inf is NaN, as in PyTorch
+    y = descend.tensor([float("inf"), 0.0], dtype=descend.float64, requires_grad=True)
+    y.norm(p=0.5).backward()
+    assert np.isnan(y.grad.numpy()).all()

@@ -356,10 +356,13 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                 return np.where(np.isnan(X), 0, np.sign(X)) * gk
             if p == 2:
                 return np.where(out_kept == 0, 0, X * (gk / out_kept))
-            scale = X * np.power(A, p - 2) * gk / np.power(out_kept, p - 1)
+            # PyTorch's three formulas (norm_backward), so zeros, infinities and NaNs come out as its do
+            sgn = np.where(np.isnan(X), 0, np.sign(X))  # sgn(NaN) is 0 in PyTorch
             if p < 1:
-                scale = np.where(X == 0, 0, scale)
-            return np.where(out_kept == 0, 0, scale)
+                scaled = np.where(X == 0, 0, sgn * np.power(A, p - 1))
+                return scaled * gk * np.power(out_kept, 1 - p)
+            scaled = sgn * np.power(A, p - 1) if p < 2 else X * np.power(A, p - 2)
+            return scaled * np.where(out_kept == 0, 0, gk / np.power(out_kept, p - 1))
 
     name = "NormBackward1" if dim is not None else "NormBackward0"
     return record(name, out, (x,), (vjp,), saved=(x,), save_output=True)
