@@ -81,8 +81,9 @@ def rows(x):
 
     NOTE: one SelectBackward view per row rather than PyTorch's single UnbindBackward node: on the
     tutorial quadratic fit three select nodes cost 8% fewer instructions per step than one
-    multi-output node here, and making them together (one grad-mode test, one edge) a further 10%
-    fewer than indexing row by row. Values and gradients are the same.
+    multi-output node here. Made together (one grad-mode test, one edge, the view marked inline, the
+    rows' functions made once per shape), `a, b, c = params` went from 59k to 39k instructions
+    against indexing row by row. Values and gradients are the same.
     """
     X = x._data
     if X.ndim == 0:
