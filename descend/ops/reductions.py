@@ -28,9 +28,6 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     """Sum over `dim` (an int or tuple; all dims when None or empty); integer sums are int64."""
     x = _tensor(input)
     X = x._data
-    if dim is None and not keepdim and dtype is None and X.dtype.kind == "f":  # NOTE: a loss's `.sum()`
-        shape = X.shape
-        return record("SumBackward0", np.add.reduce(X, None), (x,), (lambda g: _spread(g, shape, None),))
     axes = _axes(dim, X.ndim)
     if dtype is None and X.dtype.kind in "biu":
         dtype = np.int64  # integer and bool sums are int64, as in PyTorch
@@ -62,11 +59,6 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         )
     if dtype is not None:
         X = X.astype(dtype)
-    n = X.size
-    if dim is None and not keepdim and n:  # NOTE: a loss's `.mean()`, without the general shape work
-        shape = X.shape
-        out = np.add.reduce(X, None) / n
-        return record("MeanBackward0", out, (x,), (lambda g: _spread(g / n, shape, None),))
     axes = None if dim is None else _axes(dim, X.ndim)
     shape, kept = X.shape, _kept_shape(X.shape, axes)
     n = X.size if axes is None else math.prod(shape[i] for i in axes)
