@@ -344,12 +344,12 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     def vjp(g):
         gk = np.reshape(g, kept)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if p == 1:  # sgn(NaN) is 0 in PyTorch
-                return np.where(np.isnan(X), 0, np.sign(X)) * gk
             if p == 2:
                 return np.where(out_kept == 0, 0, X * (gk / out_kept))
-            # PyTorch's three formulas (norm_backward), so zeros, infinities and NaNs come out as its do
-            sgn = np.where(np.isnan(X), 0, np.sign(X))  # sgn(NaN) is 0 in PyTorch
+            # PyTorch's formulas (norm_backward), so zeros, infinities and NaNs come out as its do
+            sgn = np.where(np.isnan(X), 0, np.sign(X)) if p < 2 else None  # sgn(NaN) is 0 in PyTorch
+            if p == 1:
+                return sgn * gk
             if p < 1:
                 scaled = np.where(X == 0, 0, sgn * np.power(A, p - 1))
                 return scaled * gk * np.power(out_kept, 1 - p)
