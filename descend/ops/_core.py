@@ -180,11 +180,9 @@ def _input_vjp(vjp, A, B, out, shape):
 
 
 def _binary_dtype(ta, A, tb, B, true_div):
-    """The result dtype of a binary op; the common cases (same dtypes, a tensor and a weak number) fast."""
+    """The result dtype of a binary op (`_binary` decides a number on the right of a float tensor itself)."""
     if ta is not None and tb is not None and A.dtype is B.dtype:
         dt = A.dtype
-    elif tb is None and (type(B) is float or type(B) is int) and A.dtype.kind == "f":
-        dt = A.dtype  # NOTE: a weak Python number never changes a float tensor's dtype: skip result_type
     elif ta is None and (type(A) is float or type(A) is int) and B.dtype.kind == "f":
         dt = B.dtype
     else:
@@ -212,9 +210,8 @@ def _binary(name, a, b, forward, vjp_a, vjp_b, reads_a="", reads_b="", true_div=
         tb, B = _operand(b)
     if ta is not None and tb is not None and A.dtype is B.dtype and not true_div:
         dt = A.dtype
-    elif (tb is None and ta is not None and (type(B) is float or type(B) is int) and A.dtype.kind == "f"
-          and not true_div):
-        dt = A.dtype  # a weak Python number never changes a float tensor's dtype
+    elif tb is None and ta is not None and (type(B) is float or type(B) is int) and A.dtype.kind == "f":
+        dt = A.dtype  # a weak Python number never changes a float tensor's dtype (nor true division's)
     else:
         dt = _binary_dtype(ta, A, tb, B, true_div)
         if true_div:  # a float result from integer inputs: compute in that float, not NumPy's choice
