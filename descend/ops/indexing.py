@@ -38,14 +38,7 @@ def getitem(x, index):
         n = X.shape[0]
         if not -n <= index < n:
             raise IndexError(f"index {index} is out of bounds for dimension 0 with size {n}")
-        shape = X.shape
-
-        def vjp(g):
-            grad = np.zeros(shape, dtype=g.dtype)
-            grad[index] = g
-            return grad
-
-        view = operator.itemgetter((index, Ellipsis))
+        vjp, view = _row_vjp(X.shape, index), operator.itemgetter((index, Ellipsis))
         return record("SelectBackward0", X[index, ...], (x,), (vjp,), view_of=x, view_fn=view)
     idx = _index(index)
     basic = _is_basic(idx)
@@ -99,22 +92,24 @@ _ROW_FUNCTIONS = {}  # shape -> (view functions, VJPs) of its rows: they hold no
 def _row_functions(shape):
     """Each row's view function and VJP. NOTE: kept per shape when the first dimension is small: making
     a closure and a view function per row per step was a fifth of `a, b, c = params`."""
-
-    def row_vjp(i):
-        def vjp(g):
-            grad = np.zeros(shape, g.dtype)
-            grad[i] = g
-            return grad
-
-        return vjp
-
     n = shape[0]
-    fns = ([operator.itemgetter((i, Ellipsis)) for i in range(n)], [row_vjp(i) for i in range(n)])
+    fns = ([operator.itemgetter((i, Ellipsis)) for i in range(n)], [_row_vjp(shape, i) for i in range(n)])
     if n <= 16:
         if len(_ROW_FUNCTIONS) > 256:  # a program iterating many shapes: start over, stay small
             _ROW_FUNCTIONS.clear()
         _ROW_FUNCTIONS[shape] = fns
     return fns
+
+
+def _row_vjp(shape, i):
+    """The VJP of row i of an array of `shape`: the gradient in that row, zeros elsewhere."""
+
+    def vjp(g):
+        grad = np.zeros(shape, g.dtype)
+        grad[i] = g
+        return grad
+
+    return vjp
 
 
 @op("index_put")
