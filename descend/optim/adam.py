@@ -101,6 +101,7 @@ class Adam(Optimizer):
         np.multiply(tmp, step_size, out=tmp)
         np.subtract(theta, tmp, out=theta)  # θ = θ − γ m_hat / (√v_hat + ε)
 
+
 class AdamW(Adam):
     r"""AdamW (Loshchilov & Hutter, https://arxiv.org/abs/1711.05101): Adam with decoupled weight decay.
 
