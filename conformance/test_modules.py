@@ -1,0 +1,914 @@
+"""nn modules, nn.functional and losses against PyTorch 2.13: random configurations, both sides.
+
+Every case draws constructor arguments PyTorch documents, an input (odd shapes included:
+size-1 dims, batch 1, unbatched, non-square kernels) and a dtype (float32 or float64). The
+same initial parameters and buffers go into both modules (torch's state_dict loaded into
+descend's), both run forward on the same input, then backward with the same random upstream
+gradient; outputs, input gradients, parameter gradients and buffers (running stats,
+num_batches_tracked, a weight renormalised by max_norm) are compared. When torch raises for a
+configuration descend must raise too (the exception type may differ: recorded in the summary).
+
+Tolerances: float64 rtol 1e-10 and atol 1e-10 times the largest magnitude of torch's value
+(at least 1); float32 rtol 1e-5 and atol 1e-6 scaled the same way. Sums over many terms in a
+different order (convolutions, pooled windows, losses reduced over the batch) stay inside
+these in float64; float32 gets the harness's float32 bounds.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip(
+    "torch", reason="conformance needs torch==2.13.0 (the oracle): run `make conformance`"
+)
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import descend  # noqa: E402
+from conformance import harness  # noqa: E402
+
+TOL = {"float64": (1e-10, 1e-10), "float32": (1e-5, 1e-6)}
+CASES = {}
+
+
+def case(name, examples=30):
+    def register(fn):
+        CASES[name] = (fn, examples)
+        return fn
+
+    return register
+
+
+class Draw:
+    """The hypothesis draw plus a seeded NumPy generator for array contents."""
+
+    def __init__(self, draw):
+        self.draw = draw
+        self.rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+        self.dtype = draw(st.sampled_from(["float32", "float64"]))
+
+    def __call__(self, strategy):
+        return self.draw(strategy)
+
+    def int(self, lo, hi):
+        return self.draw(st.integers(lo, hi))
+
+    def pick(self, *options):
+        return self.draw(st.sampled_from(options))
+
+    def bool(self):
+        return self.draw(st.booleans())
+
+    def x(self, *shape, scale=1.5, positive=False, unit=False):
+        a = self.rng.standard_normal(shape) * scale
+        if positive:
+            a = np.abs(a) + 0.1
+        if unit:
+            a = self.rng.uniform(0.05, 0.95, size=shape)
+        return np.asarray(a, dtype=self.dtype)
+
+    def idx(self, hi, *shape):
+        return self.rng.integers(0, hi, size=shape).astype(np.int64)
+
+
+def lib_tensor(L, a, grad):
+    t = L.tensor(a.copy())
+    if grad:
+        t.requires_grad_(True)
+    return t
+
+
+def compare(where, t, d, dtype):
+    rtol, atol = TOL[dtype]
+    if isinstance(t, (tuple, list)):
+        if not isinstance(d, (tuple, list)) or len(t) != len(d):
+            raise harness.Mismatch(f"{where}: torch gave {len(t)} results, descend {d!r}")
+        for i, (a, b) in enumerate(zip(t, d)):
+            compare(f"{where}[{i}]", a, b, dtype)
+        return
+    if isinstance(t, torch.Tensor) and not isinstance(d, descend.Tensor):
+        raise harness.Mismatch(f"{where}: torch gave a tensor, descend {type(d).__name__}")
+    if isinstance(t, torch.Tensor):
+        if tuple(t.shape) != tuple(d.shape):
+            raise harness.Mismatch(f"{where}: shape torch {tuple(t.shape)} vs descend {tuple(d.shape)}")
+        if harness.dtype_name(t.dtype) != harness.dtype_name(d.dtype):
+            raise harness.Mismatch(
+                f"{where}: dtype torch {harness.dtype_name(t.dtype)} vs descend {harness.dtype_name(d.dtype)}"
+            )
+    a, b = harness.to_numpy(t), harness.to_numpy(d)
+    if a.dtype.kind == "f" and a.size:
+        finite = np.abs(a[np.isfinite(a)])
+        scale = max(1.0, float(finite.max()) if finite.size else 1.0)
+        harness.compare_arrays(where, a, b, rtol=rtol, atol=atol * scale)
+    else:
+        harness.compare_arrays(where, a, b)
+
+
+def floats_of(out):
+    if isinstance(out, (tuple, list)):
+        return [o for x in out for o in floats_of(x)]
+    if hasattr(out, "dtype") and harness.dtype_name(out.dtype).startswith("float") and out.requires_grad:
+        return [out]
+    return []
+
+
+def check(where, make, inputs, dtype, rng, train=True, calls=1, backward=True):
+    """make(L) -> a Module or a function of the input tensors; inputs: [(array, requires_grad)]."""
+    t_obj, d_obj = harness.run_both(f"{where}: construct", lambda: make(torch), lambda: make(descend))
+    if t_obj is None:
+        return
+    modules = isinstance(t_obj, torch.nn.Module)
+    if modules:
+        if dtype == "float64":
+            t_obj.double()
+            d_obj.double()
+        t_obj.train(train)
+        d_obj.train(train)
+        d_obj.load_state_dict({k: v.detach().numpy().copy() for k, v in t_obj.state_dict().items()})
+    tx = [lib_tensor(torch, a, g) for a, g in inputs]
+    dx = [lib_tensor(descend, a, g) for a, g in inputs]
+
+    def fwd(obj, xs):
+        def run():
+            out = None
+            for _ in range(calls):
+                out = obj(*xs)
+            return out
+
+        return run
+
+    t_out, d_out = harness.run_both(f"{where}: forward", fwd(t_obj, tx), fwd(d_obj, dx))
+    if t_out is None:
+        return
+    compare(f"{where}: output", t_out, d_out, dtype)
+    if modules:
+        for name, tb in t_obj.named_buffers():
+            compare(f"{where}: buffer {name}", tb, dict(d_obj.named_buffers())[name], dtype)
+        for name, tp in t_obj.named_parameters():
+            compare(f"{where}: parameter {name} after forward", tp, dict(d_obj.named_parameters())[name], dtype)
+    if not backward:
+        return
+    t_f, d_f = floats_of(t_out), floats_of(d_out)
+    if len(t_f) != len(d_f):
+        raise harness.Mismatch(f"{where}: {len(t_f)} differentiable outputs in torch, {len(d_f)} in descend")
+    if not t_f:
+        return
+    ups = [np.asarray(rng.standard_normal(tuple(o.shape)), dtype=harness.dtype_name(o.dtype)) for o in t_f]
+
+    def bwd(L, outs):
+        def run():
+            total = sum((o * L.tensor(u)).sum() for o, u in zip(outs, ups))
+            total.backward()
+
+        return run
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            harness.run_both(f"{where}: backward", bwd(torch, t_f), bwd(descend, d_f))
+    for i, (a, b) in enumerate(zip(tx, dx)):
+        if a.requires_grad:
+            if a.grad is None or b.grad is None:
+                if (a.grad is None) != (b.grad is None):
+                    raise harness.Mismatch(f"{where}: input {i} grad torch {a.grad} vs descend {b.grad}")
+                continue
+            compare(f"{where}: input {i} grad", a.grad, b.grad, dtype)
+    if modules:
+        d_params = dict(d_obj.named_parameters())
+        for name, tp in t_obj.named_parameters():
+            dp = d_params[name]
+            if (tp.grad is None) != (dp.grad is None):
+                raise harness.Mismatch(f"{where}: grad of {name} torch {tp.grad} vs descend {dp.grad}")
+            if tp.grad is not None:
+                compare(f"{where}: grad of {name}", tp.grad, dp.grad, dtype)
+
+
+def nn(L):
+    return L.nn
+
+
+def F(L):
+    return L.nn.functional
+
+
+# --- layers ---
+
+
+@case("Linear")
+def _linear(d):
+    i, o, bias = d.int(1, 5), d.int(1, 4), d.bool()
+    lead = d.pick((), (1,), (3,), (2, 3))
+    return "Linear", lambda L: nn(L).Linear(i, o, bias=bias), [(d.x(*lead, i), True)], {}
+
+
+@case("Bilinear")
+def _bilinear(d):
+    i1, i2, o, bias, n = d.int(1, 4), d.int(1, 4), d.int(1, 3), d.bool(), d.int(1, 3)
+    return (
+        "Bilinear",
+        lambda L: nn(L).Bilinear(i1, i2, o, bias=bias),
+        [(d.x(n, i1), True), (d.x(n, i2), True)],
+        {},
+    )
+
+
+def _conv_args(d, nd, transpose):
+    groups = d.pick(1, 1, 2)
+    cin, cout = groups * d.int(1, 2), groups * d.int(1, 2)
+    k = tuple(d.int(1, 3) for _ in range(nd))
+    stride = tuple(d.int(1, 3) for _ in range(nd))
+    dil = tuple(d.int(1, 2) for _ in range(nd))
+    kw = {"groups": groups, "bias": d.bool(), "dilation": dil if d.bool() else dil[0]}
+    kw["stride"] = stride if d.bool() else stride[0]
+    if transpose:
+        pad = tuple(d.int(0, 2) for _ in range(nd))
+        kw["padding"] = pad
+        s = stride if isinstance(kw["stride"], tuple) else (stride[0],) * nd
+        dl = dil if isinstance(kw["dilation"], tuple) else (dil[0],) * nd
+        kw["output_padding"] = tuple(d.int(0, max(si, di) - 1) for si, di in zip(s, dl))
+    else:
+        kw["padding"] = d.pick(0, 1, 2, (1,) * nd, tuple(range(nd)), "same", "valid")
+        kw["padding_mode"] = d.pick("zeros", "zeros", "reflect", "replicate", "circular")
+    ksize = k if d.bool() or nd == 1 else k[0]
+    spatial = tuple(d.int(1, 7) for _ in range(nd))
+    batch = d.pick((), (1,), (2,))
+    return cin, cout, ksize, kw, batch + (cin,) + spatial
+
+
+@case("Conv1d", 60)
+def _conv1d(d):
+    cin, cout, k, kw, shape = _conv_args(d, 1, False)
+    return f"Conv1d({cin},{cout},{k},{kw})", lambda L: nn(L).Conv1d(cin, cout, k, **kw), [(d.x(*shape), True)], {}
+
+
+@case("Conv2d", 60)
+def _conv2d(d):
+    cin, cout, k, kw, shape = _conv_args(d, 2, False)
+    return f"Conv2d({cin},{cout},{k},{kw})", lambda L: nn(L).Conv2d(cin, cout, k, **kw), [(d.x(*shape), True)], {}
+
+
+@case("ConvTranspose1d", 50)
+def _convt1d(d):
+    cin, cout, k, kw, shape = _conv_args(d, 1, True)
+    return (
+        f"ConvTranspose1d({cin},{cout},{k},{kw})",
+        lambda L: nn(L).ConvTranspose1d(cin, cout, k, **kw),
+        [(d.x(*shape), True)],
+        {},
+    )
+
+
+@case("ConvTranspose2d", 50)
+def _convt2d(d):
+    cin, cout, k, kw, shape = _conv_args(d, 2, True)
+    return (
+        f"ConvTranspose2d({cin},{cout},{k},{kw})",
+        lambda L: nn(L).ConvTranspose2d(cin, cout, k, **kw),
+        [(d.x(*shape), True)],
+        {},
+    )
+
+
+def _pool_args(d, nd, kind):
+    k = tuple(d.int(1, 3) for _ in range(nd))
+    kw = {"kernel_size": k if nd > 1 and d.bool() else k[0]}
+    kk = k if isinstance(kw["kernel_size"], tuple) else (k[0],) * nd
+    if d.bool():
+        kw["stride"] = d.pick(1, 2, 3) if d.bool() else tuple(d.int(1, 3) for _ in range(nd))
+    kw["padding"] = d.int(0, min(kk) // 2) if d.bool() else tuple(d.int(0, ki // 2) for ki in kk)
+    if nd == 1 and isinstance(kw["padding"], tuple):
+        kw["padding"] = kw["padding"][0]
+    kw["ceil_mode"] = d.bool()
+    if kind == "max":
+        if d.bool():
+            kw["dilation"] = d.int(1, 2)
+        kw["return_indices"] = d.bool()
+    else:
+        kw["count_include_pad"] = d.bool()
+        if nd == 2 and d.int(0, 3) == 0:
+            kw["divisor_override"] = d.int(1, 4)
+    spatial = tuple(d.int(1, 7) for _ in range(nd))
+    batch = d.pick((), (1,), (2,))
+    return kw, batch + (d.int(1, 2),) + spatial
+
+
+@case("MaxPool1d", 50)
+def _maxpool1d(d):
+    kw, shape = _pool_args(d, 1, "max")
+    return f"MaxPool1d({kw})", lambda L: nn(L).MaxPool1d(**kw), [(d.x(*shape), True)], {}
+
+
+@case("MaxPool2d", 50)
+def _maxpool2d(d):
+    kw, shape = _pool_args(d, 2, "max")
+    return f"MaxPool2d({kw})", lambda L: nn(L).MaxPool2d(**kw), [(d.x(*shape), True)], {}
+
+
+@case("AvgPool1d", 50)
+def _avgpool1d(d):
+    kw, shape = _pool_args(d, 1, "avg")
+    return f"AvgPool1d({kw})", lambda L: nn(L).AvgPool1d(**kw), [(d.x(*shape), True)], {}
+
+
+@case("AvgPool2d", 50)
+def _avgpool2d(d):
+    kw, shape = _pool_args(d, 2, "avg")
+    return f"AvgPool2d({kw})", lambda L: nn(L).AvgPool2d(**kw), [(d.x(*shape), True)], {}
+
+
+def _adaptive(d, nd, name, kind):
+    if nd == 1:
+        out = d.int(1, 5)
+    else:
+        out = d.pick(d.int(1, 4), (d.int(1, 4), d.int(1, 4)), (None, d.int(1, 3)), (d.int(1, 3), None))
+    kw = {"return_indices": d.bool()} if kind == "max" else {}
+    shape = d.pick((), (1,), (2,)) + (d.int(1, 2),) + tuple(d.int(1, 7) for _ in range(nd))
+    return f"{name}({out},{kw})", lambda L: getattr(nn(L), name)(out, **kw), [(d.x(*shape), True)], {}
+
+
+for _nd, _kind in ((1, "Avg"), (2, "Avg"), (1, "Max"), (2, "Max")):
+    _name = f"Adaptive{_kind}Pool{_nd}d"
+    case(_name, 40)(lambda d, nd=_nd, name=_name, kind=_kind.lower(): _adaptive(d, nd, name, kind))
+
+
+def _batchnorm(d, nd):
+    c = d.int(1, 3)
+    kw = {
+        "eps": d.pick(1e-5, 1e-3),
+        "momentum": d.pick(0.1, None, 0.3),
+        "affine": d.bool(),
+        "track_running_stats": d.bool(),
+    }
+    if nd == 1:
+        shape = d.pick((d.int(1, 4), c), (d.int(1, 3), c, d.int(1, 4)))
+    else:
+        shape = (d.int(1, 3), c, d.int(1, 3), d.int(1, 3))
+    train = d.bool()
+    calls = d.int(1, 3)
+    name = f"BatchNorm{nd}d"
+    return (
+        f"{name}({c},{kw}) train={train} calls={calls}",
+        lambda L: getattr(nn(L), name)(c, **kw),
+        [(d.x(*shape), True)],
+        {"train": train, "calls": calls},
+    )
+
+
+case("BatchNorm1d", 60)(lambda d: _batchnorm(d, 1))
+case("BatchNorm2d", 60)(lambda d: _batchnorm(d, 2))
+
+
+@case("LayerNorm", 40)
+def _layernorm(d):
+    shape = tuple(d.int(1, 4) for _ in range(d.int(1, 4)))
+    k = d.int(1, len(shape))
+    ns = shape[-k:]
+    kw = {"eps": d.pick(1e-5, 1e-2), "elementwise_affine": d.bool(), "bias": d.bool()}
+    norm = ns[0] if len(ns) == 1 and d.bool() else ns
+    return f"LayerNorm({norm},{kw})", lambda L: nn(L).LayerNorm(norm, **kw), [(d.x(*shape), True)], {}
+
+
+@case("GroupNorm", 40)
+def _groupnorm(d):
+    g = d.int(1, 3)
+    c = g * d.int(1, 2)
+    kw = {"eps": d.pick(1e-5, 1e-2), "affine": d.bool()}
+    shape = (d.int(1, 3), c) + tuple(d.int(1, 3) for _ in range(d.int(0, 2)))
+    return f"GroupNorm({g},{c},{kw})", lambda L: nn(L).GroupNorm(g, c, **kw), [(d.x(*shape), True)], {}
+
+
+@case("Embedding", 50)
+def _embedding(d):
+    n, dim = d.int(1, 6), d.int(1, 4)
+    kw = {}
+    if d.bool():
+        kw["padding_idx"] = d.int(-n, n - 1)
+    if d.bool():
+        kw["max_norm"] = d.pick(0.5, 1.0, 2.0)
+        kw["norm_type"] = d.pick(1.0, 2.0, 3.0)
+    kw["scale_grad_by_freq"] = d.bool()
+    idx = d.idx(n, *d.pick((3,), (2, 3), (1,), (4, 1)))
+    return f"Embedding({n},{dim},{kw})", lambda L: nn(L).Embedding(n, dim, **kw), [(idx, False)], {}
+
+
+@case("Dropout", 20)
+def _dropout(d):
+    name = d.pick("Dropout", "Dropout1d", "Dropout2d")
+    p = d.pick(0.0, 0.3, 0.9, 1.0)
+    train = p in (0.0, 1.0) and d.bool()
+    shape = {"Dropout": (2, 3), "Dropout1d": (2, 3, 4), "Dropout2d": (2, 3, 2, 2)}[name]
+    return (
+        f"{name}({p}) train={train}",
+        lambda L: getattr(nn(L), name)(p),
+        [(d.x(*shape), True)],
+        {"train": train},
+    )
+
+
+ACTIVATIONS = {
+    "ReLU": lambda d: {},
+    "LeakyReLU": lambda d: {"negative_slope": d.pick(0.01, 0.2, -0.5, 1.5)},
+    "Sigmoid": lambda d: {},
+    "Tanh": lambda d: {},
+    "GELU": lambda d: {"approximate": d.pick("none", "tanh")},
+    "SiLU": lambda d: {},
+    "Mish": lambda d: {},
+    "SELU": lambda d: {},
+    "Hardsigmoid": lambda d: {},
+    "Hardswish": lambda d: {},
+    "ReLU6": lambda d: {},
+    "LogSigmoid": lambda d: {},
+    "Softsign": lambda d: {},
+    "ELU": lambda d: {"alpha": d.pick(1.0, 0.5, 2.0)},
+    "CELU": lambda d: {"alpha": d.pick(1.0, 0.5, 2.0)},
+    "Softplus": lambda d: {"beta": d.pick(1.0, 0.5, 2.0), "threshold": d.pick(20.0, 1.0, 0.5)},
+    "Hardtanh": lambda d: {"min_val": d.pick(-1.0, -2.0, 0.0), "max_val": d.pick(1.0, 0.5, 2.0)},
+    "Threshold": lambda d: {"threshold": d.pick(0.0, 0.5, -1.0), "value": d.pick(0.0, -2.0, 3.0)},
+    "Identity": lambda d: {},
+    "Softmax": lambda d: {"dim": d.pick(0, 1, -1)},
+    "LogSoftmax": lambda d: {"dim": d.pick(0, 1, -1)},
+    "Softmin": lambda d: {"dim": d.pick(0, 1, -1)},
+}
+
+
+def _activation(d, name):
+    kw = ACTIVATIONS[name](d)
+    shape = d.pick((3,), (2, 3), (1, 4), (2, 3, 2))
+    if "dim" in kw and kw["dim"] >= len(shape):
+        kw["dim"] = -1
+    x = d.x(*shape, scale=d.pick(1.5, 4.0, 30.0))
+    if d.bool():  # exact kink points: 0 and the documented thresholds
+        flat = x.reshape(-1)
+        flat[: min(2, flat.size)] = d.pick(0.0, 1.0, -1.0, 3.0, -3.0, 0.5, 6.0)
+    return f"{name}({kw})", lambda L: getattr(nn(L), name)(**kw), [(x, True)], {}
+
+
+for _name in ACTIVATIONS:
+    case(_name, 25)(lambda d, name=_name: _activation(d, name))
+
+
+@case("PReLU")
+def _prelu(d):
+    c = d.int(1, 3)
+    num = d.pick(1, c)
+    init = d.pick(0.25, -0.5)
+    shape = d.pick((2, c), (2, c, 3), (1, c, 2, 2))
+    return f"PReLU({num},{init})", lambda L: nn(L).PReLU(num, init), [(d.x(*shape), True)], {}
+
+
+@case("Flatten")
+def _flatten(d):
+    shape = tuple(d.int(1, 3) for _ in range(d.int(1, 4)))
+    s, e = d.int(-len(shape), len(shape) - 1), d.int(-len(shape), len(shape) - 1)
+    return f"Flatten({s},{e}) {shape}", lambda L: nn(L).Flatten(s, e), [(d.x(*shape), True)], {}
+
+
+@case("Unflatten")
+def _unflatten(d):
+    shape = (2, 6, 1)
+    dim = d.pick(1, -2)
+    sizes = d.pick((2, 3), (3, 2), (6,), (1, 6), (-1, 2), (2, -1))
+    return f"Unflatten({dim},{sizes})", lambda L: nn(L).Unflatten(dim, sizes), [(d.x(*shape), True)], {}
+
+
+@case("PixelShuffle")
+def _pixel_shuffle(d):
+    r = d.int(1, 3)
+    shape = d.pick((), (1,), (2,)) + (r * r * d.int(1, 2), d.int(1, 3), d.int(1, 3))
+    return f"PixelShuffle({r}) {shape}", lambda L: nn(L).PixelShuffle(r), [(d.x(*shape), True)], {}
+
+
+def _upsample_kw(d):
+    nd = d.pick(1, 2)
+    mode = d.pick("nearest", "linear", "bilinear") if nd == 2 else d.pick("nearest", "linear")
+    if nd == 2 and mode == "linear":
+        mode = "bilinear"
+    kw = {"mode": mode}
+    if d.bool():
+        kw["size"] = d.int(1, 6) if d.bool() else tuple(d.int(1, 6) for _ in range(nd))
+        if nd == 1 and isinstance(kw["size"], tuple):
+            kw["size"] = kw["size"][0]
+    else:
+        kw["scale_factor"] = d.pick(1, 2, 3, 1.5, 0.5, 2.5)
+    if mode != "nearest" and d.bool():
+        kw["align_corners"] = d.bool()
+    shape = (d.int(1, 2), d.int(1, 2)) + tuple(d.int(1, 5) for _ in range(nd))
+    return kw, shape
+
+
+@case("Upsample", 60)
+def _upsample(d):
+    kw, shape = _upsample_kw(d)
+    return f"Upsample({kw}) {shape}", lambda L: nn(L).Upsample(**kw), [(d.x(*shape), True)], {}
+
+
+@case("Unfold", 40)
+def _unfold(d):
+    k = (d.int(1, 3), d.int(1, 3))
+    kw = {"dilation": d.int(1, 2), "padding": d.int(0, 1), "stride": d.pick(1, 2, (1, 2))}
+    shape = d.pick((), (1,), (2,)) + (d.int(1, 2), d.int(2, 6), d.int(2, 6))
+    return f"Unfold({k},{kw}) {shape}", lambda L: nn(L).Unfold(k, **kw), [(d.x(*shape), True)], {}
+
+
+@case("Fold", 40)
+def _fold(d):
+    out = (d.int(2, 5), d.int(2, 5))
+    k = (d.int(1, 2), d.int(1, 2))
+    kw = {"dilation": d.int(1, 2), "padding": d.int(0, 1), "stride": d.pick(1, 2)}
+    blocks = 1
+    for o, ki, in zip(out, k):
+        n = (o + 2 * kw["padding"] - kw["dilation"] * (ki - 1) - 1) // kw["stride"] + 1
+        blocks *= max(n, 1)
+    c = d.int(1, 2)
+    shape = d.pick((), (1,), (2,)) + (c * k[0] * k[1], blocks)
+    return f"Fold({out},{k},{kw}) {shape}", lambda L: nn(L).Fold(out, k, **kw), [(d.x(*shape), True)], {}
+
+
+# --- losses ---
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def _pair(d, **xkw):
+    shape = d.pick((3,), (2, 3), (1,), (2, 1, 3), ())
+    return shape, d.x(*shape, **xkw)
+
+
+@case("MSELoss")
+def _mse(d):
+    r = d.pick(*REDUCTIONS)
+    shape, x = _pair(d)
+    y = d.x(*shape)
+    return f"MSELoss({r})", lambda L: nn(L).MSELoss(reduction=r), [(x, True), (y, d.bool())], {}
+
+
+@case("L1Loss")
+def _l1(d):
+    r = d.pick(*REDUCTIONS)
+    shape, x = _pair(d)
+    y = x.copy() if d.int(0, 3) == 0 else d.x(*shape)
+    return f"L1Loss({r})", lambda L: nn(L).L1Loss(reduction=r), [(x, True), (y, d.bool())], {}
+
+
+@case("HuberLoss")
+def _huber(d):
+    r, delta = d.pick(*REDUCTIONS), d.pick(1.0, 0.5, 2.0)
+    shape, x = _pair(d)
+    return (
+        f"HuberLoss({r},{delta})",
+        lambda L: nn(L).HuberLoss(reduction=r, delta=delta),
+        [(x, True), (d.x(*shape), d.bool())],
+        {},
+    )
+
+
+@case("SmoothL1Loss")
+def _smoothl1(d):
+    r, beta = d.pick(*REDUCTIONS), d.pick(1.0, 0.5, 0.0, 2.0)
+    shape, x = _pair(d)
+    return (
+        f"SmoothL1Loss({r},{beta})",
+        lambda L: nn(L).SmoothL1Loss(reduction=r, beta=beta),
+        [(x, True), (d.x(*shape), d.bool())],
+        {},
+    )
+
+
+@case("BCELoss")
+def _bce(d):
+    r = d.pick(*REDUCTIONS)
+    shape, p = _pair(d, unit=True)
+    y = d.x(*shape, unit=True) if d.bool() else np.round(d.x(*shape, unit=True))
+    w = d.x(*shape[1:], positive=True) if d.bool() and shape else None
+    return (
+        f"BCELoss({r}, weight={w is not None}) {shape}",
+        lambda L: nn(L).BCELoss(weight=None if w is None else L.tensor(w), reduction=r),
+        [(p, True), (y, d.bool())],
+        {},
+    )
+
+
+@case("BCEWithLogitsLoss", 40)
+def _bcel(d):
+    r = d.pick(*REDUCTIONS)
+    shape, x = _pair(d, scale=4.0)
+    y = d.x(*shape, unit=True)
+    w = d.x(*shape[1:], positive=True) if d.bool() and shape else None
+    pw = d.x(*shape[-1:], positive=True) if d.bool() and shape else None
+    return (
+        f"BCEWithLogitsLoss({r}, weight={w is not None}, pos_weight={pw is not None}) {shape}",
+        lambda L: nn(L).BCEWithLogitsLoss(
+            weight=None if w is None else L.tensor(w), pos_weight=None if pw is None else L.tensor(pw), reduction=r
+        ),
+        [(x, True), (y, d.bool())],
+        {},
+    )
+
+
+@case("CrossEntropyLoss", 80)
+def _ce(d):
+    r = d.pick(*REDUCTIONS)
+    c = d.int(1, 4)
+    shape = d.pick((d.int(1, 3), c), (c,), (d.int(1, 2), c, d.int(1, 3)))
+    x = d.x(*shape)
+    probs = d.int(0, 3) == 0
+    tshape = shape if probs else (shape[:1] + shape[2:] if len(shape) > 1 else ())
+    kw = {"reduction": r, "label_smoothing": d.pick(0.0, 0.0, 0.1, 0.5)}
+    if not probs and d.bool():
+        kw["ignore_index"] = d.pick(-100, 0, c - 1)
+    if probs:
+        y = d.x(*shape, unit=True)
+    else:
+        y = d.idx(c, *tshape)
+    w = d.x(c, positive=True) if d.bool() else None
+    return (
+        f"CrossEntropyLoss({kw}, weight={w is not None}, probs={probs}) {shape}",
+        lambda L: nn(L).CrossEntropyLoss(weight=None if w is None else L.tensor(w), **kw),
+        [(x, True), (y, probs and d.bool())],
+        {},
+    )
+
+
+@case("NLLLoss", 50)
+def _nll(d):
+    r = d.pick(*REDUCTIONS)
+    c = d.int(1, 4)
+    shape = d.pick((d.int(1, 3), c), (c,), (d.int(1, 2), c, d.int(1, 3)))
+    x = d.x(*shape)
+    tshape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    kw = {"reduction": r}
+    if d.bool():
+        kw["ignore_index"] = d.pick(-100, 0, c - 1)
+    w = d.x(c, positive=True) if d.bool() else None
+    return (
+        f"NLLLoss({kw}, weight={w is not None}) {shape}",
+        lambda L: nn(L).NLLLoss(weight=None if w is None else L.tensor(w), **kw),
+        [(x, True), (d.idx(c, *tshape), False)],
+        {},
+    )
+
+
+@case("KLDivLoss", 40)
+def _kl(d):
+    r = d.pick("none", "mean", "sum", "batchmean")
+    log_target = d.bool()
+    shape, x = _pair(d)
+    y = d.x(*shape) if log_target else d.x(*shape, unit=True)
+    if not log_target and y.size and d.bool():
+        y.reshape(-1)[0] = 0.0
+    return (
+        f"KLDivLoss({r}, log_target={log_target}) {shape}",
+        lambda L: nn(L).KLDivLoss(reduction=r, log_target=log_target),
+        [(x, True), (y, d.bool())],
+        {},
+    )
+
+
+@case("PoissonNLLLoss", 40)
+def _poisson(d):
+    r, log_input, full = d.pick(*REDUCTIONS), d.bool(), d.bool()
+    eps = d.pick(1e-8, 0.1)
+    shape, x = _pair(d, positive=not log_input)
+    y = np.floor(d.x(*shape, positive=True) * 3)
+    return (
+        f"PoissonNLLLoss({r}, log_input={log_input}, full={full}, eps={eps}) {shape}",
+        lambda L: nn(L).PoissonNLLLoss(log_input=log_input, full=full, eps=eps, reduction=r),
+        [(x, True), (y, d.bool())],
+        {},
+    )
+
+
+@case("GaussianNLLLoss", 40)
+def _gauss(d):
+    r, full, eps = d.pick(*REDUCTIONS), d.bool(), d.pick(1e-6, 0.5)
+    shape = d.pick((3,), (2, 3), (2, 1))
+    vshape = d.pick(shape, shape[:-1] + (1,), shape[:-1]) if len(shape) > 1 else d.pick(shape, (1,))
+    var = d.x(*vshape, positive=True)
+    return (
+        f"GaussianNLLLoss({r}, full={full}, eps={eps}) {shape} var {vshape}",
+        lambda L: nn(L).GaussianNLLLoss(full=full, eps=eps, reduction=r),
+        [(d.x(*shape), True), (d.x(*shape), d.bool()), (var, True)],
+        {},
+    )
+
+
+@case("MarginRankingLoss")
+def _margin_ranking(d):
+    r, m = d.pick(*REDUCTIONS), d.pick(0.0, 0.5)
+    shape = d.pick((3,), (1,))
+    y = np.sign(d.x(*shape)) + 0.0
+    return (
+        f"MarginRankingLoss({r},{m})",
+        lambda L: nn(L).MarginRankingLoss(margin=m, reduction=r),
+        [(d.x(*shape), True), (d.x(*shape), True), (y.astype(d.dtype), False)],
+        {},
+    )
+
+
+@case("HingeEmbeddingLoss")
+def _hinge(d):
+    r, m = d.pick(*REDUCTIONS), d.pick(1.0, 0.5, 2.0)
+    shape, x = _pair(d)
+    y = np.where(d.x(*shape) > 0, 1.0, -1.0).astype(d.dtype)
+    return (
+        f"HingeEmbeddingLoss({r},{m}) {shape}",
+        lambda L: nn(L).HingeEmbeddingLoss(margin=m, reduction=r),
+        [(x, True), (y, False)],
+        {},
+    )
+
+
+@case("SoftMarginLoss")
+def _soft_margin(d):
+    r = d.pick(*REDUCTIONS)
+    shape, x = _pair(d)
+    y = np.where(d.x(*shape) > 0, 1.0, -1.0).astype(d.dtype)
+    return f"SoftMarginLoss({r}) {shape}", lambda L: nn(L).SoftMarginLoss(reduction=r), [(x, True), (y, False)], {}
+
+
+@case("CosineEmbeddingLoss")
+def _cos_emb(d):
+    r, m = d.pick(*REDUCTIONS), d.pick(0.0, 0.3, -0.2)
+    shape = d.pick((2, 3), (1, 4), (3,))
+    y = np.where(d.x(*shape[:-1]) > 0, 1.0, -1.0).astype(d.dtype)
+    return (
+        f"CosineEmbeddingLoss({r},{m}) {shape}",
+        lambda L: nn(L).CosineEmbeddingLoss(margin=m, reduction=r),
+        [(d.x(*shape), True), (d.x(*shape), True), (y, False)],
+        {},
+    )
+
+
+@case("TripletMarginLoss", 40)
+def _triplet(d):
+    kw = {
+        "reduction": d.pick(*REDUCTIONS),
+        "margin": d.pick(1.0, 0.5),
+        "p": d.pick(2.0, 1.0, 3.0),
+        "eps": d.pick(1e-6, 0.1),
+        "swap": d.bool(),
+    }
+    shape = d.pick((2, 3), (1, 4), (3,))
+    return (
+        f"TripletMarginLoss({kw}) {shape}",
+        lambda L: nn(L).TripletMarginLoss(**kw),
+        [(d.x(*shape), True), (d.x(*shape), True), (d.x(*shape), True)],
+        {},
+    )
+
+
+# --- functional-only ---
+
+
+@case("F.pad", 60)
+def _pad(d):
+    mode = d.pick("constant", "reflect", "replicate", "circular")
+    nd = d.int(1, 3) if mode == "constant" else d.int(1, 3)
+    spatial = tuple(d.int(1, 4) for _ in range(nd))
+    lead = d.pick((1, 1), (2, 1), (1,)) if mode != "constant" else d.pick((), (2,))
+    shape = lead + spatial
+    pads = tuple(d.int(-1, 3) if mode == "constant" else d.int(0, 3) for _ in range(2 * d.int(1, nd)))
+    value = d.pick(0.0, 1.5)
+    kw = {"mode": mode}
+    if mode == "constant":
+        kw["value"] = value
+    return f"F.pad({pads},{kw}) {shape}", lambda L: lambda x: F(L).pad(x, pads, **kw), [(d.x(*shape), True)], {}
+
+
+@case("F.interpolate", 60)
+def _interp(d):
+    kw, shape = _upsample_kw(d)
+    if d.bool() and "scale_factor" in kw:
+        kw["recompute_scale_factor"] = d.bool()
+    return f"F.interpolate({kw}) {shape}", lambda L: lambda x: F(L).interpolate(x, **kw), [(d.x(*shape), True)], {}
+
+
+@case("F.softmax", 40)
+def _softmax(d):
+    name = d.pick("softmax", "log_softmax", "softmin")
+    shape = d.pick((3,), (2, 3), (2, 1, 3), (1,))
+    dim = d.int(-len(shape), len(shape) - 1)
+    x = d.x(*shape, scale=d.pick(1.0, 50.0))
+    return f"F.{name}(dim={dim}) {shape}", lambda L: lambda t: getattr(F(L), name)(t, dim=dim), [(x, True)], {}
+
+
+@case("F.one_hot")
+def _one_hot(d):
+    c = d.int(1, 4)
+    n = d.pick(-1, c, c + 1)
+    idx = d.idx(c, *d.pick((3,), (2, 2), (1,)))
+    return f"F.one_hot({n})", lambda L: lambda t: F(L).one_hot(t, n), [(idx, False)], {}
+
+
+@case("F.normalize", 40)
+def _normalize(d):
+    shape = d.pick((3,), (2, 3), (2, 1, 3), (1,))
+    kw = {"p": d.pick(2.0, 1.0, 3.0), "dim": d.int(-len(shape), len(shape) - 1), "eps": d.pick(1e-12, 0.5)}
+    x = d.x(*shape)
+    if d.int(0, 3) == 0:
+        x[...] = 0
+    return f"F.normalize({kw}) {shape}", lambda L: lambda t: F(L).normalize(t, **kw), [(x, True)], {}
+
+
+@case("F.cosine_similarity", 40)
+def _cosine(d):
+    shape = d.pick((3,), (2, 3), (2, 1, 3))
+    other = d.pick(shape, (1,) + shape[1:], shape[-1:])
+    dim = d.int(-1, 0) if len(shape) > 1 else 0
+    eps = d.pick(1e-8, 0.5)
+    a, b = d.x(*shape), d.x(*other)
+    if d.int(0, 3) == 0:
+        a[...] = 0
+    return (
+        f"F.cosine_similarity(dim={dim}, eps={eps}) {shape} {other}",
+        lambda L: lambda x, y: F(L).cosine_similarity(x, y, dim=dim, eps=eps),
+        [(a, True), (b, True)],
+        {},
+    )
+
+
+@case("F.pairwise_distance", 40)
+def _pairwise(d):
+    shape = d.pick((3,), (2, 3), (1, 4))
+    kw = {"p": d.pick(2.0, 1.0, 3.0), "eps": d.pick(1e-6, 0.5), "keepdim": d.bool()}
+    return (
+        f"F.pairwise_distance({kw}) {shape}",
+        lambda L: lambda x, y: F(L).pairwise_distance(x, y, **kw),
+        [(d.x(*shape), True), (d.x(*shape), True)],
+        {},
+    )
+
+
+@case("F.batch_norm", 40)
+def _f_batchnorm(d):
+    c = d.int(1, 3)
+    shape = (d.int(1, 3), c, d.int(1, 3))
+    training = d.bool()
+    stats = not training or d.bool()
+    affine = d.bool()
+    eps, mom = d.pick(1e-5, 1e-2), d.pick(0.1, 0.5)
+    rm, rv = d.x(c), d.x(c, positive=True)
+
+    def make(L):
+        def f(x, w, b):
+            m, v = (L.tensor(rm.copy()), L.tensor(rv.copy())) if stats else (None, None)
+            out = F(L).batch_norm(
+                x, m, v, w if affine else None, b if affine else None, training=training, momentum=mom, eps=eps
+            )
+            return (out, m, v) if stats else out
+
+        return f
+
+    return (
+        f"F.batch_norm(training={training}, stats={stats}, affine={affine})",
+        make,
+        [(d.x(*shape), True), (d.x(c), True), (d.x(c), True)],
+        {},
+    )
+
+
+@case("F.dropout_eval", 10)
+def _f_dropout(d):
+    p = d.pick(0.0, 0.5, 1.0)
+    return "F.dropout(training=False)", lambda L: lambda x: F(L).dropout(x, p, training=False), [(d.x(2, 3), True)], {}
+
+
+@case("F.gelu_leaky_etc", 40)
+def _f_act(d):
+    name = d.pick("relu", "relu6", "elu", "celu", "selu", "silu", "mish", "softplus", "hardtanh", "leaky_relu",
+                  "logsigmoid", "hardsigmoid", "hardswish", "softsign", "sigmoid", "tanh", "gelu", "threshold")
+    kw = {"threshold": {"threshold": 0.5, "value": -1.0}, "leaky_relu": {"negative_slope": 0.3},
+          "softplus": {"beta": 2.0, "threshold": 1.0}, "hardtanh": {"min_val": -0.5, "max_val": 2.0},
+          "elu": {"alpha": 0.7}, "celu": {"alpha": 0.7}, "gelu": {"approximate": "tanh"}}.get(name, {})
+    if name == "threshold":
+        fn = lambda L: lambda x: F(L).threshold(x, kw["threshold"], kw["value"])  # noqa: E731
+    else:
+        fn = lambda L: lambda x: getattr(F(L), name)(x, **kw)  # noqa: E731
+    return f"F.{name}({kw})", fn, [(d.x(2, 3, scale=3.0), True)], {}
+
+
+SETTINGS = dict(derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_module(name):
+    fn, examples = CASES[name]
+
+    @settings(max_examples=examples, **SETTINGS)
+    @given(st.data())
+    def run(data):
+        d = Draw(data.draw)
+        where, make, inputs, opts = fn(d)
+        check(f"{name} [{d.dtype}] {where}", make, inputs, d.dtype, d.rng, **opts)
+
+    run()
+
+
+def test_every_export_is_covered():
+    """Each class in descend.nn that torch.nn also has (and each loss) gets a case here."""
+    skip = {"Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"}
+    names = [n for n in descend.nn.__all__ if isinstance(getattr(descend.nn, n), type) and hasattr(torch.nn, n)]
+    missing = [n for n in names if n not in skip and n not in CASES and n not in ("Dropout1d", "Dropout2d")]
+    assert not missing, missing
