@@ -413,6 +413,59 @@ def test_backward_returning_the_wrong_number_of_gradients_raises():
         WrongCount.apply(a, b).sum().backward()
 
 
+class NoGrad(torch.autograd.Function):
+    """Passes its input through and gives it no gradient (backward returns None)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return a * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        return None
+
+
+class PlusOne(torch.autograd.Function):
+    """Identity forward; backward adds 1 to whatever gradient it gets (zeros when none arrived)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return a * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        return g + 1
+
+
+def test_a_none_gradient_still_counts_down_the_node_it_skipped():
+    # a feeds NoGrad (gradient None) and a * 3 (gradient 3): a's node must still run, x gets 2 * 3
+    x = torch.ones(3, requires_grad=True)
+    a = x * 2
+    (NoGrad.apply(a) + a * 3).sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0, 6.0]
+
+
+def test_nodes_reached_by_no_gradient_pass_nothing_on_but_custom_functions_run_on_zeros():
+    x = torch.ones(3, requires_grad=True)
+    NoGrad.apply(x * 2).sum().backward()
+    assert x.grad is None  # a built-in node that received nothing passes nothing on, as in PyTorch
+    x = torch.ones(3, requires_grad=True)
+    NoGrad.apply(PlusOne.apply(x)).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]  # PlusOne.backward ran on zeros (materialize_grads)
+    x = torch.ones(3, requires_grad=True)
+    a = PlusOne.apply(x)
+    (NoGrad.apply(a) + a * 3).sum().backward()
+    assert x.grad.tolist() == [4.0, 4.0, 4.0]  # 3 from a * 3, plus PlusOne's 1
+
+
+def test_chain_then_branch_then_chain_matches_hand_derivative():
+    # ((x * 2) ** 2) -> branches into two uses -> sum; d/dx of (4x^2)(1 + 3) = 32x
+    x = torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True)
+    h = (x * 2) ** 2
+    (h + h * 3).sum().backward()
+    assert x.grad.tolist() == [32.0, -64.0]
+
+
 def test_autograd_grad_returns_without_touching_grad():
     x = torch.tensor(3.0, requires_grad=True)
     y = x * x

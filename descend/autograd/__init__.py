@@ -237,7 +237,7 @@ class Node:
     """
 
     __slots__ = ("_name", "next", "next_nr", "vjps", "saved", "versions", "saved_output", "n_out",
-                 "out_meta", "retained", "hooks", "__weakref__")
+                 "out_meta", "retained", "hooks", "materializes", "__weakref__")
 
     def __init__(self, name, next_, vjps, saved=(), next_nr=None, n_out=1):
         self._name = name
@@ -257,6 +257,7 @@ class Node:
         self.out_meta = None  # [(shape, dtype)] of each output, for multi-output nodes
         self.retained = None  # {output_nr: weakref to the tensor whose .grad is kept}
         self.hooks = None  # {output_nr: [hook(grad) -> grad or None]}
+        self.materializes = False  # run the VJPs on zeros when no gradient arrived (custom Functions)
 
     def name(self) -> str:
         return self._name
@@ -503,11 +504,13 @@ def views_of(name, base, datas, vjps, view_fns):
     return outs
 
 
-def attach_multi(name, datas, parents, vjp_all):
+def attach_multi(name, datas, parents, vjp_all, materializes=False):
     """Record one node with several outputs (`unbind`, custom Functions).
 
     `vjp_all(grads)` gets one gradient per output (zeros for outputs that received none) and returns
-    one gradient (or None) per parent. Returns the output tensors.
+    one gradient (or None) per parent. With `materializes` (custom Functions, as in PyTorch) it runs
+    on zeros even when no output received a gradient; otherwise such a node passes nothing on.
+    Returns the output tensors.
     """
     outs = [_new_tensor(d) for d in datas]
     nxt, nrs = _edges(parents)
@@ -533,6 +536,7 @@ def attach_multi(name, datas, parents, vjp_all):
 
     node = Node(name, nxt, tuple(per_parent(i) for i in range(n)), (), nrs, n_out=len(outs))
     node.out_meta = [(o._data.shape, o._data.dtype) for o in outs]
+    node.materializes = materializes
     for k, o in enumerate(outs):
         o._requires_grad = True
         o.grad_fn = node
@@ -768,46 +772,76 @@ def run_backward(roots, seeds, retain_graph=False, inputs=None, accumulate=True)
     # Reverse topological order without recursion: a node runs once every node that consumes it
     # has handed it its gradient (Kahn's algorithm over the counts of consumers). A root that another
     # root's graph also reaches waits for that gradient too.
-    consumers = _count_consumers(node_roots) if node_roots else {}
-    # one root is never waited for (nothing in its own graph consumes it)
-    ready = list(node_roots) if len(node_roots) == 1 else [fn for fn in node_roots if consumers[fn] == 0]
+    # NOTE: from one root, the counts wait until a node sends gradients to two different nodes: up
+    # to there the graph is a chain, every node's only consumer has run, and it can run next. The
+    # tutorials' (w - 3) ** 2 never counts (a counting pass costs about as much as the walk);
+    # the quadratic fit counts from its first `+`.
+    consumers = None
+    ready = list(node_roots)
+    if len(node_roots) > 1:
+        consumers = _count_consumers(node_roots)
+        ready = [fn for fn in node_roots if consumers[fn] == 0]
     pop_grad, next_node, schedule = grads.pop, ready.pop, ready.append
     while ready:
         node = next_node()
-        g = pop_grad(node)
-        if node.saved:
-            for t, v in zip(node.saved, node.versions):
-                if t._version[0] != v:
-                    _modified_error(node, t, v)
-        so = node.saved_output
-        if so is not None and so[0][0] != so[1]:
-            _modified_error(node, None, so[1])
-        if node.n_out != 1:
-            g = [np.zeros(s, d) if x is None else x for x, (s, d) in zip(g, node.out_meta)]
-        if node.hooks is not None or node.retained is not None or want is not None:
-            g = _visit(node, g, want)
+        g = pop_grad(node, None)
+        vjps = node.vjps
+        if vjps is None:
+            raise RuntimeError(_FREED)
+        if g is None and node.materializes:  # a custom Function runs on zeros when nothing arrived
+            g = [np.zeros(s, d) for s, d in node.out_meta]
+            if node.n_out == 1:
+                g = g[0]
+        if g is not None:
+            if node.saved:
+                for t, v in zip(node.saved, node.versions):
+                    if t._version[0] != v:
+                        _modified_error(node, t, v)
+            so = node.saved_output
+            if so is not None and so[0][0] != so[1]:
+                _modified_error(node, None, so[1])
+            if node.n_out != 1:
+                g = [np.zeros(s, d) if x is None else x for x, (s, d) in zip(g, node.out_meta)]
+            if node.hooks is not None or node.retained is not None or want is not None:
+                g = _visit(node, g, want)
+        # else: every consumer's VJP gave None (a custom Function's backward): like PyTorch, this
+        # node passes nothing on, but its inputs' nodes are still counted down
         nxt, nrs = node.next, node.next_nr
-        for i, vjp in enumerate(node.vjps):
+        kid = None
+        branches = False
+        for i, vjp in enumerate(vjps):
             e = nxt[i]
             if vjp is None or e is None:
                 continue
-            pg = vjp(g)
-            if pg is None:
-                continue
+            pg = None if g is None else vjp(g)
             if type(e) is Node:
-                if e.n_out == 1:
-                    prev = grads.get(e)
-                    grads[e] = pg if prev is None else prev + pg
+                if pg is not None:
+                    if e.n_out == 1:
+                        prev = grads.get(e)
+                        grads[e] = pg if prev is None else prev + pg
+                    else:
+                        _give(grads, e, nrs[i] if nrs else 0, pg)
+                if consumers is None:
+                    if kid is None:
+                        kid = e
+                    elif kid is not e:
+                        branches = True
                 else:
-                    _give(grads, e, nrs[i] if nrs else 0, pg)
-                left = consumers[e] - 1
-                consumers[e] = left
-                if not left:
-                    schedule(e)
-            else:
+                    left = consumers[e] - 1
+                    consumers[e] = left
+                    if not left:
+                        schedule(e)
+            elif pg is not None:
                 prev = leaf_grads.get(e)
                 leaf_grads[e] = pg if prev is None else prev + pg
-        if node.hooks is not None and -1 in node.hooks:
+        if consumers is None and kid is not None:
+            if branches:  # count from here: the nodes this one fed are the roots of what is left
+                kids = tuple(dict.fromkeys(e for e, v in zip(nxt, vjps) if v is not None and type(e) is Node))
+                consumers = _count_consumers(kids)
+                ready.extend(e for e in kids if consumers[e] == 0)
+            else:
+                schedule(kid)
+        if g is not None and node.hooks is not None and -1 in node.hooks:
             for hook in tuple(node.hooks[-1]):
                 hook((), g)
         if not retain_graph:  # free what the VJPs hold; a later backward through here raises

@@ -161,7 +161,8 @@ class Function:
             return tuple(out_grads)
 
         made = attach_multi(
-            f"{cls.__name__}Backward", [o._data for _, o in tensor_outs], tuple(parents), vjp_all
+            f"{cls.__name__}Backward", [o._data for _, o in tensor_outs], tuple(parents), vjp_all,
+            materializes=True,
         )
         wrapped = list(outs)
         for (k, o), m in zip(tensor_outs, made):
