@@ -861,7 +861,7 @@ def run_backward(roots, seeds, retain_graph=False, inputs=None, accumulate=True)
             keys = [t if t.grad_fn is None else (t.grad_fn, _nr(t)) for t in inputs]
             return [None if want[k] is None else _wrap_grad(want[k].copy()) for k in keys]
         leaf_grads = {k: v for k, v in leaf_grads.items() if k in want}
-    _accumulate_leaves(leaf_grads, map(id, seeds))
+    _accumulate_leaves(leaf_grads, seeds)
     return None
 
 
@@ -980,13 +980,22 @@ def _is_tensor(x):
     return hasattr(x, "_data") and hasattr(x, "grad_fn")
 
 
-def _accumulate_leaves(leaf_grads, foreign):
+def _accumulate_leaves(leaf_grads, seeds):
     """Add each leaf's gradient into its `.grad`, copying arrays that are not exclusively ours."""
-    taken = set(foreign)
+    taken = None  # ids of arrays that are not ours to keep: the seeds, and gradients already taken
     hooks = _LEAF_HOOKS if _LEAF_HOOKS._items else None  # NOTE: one test per backward, not per leaf
     for leaf, g in leaf_grads.items():
         data = leaf._data
         if type(g) is not np.ndarray:  # NumPy returns scalars, not 0-d arrays, from 0-d arithmetic
+            grad = leaf._grad
+            if (grad is not None and hooks is None and not data.ndim
+                    and getattr(g, "dtype", None) is data.dtype):
+                # NOTE: the tutorials' 0-d leaf: scalar arithmetic into the 0-d .grad, without making
+                # the scalar an array first (np.asarray alone is ~1.9k of a 104k-instruction step)
+                acc = grad._data
+                acc[()] = acc[()] + g
+                grad._version[0] += 1
+                continue
             g = np.asarray(g)
         if g.shape != data.shape:
             g = unbroadcast(g, data.shape)
@@ -995,6 +1004,8 @@ def _accumulate_leaves(leaf_grads, foreign):
         if hooks is not None and leaf in hooks:
             g = _run_hooks(hooks[leaf], g)
         if leaf._grad is None:
+            if taken is None:
+                taken = set(map(id, seeds))
             if id(g) in taken or not g.flags.owndata or not g.flags.writeable:
                 g = g.copy()
             taken.add(id(g))
