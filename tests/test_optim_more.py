@@ -91,7 +91,8 @@ def ref_nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_
         v = b2 * v + (1 - b2) * g**2
         v_hat = v / (1 - b2**t)
         denom = np.sqrt(v_hat) + eps
-        prod, prod_next = np.prod(mus), np.prod(mus) * mu_next
+        prod = float(np.prod(np.array(mus, np.float32)))  # Π μ as PyTorch's float32 mu_product keeps it
+        prod_next = prod * mu_next
         return theta - lr * (1 - mu) / (1 - prod) * g / denom - lr * mu_next / (1 - prod_next) * m / denom
 
     return reference(update, maximize=maximize, weight_decay=weight_decay, decoupled=decoupled_weight_decay,
@@ -119,15 +120,20 @@ def ref_radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled
                      lr=lr)
 
 
+def f32(x):
+    """A scalar rounded as PyTorch's 0-d float32 optimizer state holds it (the default dtype is float32)."""
+    return float(np.float32(x))
+
+
 def ref_asgd(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False, averages=None):
-    eta, mu, ax = lr, 1.0, np.zeros(3)
+    eta, mu, ax = f32(lr), 1.0, np.zeros(3)
 
     def update(theta, g, t):
         nonlocal eta, mu, ax
         theta = theta * (1 - lambd * eta) - eta * g
         ax = ax + mu * (theta - ax)
-        eta = lr / (1 + lambd * lr * t) ** alpha
-        mu = 1 / max(1, t - t0)
+        eta = f32(lr / (1 + lambd * lr * t) ** alpha)
+        mu = f32(1 / max(1, t - t0))
         if averages is not None:
             averages.append(ax)
         return theta
@@ -256,16 +262,22 @@ def test_rprop_grows_steps_while_the_sign_holds_and_skips_after_a_flip():
 
 
 def test_asgd_ax_is_the_mean_of_the_iterates_once_averaging_starts():
-    # with t0 = 0, μ_t = 1/t, so ax after step t is the mean of θ_2 .. θ_t
-    p = param(X0)
-    opt = optim.ASGD([p], lr=0.05, t0=0)
-    thetas = []
-    for t in range(8):
-        set_grad(p, quad_grad(value(p), t))
-        opt.step()
-        thetas.append(value(p))
-        if t >= 1:
-            np.testing.assert_allclose(opt.state[p]["ax"].numpy(), np.mean(thetas[1:], axis=0), rtol=1e-12)
+    # with t0 = 0, μ_t = 1/t, so ax after step t is the mean of θ_2 .. θ_t; exactly so with float64
+    # scalar state (default dtype float64: μ = 1/3 is not rounded to float32, as in PyTorch)
+    descend.set_default_dtype(descend.float64)
+    try:
+        p = param(X0)
+        opt = optim.ASGD([p], lr=0.05, t0=0)
+        thetas = []
+        for t in range(8):
+            set_grad(p, quad_grad(value(p), t))
+            opt.step()
+            thetas.append(value(p))
+            if t >= 1:
+                mean = np.mean(thetas[1:], axis=0)
+                np.testing.assert_allclose(opt.state[p]["ax"].numpy(), mean, rtol=1e-12)
+    finally:
+        descend.set_default_dtype(descend.float32)
 
 
 def test_asgd_ax_follows_its_formula_with_a_later_start():

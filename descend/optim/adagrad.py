@@ -29,7 +29,8 @@ class Adagrad(Optimizer):
         lr: learning rate γ (default 1e-2).
         lr_decay: η (default 0).
         weight_decay: L2 penalty λ (default 0).
-        initial_accumulator_value: τ, the starting value of every sum (default 0).
+        initial_accumulator_value: τ, the starting value of every sum (default 0); as in PyTorch, the
+            constructor's value applies to every group, even one that sets its own.
         eps: ε added to the denominator (default 1e-10).
         foreach, fused: accepted for PyTorch compatibility; descend has one NumPy path: no change.
         maximize: ascend the objective instead of descending it.
@@ -45,6 +46,19 @@ class Adagrad(Optimizer):
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
+        # As PyTorch: every parameter given here has its state from the start (step 0, sum = τ), so
+        # state_dict() lists it before its first gradient.
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p)
+
+    def _init_state(self, param):
+        # NOTE: τ is the constructor's value for every group, as in PyTorch (whose eager and lazy
+        # initialisations both read `defaults`): a group's own initial_accumulator_value is kept in
+        # the group but not used.
+        state = self.state[param]
+        state["step"] = 0
+        state["sum"] = _wrap(np.full_like(param._data, self.defaults["initial_accumulator_value"]))
 
     def _validate(self, options):
         super()._validate(options)
@@ -54,9 +68,8 @@ class Adagrad(Optimizer):
     def _update(self, param, grad, group):
         theta = param._data
         state = self.state[param]
-        if not state:
-            state["step"] = 0
-            state["sum"] = _wrap(np.full_like(theta, group["initial_accumulator_value"]))
+        if not state:  # a parameter of a group added later
+            self._init_state(param)
         t = state["step"] = state["step"] + 1
         g_buf, tmp = self._scratch(param, 2)
         g = self._grad_with_decay(theta, grad, group["weight_decay"], group["maximize"], out=g_buf)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import _wrap
-from .optimizer import Optimizer, check_betas
+from .optimizer import Optimizer, check_betas, lerp_
 
 __all__ = ["Adamax"]
 
@@ -58,9 +58,9 @@ class Adamax(Optimizer):
             state["exp_inf"] = _wrap(np.zeros_like(theta))
         t = state["step"] = state["step"] + 1
         m, u = state["exp_avg"]._data, state["exp_inf"]._data
-        g = self._grad_with_decay(theta, grad, group["weight_decay"], group["maximize"],
-                                  out=self._scratch(param, 1)[0])
+        g_buf, tmp = self._scratch(param, 2)
+        g = self._grad_with_decay(theta, grad, group["weight_decay"], group["maximize"], out=g_buf)
 
-        m += (1 - beta1) * (g - m)  # m = β1 m + (1 − β1) g
+        lerp_(m, g, 1 - beta1, tmp)  # m = β1 m + (1 − β1) g
         np.maximum(u * beta2, np.abs(g) + group["eps"], out=u)  # u = max(β2 u, |g| + ε)
         theta -= group["lr"] / (1 - beta1**t) * m / u  # θ = θ − γ / (1 − β1^t) · m / u

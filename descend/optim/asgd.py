@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import _wrap
-from .optimizer import Optimizer
+from .optimizer import Optimizer, scalar_dtype
 
 __all__ = ["ASGD"]
 
@@ -25,7 +25,8 @@ class ASGD(Optimizer):
         μ_t  ← 1 / max(1, t − t0)
 
     `state[p]["ax"]` holds the averaged parameters; averaging starts after t0 steps (so with the
-    default t0 = 1e6, ax simply tracks θ). η and μ are kept as Python floats in the state.
+    default t0 = 1e6, ax simply tracks θ). η and μ are kept as Python floats in the state, rounded to
+    float32 unless the default dtype is float64, as PyTorch's 0-d state tensors round them.
 
     Args:
         params: parameters to optimize, or dicts defining parameter groups.
@@ -53,9 +54,10 @@ class ASGD(Optimizer):
         lr, lambd = group["lr"], group["lambd"]
         theta = param._data
         state = self.state[param]
+        dt = scalar_dtype()
         if not state:
             state["step"] = 0
-            state["eta"] = float(lr)
+            state["eta"] = float(dt(lr))
             state["mu"] = 1.0
             state["ax"] = _wrap(np.zeros_like(theta))
         t = state["step"] = state["step"] + 1
@@ -69,5 +71,5 @@ class ASGD(Optimizer):
             ax += (theta - ax) * mu  # ax = ax + μ (θ − ax)
         else:
             ax[...] = theta
-        state["eta"] = lr / (1 + lambd * lr * t) ** group["alpha"]
-        state["mu"] = 1 / max(1, t - group["t0"])
+        state["eta"] = float(dt(lr / (1 + lambd * lr * t) ** group["alpha"]))
+        state["mu"] = float(dt(1 / max(1, t - group["t0"])))

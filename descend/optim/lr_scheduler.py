@@ -294,7 +294,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        if self.last_epoch == 0:
+        if self._is_initial:  # step 0, also when resuming with last_epoch ≥ 0 (as PyTorch)
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
@@ -319,7 +319,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def get_lr(self):
         t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
-        if t == 0:
+        if self._is_initial:  # step 0, also when resuming with last_epoch ≥ 0 (as PyTorch)
             return self._current_lrs()
         if self._step_count == 1 and t > 0:  # resumed at a later epoch: start from the closed form
             return self._get_closed_form_lr()
@@ -433,7 +433,7 @@ class LinearLR(LRScheduler):
         t, a, b, n = self.last_epoch, self.start_factor, self.end_factor, self.total_iters
         if t == 0:
             return [lr * a for lr in self._current_lrs()]
-        if t > n:
+        if self._is_initial or t > n:  # resuming with last_epoch ≥ 0 keeps the rates (as PyTorch)
             return self._current_lrs()
         factor = 1.0 + (b - a) / (n * a + (t - 1) * (b - a))  # factor(t) / factor(t − 1)
         return [lr * factor for lr in self._current_lrs()]

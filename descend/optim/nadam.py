@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import _wrap
-from .optimizer import Optimizer, check_betas, check_nonnegative
+from .optimizer import Optimizer, check_betas, check_nonnegative, lerp_, scalar_dtype
 
 __all__ = ["NAdam"]
 
@@ -27,7 +27,8 @@ class NAdam(Optimizer):
         θ_t   ← θ_{t−1} − γ (1 − μ_t) / (1 − Π_{i≤t} μ_i) · g_t / (√v_hat + ε)
                         − γ μ_{t+1} / (1 − Π_{i≤t+1} μ_i) · m_t / (√v_hat + ε)
 
-    The running product Π μ is kept in the state as `mu_product`, as in PyTorch.
+    The running product Π μ is kept in the state as `mu_product`, as in PyTorch, and rounded as
+    PyTorch's 0-d state tensor is: float32 arithmetic unless the default dtype is float64.
 
     Args:
         params: parameters to optimize, or dicts defining parameter groups.
@@ -75,13 +76,14 @@ class NAdam(Optimizer):
         decoupled = group["decoupled_weight_decay"]
         if decoupled and wd != 0:
             theta *= 1 - lr * wd  # NAdamW: θ = θ (1 − γλ)
-        g = self._grad_with_decay(theta, grad, 0 if decoupled else wd, group["maximize"],
-                                  out=self._scratch(param, 1)[0])
+        g_buf, tmp = self._scratch(param, 2)
+        g = self._grad_with_decay(theta, grad, 0 if decoupled else wd, group["maximize"], out=g_buf)
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-        mu_product = state["mu_product"] = state["mu_product"] * mu
+        dt = scalar_dtype()
+        mu_product = state["mu_product"] = float(dt(state["mu_product"]) * dt(mu))
 
-        m += (1 - beta1) * (g - m)  # m = β1 m + (1 − β1) g
+        lerp_(m, g, 1 - beta1, tmp)  # m = β1 m + (1 − β1) g
         v *= beta2  # v = β2 v + (1 − β2) g²
         v += (1 - beta2) * g * g
         denom = np.sqrt(v / (1 - beta2**t)) + group["eps"]  # √v_hat + ε

@@ -17,6 +17,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from .._defaults import default_float_dtype
 from ..autograd import enable_grad
 from ..tensor import Tensor, _wrap
 
@@ -76,6 +77,34 @@ def check_device_flags(options):
             "differentiable=True is not supported: descend's optimizer steps update NumPy arrays in place "
             "and are not recorded by autograd; leave differentiable=False"
         )
+
+
+def scalar_dtype():
+    """The NumPy type PyTorch keeps scalar optimizer state in (ASGD's `eta`/`mu`, NAdam's `mu_product`).
+
+    PyTorch stores these in 0-d tensors of `_get_scalar_dtype()`: float64 when the default dtype is
+    float64, else float32. Rounding the same way keeps descend on PyTorch's trajectories (a float32
+    `eta` changes a float64 parameter's update in its 8th digit).
+    """
+    return np.float64 if default_float_dtype() == np.float64 else np.float32
+
+
+def lerp_(start, end, weight, tmp):
+    """start ← start + weight (end − start), in place, rounded as PyTorch's CPU `lerp_` does.
+
+    PyTorch computes `start + w (end − start)` for |w| < 0.5 and `end − (end − start)(1 − w)` otherwise,
+    so that w = 1 gives `end` exactly (Adam with β1 = 0 keeps m = g), with w and 1 − w in the arrays'
+    dtype as PyTorch's kernel has them. `tmp` is a scratch array.
+    """
+    weight = start.dtype.type(weight)
+    np.subtract(end, start, out=tmp)
+    if abs(weight) < 0.5:
+        np.multiply(tmp, weight, out=tmp)
+        np.add(start, tmp, out=start)
+    else:
+        np.multiply(tmp, 1 - weight, out=tmp)
+        np.subtract(end, tmp, out=start)
+    return start
 
 
 class Optimizer:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..tensor import _wrap
-from .optimizer import Optimizer, check_betas
+from .optimizer import Optimizer, check_betas, lerp_
 
 __all__ = ["RAdam"]
 
@@ -73,9 +73,9 @@ class RAdam(Optimizer):
         decoupled = group["decoupled_weight_decay"]
         if decoupled and wd != 0:
             theta *= 1 - lr * wd  # RAdamW: θ = θ (1 − γλ)
-        g = self._grad_with_decay(theta, grad, 0 if decoupled else wd, group["maximize"],
-                                  out=self._scratch(param, 1)[0])
-        m += (1 - beta1) * (g - m)  # m = β1 m + (1 − β1) g
+        g_buf, tmp = self._scratch(param, 2)
+        g = self._grad_with_decay(theta, grad, 0 if decoupled else wd, group["maximize"], out=g_buf)
+        lerp_(m, g, 1 - beta1, tmp)  # m = β1 m + (1 − β1) g
         v *= beta2  # v = β2 v + (1 − β2) g²
         v += (1 - beta2) * g * g
 

@@ -61,12 +61,20 @@ class Rprop(Optimizer):
             state["step_size"] = _wrap(np.full_like(theta, group["lr"]))
         state["step"] += 1
         prev, step_size = state["prev"]._data, state["step_size"]._data
-        g = -grad if group["maximize"] else grad.copy()
+        g, factor = self._scratch(param, 2)  # arrays even for a 0-d parameter (g[mask] = 0 below)
+        if group["maximize"]:
+            np.negative(grad, out=g)
+        else:
+            np.copyto(g, grad)
 
-        sign = np.sign(g * prev)
+        np.multiply(g, prev, out=factor)
+        sign = np.sign(factor)
         # the factors in the parameter's dtype, so float32 step sizes round as PyTorch's do
-        factor = np.where(sign > 0, eta_plus, np.where(sign < 0, eta_minus, 1.0)).astype(theta.dtype)
-        np.clip(step_size * factor, step_min, step_max, out=step_size)
+        factor[...] = 1.0
+        factor[sign > 0] = eta_plus
+        factor[sign < 0] = eta_minus
+        np.multiply(step_size, factor, out=step_size)
+        np.clip(step_size, step_min, step_max, out=step_size)
         g[sign < 0] = 0  # after a sign change, skip this coordinate's step and forget its gradient
-        theta -= np.sign(g) * step_size
+        np.subtract(theta, np.sign(g) * step_size, out=theta)
         prev[...] = g
