@@ -226,3 +226,55 @@ def test_linear_lr_fresh_start_still_applies_the_start_factor():
     opt = optim.SGD([param([0.0])], lr=0.8)
     sched = lr_scheduler.LinearLR(opt, start_factor=0.25, total_iters=4)
     assert sched.get_last_lr() == [0.2]
+
+
+# ---------------------------------------------------------------- PyTorch's 0-d scalar state loads
+def test_asgd_loads_scalar_state_saved_as_0d_arrays():
+    # PyTorch's ASGD saves step, eta and mu as 0-d tensors; they were taken for buffers and refused
+    # ("loaded state 'eta' has shape (), but its parameter has shape (2,)")
+    p = param([1.0, -1.0])
+    opt = optim.ASGD([p], lr=0.1, lambd=0.0, t0=0)
+    saved = {
+        "state": {
+            0: {
+                "step": np.array(3.0),
+                "eta": np.array(0.05),
+                "mu": np.array(0.5),
+                "ax": np.array([0.25, 0.5]),
+            }
+        },
+        "param_groups": [dict(opt.state_dict()["param_groups"][0])],
+    }
+    opt.load_state_dict(saved)
+    state = opt.state[p]
+    assert state["eta"] == 0.05 and state["mu"] == 0.5 and state["step"] == 3
+    set_grad(p, [1.0, 2.0])
+    opt.step()
+    theta = np.array([1.0, -1.0]) - 0.05 * np.array([1.0, 2.0])  # λ = 0: θ − η g
+    np.testing.assert_allclose(p._data, theta, rtol=1e-15)
+    np.testing.assert_allclose(state["ax"]._data, [0.25, 0.5] + 0.5 * (theta - [0.25, 0.5]), rtol=1e-15)
+    assert state["step"] == 4 and state["mu"] == f32(1 / 4)  # 1 / max(1, t − t0)
+
+
+def test_nadam_loads_mu_product_saved_as_a_0d_array():
+    p = param([1.0, 2.0])
+    opt = optim.NAdam([p])
+    group = dict(opt.state_dict()["param_groups"][0])
+    opt.load_state_dict(
+        {
+            "state": {
+                0: {
+                    "step": np.array(2.0),
+                    "mu_product": np.array(0.25),
+                    "exp_avg": np.zeros(2),
+                    "exp_avg_sq": np.zeros(2),
+                }
+            },
+            "param_groups": [group],
+        }
+    )
+    assert opt.state[p]["mu_product"] == 0.25
+    set_grad(p, [1.0, 1.0])
+    opt.step()
+    mu = 0.9 * (1 - 0.5 * 0.96 ** (3 * 4e-3))
+    assert opt.state[p]["mu_product"] == float(np.float32(0.25) * np.float32(mu))

@@ -120,6 +120,9 @@ class Optimizer:
         >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
     """
 
+    # state entries that are numbers, not buffers shaped like the parameter (PyTorch saves 0-d tensors)
+    _scalar_state = ("step",)
+
     def __init__(self, params, defaults):
         self._validate(defaults)
         self.defaults = defaults
@@ -335,7 +338,8 @@ class Optimizer:
                     f"loaded state dict has state for parameter index {k}, which no group contains"
                 )
             p = index[int(k)]
-            new_state[p] = {name: _load_value(name, value, p) for name, value in saved_state.items()}
+            new_state[p] = {name: _load_value(name, value, p, self._scalar_state)
+                            for name, value in saved_state.items()}
         self.state = new_state
         self.param_groups = [
             dict({k: _plain(v) for k, v in saved.items() if k != "params"}, params=group["params"])
@@ -364,9 +368,10 @@ def _plain(value):
     return value
 
 
-def _load_value(name, value, param):
-    """One saved state entry made ready for `param`: `step` as a number, buffers as fresh Tensors."""
-    if name == "step":
+def _load_value(name, value, param, scalars=("step",)):
+    """One saved state entry made ready for `param`: the scalars (`step`, ...) as numbers, buffers as
+    fresh Tensors. PyTorch saves its scalars as 0-d tensors, so those load too."""
+    if name in scalars:
         return _plain(value)
     if isinstance(value, (Tensor, np.ndarray)):
         arr = value._data if isinstance(value, Tensor) else value
