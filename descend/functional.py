@@ -1201,10 +1201,22 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         tensor([0.7071])
     """
     a, b = _tensor(x1), _tensor(x2)
-    dot = ops.sum(a * b, dim)
-    na = ops.clamp(ops.norm(a, 2, dim), min=eps)
-    nb = ops.clamp(ops.norm(b, 2, dim), min=eps)
-    return dot / (na * nb)
+    if a.shape != b.shape:  # the norms are over the broadcast inputs, as in PyTorch
+        shape = np.broadcast_shapes(a.shape, b.shape)
+        a, b = ops.broadcast_to(a, shape), ops.broadcast_to(b, shape)
+    return ops.sum((a / _norm_at_least(a, dim, eps)) * (b / _norm_at_least(b, dim, eps)), dim)
+
+
+def _norm_at_least(x, dim, eps):
+    """||x||_2 along `dim` (kept), raised to `eps` where smaller, with the gradient of the unclamped norm.
+
+    PyTorch's cosine_similarity clamps a clone of the norms in place under no_grad, so the clamp
+    is invisible to autograd: the gradient flows through x / max(||x||, eps) and through ||x||
+    as if it were not clamped. A straight-through primitive gives exactly that.
+    """
+    n = ops.norm(x, 2, dim, True)
+    return record("CloneBackward0", np.maximum(n._data, np.asarray(eps, dtype=n._data.dtype)), (n,),
+                  (lambda g: g,))
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
@@ -1257,7 +1269,15 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
         >>> F.group_norm(descend.tensor([[1.0, 3.0]]), 1)
         tensor([[-1.0000,  1.0000]])
     """
-    return ops.group_norm(input, num_groups, weight, bias, eps)
+    x = _tensor(input)
+    if x.ndim >= 2 and num_groups > 0:
+        # PyTorch's F.group_norm check (its _verify_batch_size on [N * C // G, G, *spatial]),
+        # in training and evaluation alike
+        values = x.shape[0] * x.shape[1] // num_groups * math.prod(x.shape[2:])
+        if values == 1:
+            size = [x.shape[0] * x.shape[1] // num_groups, num_groups] + list(x.shape[2:])
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+    return ops.group_norm(x, num_groups, weight, bias, eps)
 
 
 # --- embeddings, one-hot, padding ---
