@@ -278,3 +278,41 @@ def test_nadam_loads_mu_product_saved_as_a_0d_array():
     opt.step()
     mu = 0.9 * (1 - 0.5 * 0.96 ** (3 * 4e-3))
     assert opt.state[p]["mu_product"] == float(np.float32(0.25) * np.float32(mu))
+
+
+# ---------------------------------------------------------------- LBFGS keeps PyTorch's `al` in its state
+def test_lbfgs_state_has_the_two_loop_coefficients_al():
+    # f = x², x0 = 1, lr = 0.5. Iteration 1: g = 2, d = −2, t = min(1, 1/|g|₁)·lr = 0.25, x = 0.5.
+    # Iteration 2: g = 1, y = −1, s = −0.5, ρ = 1/yᵀs = 2, H = yᵀs/yᵀy = 0.5; q = −g = −1,
+    # al[0] = sᵀq ρ = 1, q − al y = 0, r = 0, then r += (al − yᵀr ρ) s = −0.5: d = −0.5, t = 0.5, x = 0.25
+    x = param([1.0])
+    opt = optim.LBFGS([x], lr=0.5, max_iter=2, max_eval=10, history_size=3)
+
+    def closure():
+        opt.zero_grad()
+        loss = (x**2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    np.testing.assert_allclose(x._data, [0.25], rtol=1e-15)
+    state = opt.state_dict()["state"][0]
+    assert state["al"] == [1.0, None, None]  # PyTorch: [None] * history_size, filled from the end
+    assert state["ro"] == [2.0] and state["H_diag"] == 0.5
+    fresh = optim.LBFGS([x], lr=0.5, max_iter=2, max_eval=10, history_size=3)
+    fresh.load_state_dict(opt.state_dict())
+    assert fresh.state[x]["al"] == [1.0, None, None]
+
+
+def test_lbfgs_first_iteration_only_has_no_al():
+    x = param([1.0])
+    opt = optim.LBFGS([x], lr=0.5, max_iter=1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (x**2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    assert "al" not in opt.state_dict()["state"][0]

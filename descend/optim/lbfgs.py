@@ -238,6 +238,7 @@ class LBFGS(Optimizer):
         old_dirs = [y._data for y in state.get("old_dirs", [])]
         old_stps = [s._data for s in state.get("old_stps", [])]
         ro = list(state.get("ro", []))
+        al = state.get("al")  # the two-loop recursion's coefficients, kept in the state as PyTorch does
         H_diag = state.get("H_diag")
         prev_flat_grad = state["prev_flat_grad"]._data if "prev_flat_grad" in state else None
         prev_loss = state.get("prev_loss")
@@ -263,7 +264,8 @@ class LBFGS(Optimizer):
                     ro.append(1.0 / ys)
                     H_diag = ys / float(y @ y)
                 # two-loop recursion: d = −H g
-                al = [0.0] * len(old_dirs)
+                if al is None:
+                    al = [None] * history_size
                 q = -flat_grad
                 for i in range(len(old_dirs) - 1, -1, -1):
                     al[i] = float(old_stps[i] @ q) * ro[i]
@@ -314,6 +316,8 @@ class LBFGS(Optimizer):
         state["old_dirs"] = [_wrap(y) for y in old_dirs]
         state["old_stps"] = [_wrap(s) for s in old_stps]
         state["ro"] = ro
+        if al is not None:
+            state["al"] = al
         state["H_diag"] = H_diag
         state["prev_flat_grad"] = _wrap(prev_flat_grad)
         state["prev_loss"] = prev_loss
@@ -327,8 +331,9 @@ class LBFGS(Optimizer):
             for name in _FLAT_LISTS:
                 if name in s:
                     s[name] = [_wrap(v._data.copy()) for v in s[name]]
-            if "ro" in s:
-                s["ro"] = list(s["ro"])
+            for name in ("ro", "al"):
+                if name in s:
+                    s[name] = list(s[name])
         return saved
 
     def load_state_dict(self, state_dict):
