@@ -212,9 +212,14 @@ def test_unbind_is_one_node_and_iteration_gives_views():
     (a * b + c).backward()
     assert p.grad.tolist() == [2.0, 1.0, 1.0]
     q = descend.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    a, b, c = q
+    a, b, c = q  # iteration unbinds, as in PyTorch: one node, three 0-d views
+    assert a.grad_fn is c.grad_fn and a.grad_fn.name() == "UnbindBackward0" and a.shape == ()
     (a * b + c).backward()
     assert q.grad.tolist() == [2.0, 1.0, 1.0]
+    m = descend.arange(6.0).reshape(2, 3).requires_grad_()
+    left, _, right = m.unbind(1)
+    (left * 1 + right * 2).sum().backward()
+    assert m.grad.tolist() == [[1.0, 0.0, 2.0], [1.0, 0.0, 2.0]]
     buf = descend.zeros(3)
     first, _, _ = buf.unbind()
     first.fill_(7.0)  # a view: writes through

@@ -444,14 +444,18 @@ def attach(name, data, parents, vjps, saved=(), save_output=False):
     requiring grad): the hot path of the binary operators."""
     out = _new_tensor(data)
     out._requires_grad = True
-    # NOTE: the edges of one or two plain inputs inline (the binary ops' hot path); _edges for the rest.
+    # NOTE: the edges of one or two inputs inline (the binary ops' hot path), outputs of multi-output
+    # nodes (`a, b, c = params`) included; _edges for the rest (views to refresh, more inputs).
     n = len(parents)
     if n == 1:
         p = parents[0]
         fn = p.grad_fn
         v = p._view
-        if (v is None or v[2] == p._version[0]) and (fn is None or fn.n_out == 1):
-            node = Node(name, ((p if fn is None else fn) if p._requires_grad else None,), vjps, saved)
+        if v is None or v[2] == p._version[0]:
+            if fn is None:
+                node = Node(name, (p if p._requires_grad else None,), vjps, saved)
+            else:
+                node = Node(name, (fn,), vjps, saved, None if fn.n_out == 1 else (p._nr,))
         else:
             nxt, nrs = _edges(parents)
             node = Node(name, nxt, vjps, saved, nrs)
@@ -460,10 +464,12 @@ def attach(name, data, parents, vjps, saved=(), save_output=False):
         fp, fq = p.grad_fn, q.grad_fn
         vp, vq = p._view, q._view
         # a view whose base has not changed since its history was set needs no refresh
-        if ((vp is None or vp[2] == p._version[0]) and (vq is None or vq[2] == q._version[0])
-                and (fp is None or fp.n_out == 1) and (fq is None or fq.n_out == 1)):
-            node = Node(name, (((p if fp is None else fp) if p._requires_grad else None),
-                               ((q if fq is None else fq) if q._requires_grad else None)), vjps, saved)
+        if (vp is None or vp[2] == p._version[0]) and (vq is None or vq[2] == q._version[0]):
+            mp = fp is not None and fp.n_out != 1
+            mq = fq is not None and fq.n_out != 1
+            node = Node(name, ((p if p._requires_grad else None) if fp is None else fp,
+                               (q if q._requires_grad else None) if fq is None else fq), vjps, saved,
+                        (p._nr if mp else 0, q._nr if mq else 0) if mp or mq else None)
         else:
             nxt, nrs = _edges(parents)
             node = Node(name, nxt, vjps, saved, nrs)
@@ -476,34 +482,6 @@ def attach(name, data, parents, vjps, saved=(), save_output=False):
     return out
 
 
-def views_of(name, base, datas, vjps, view_fns):
-    """Several one-input views of `base` at once, each its own node (`iter(x)`: x[0], x[1], ...).
-
-    The same as a `record(name, data, (base,), (vjp,), view_of=base, view_fn=fn)` per output, with
-    the grad-mode test and the edge to `base` taken once. `vjps` may be a sequence of Nones when no
-    graph is needed; it is only read when one is.
-    """
-    outs = []
-    track = _GradMode.enabled and (base._requires_grad or (base._view is not None and revive(base)))
-    if track:
-        nxt, nrs = _edges((base,))
-    else:
-        vjps = (None,) * len(datas)
-    plain, version = base._view is None, base._version  # NOTE: _mark_view inline for a plain base
-    for data, vjp, fn in zip(datas, vjps, view_fns):
-        out = _new_tensor(data)
-        if track:
-            out._requires_grad = True
-            out.grad_fn = Node(name, nxt, (vjp,), (), nrs)
-        if plain:
-            out._view = (base, fn, version[0])
-            out._version = version
-        else:
-            _mark_view(out, base, fn)
-        outs.append(out)
-    return outs
-
-
 def attach_multi(name, datas, parents, vjp_all, materializes=False):
     """Record one node with several outputs (`unbind`, custom Functions).
 
@@ -512,35 +490,38 @@ def attach_multi(name, datas, parents, vjp_all, materializes=False):
     on zeros even when no output received a gradient; otherwise such a node passes nothing on.
     Returns the output tensors.
     """
-    outs = [_new_tensor(d) for d in datas]
     nxt, nrs = _edges(parents)
     n = len(parents)
-    cache = {}
+    single = len(datas) == 1
+    if n == 1 and not single:  # one input (unbind): no sharing of results between VJPs needed
+        vjps = (lambda grads: vjp_all(grads)[0],)
+    else:
+        cache = {}
 
-    single = len(outs) == 1
+        def per_parent(i):
+            def vjp(grads):
+                if single:  # a one-output node gets its gradient bare; vjp_all always takes a list
+                    grads = [grads]
+                key = id(grads) if not single else id(grads[0])
+                if key not in cache:
+                    cache.clear()
+                    cache[key] = vjp_all(grads)
+                return cache[key][i]
 
-    def per_parent(i):
-        if n == 1 and not single:  # one input (unbind): no sharing of results between VJPs needed
-            return lambda grads: vjp_all(grads)[0]
+            return vjp
 
-        def vjp(grads):
-            if single:  # a one-output node gets its gradient bare; vjp_all always takes a list
-                grads = [grads]
-            key = id(grads) if not single else id(grads[0])
-            if key not in cache:
-                cache.clear()
-                cache[key] = vjp_all(grads)
-            return cache[key][i]
-
-        return vjp
-
-    node = Node(name, nxt, tuple(per_parent(i) for i in range(n)), (), nrs, n_out=len(outs))
-    node.out_meta = [(o._data.shape, o._data.dtype) for o in outs]
+        vjps = tuple([per_parent(i) for i in range(n)])
+    node = Node(name, nxt, vjps, (), nrs, n_out=len(datas))
     node.materializes = materializes
-    for k, o in enumerate(outs):
+    outs, meta = [], []
+    for k, d in enumerate(datas):
+        o = _new_tensor(d)
         o._requires_grad = True
         o.grad_fn = node
         o._nr = k
+        outs.append(o)
+        meta.append((o._data.shape, o._data.dtype))
+    node.out_meta = meta
     return outs
 
 
@@ -819,8 +800,13 @@ def run_backward(roots, seeds, retain_graph=False, inputs=None, accumulate=True)
                     if e.n_out == 1:
                         prev = grads.get(e)
                         grads[e] = pg if prev is None else prev + pg
-                    else:
-                        _give(grads, e, nrs[i] if nrs else 0, pg)
+                    else:  # output nrs[i] of a multi-output node (_give inline)
+                        lst = grads.get(e)
+                        if lst is None:
+                            lst = grads[e] = [None] * e.n_out
+                        k = nrs[i]
+                        prev = lst[k]
+                        lst[k] = pg if prev is None else prev + pg
                 if consumers is None:
                     if kid is None:
                         kid = e

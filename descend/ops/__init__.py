@@ -62,13 +62,13 @@ from .elementwise import (
     where,
 )
 from .indexing import *  # noqa: F403
-from .indexing import getitem, index_put, masked_fill, rows
+from .indexing import getitem, index_put, masked_fill
 from .linalg import *  # noqa: F403
 from .linalg import matmul
 from .normalization import *  # noqa: F403
 from .reductions import *  # noqa: F403
 from .shape import *  # noqa: F403
-from .shape import permute, to_dtype, transpose
+from .shape import permute, to_dtype, transpose, unbind
 
 _DUNDERS = dict(
     __add__=add,
@@ -96,7 +96,7 @@ _DUNDERS = dict(
     __pos__=lambda a: a,
     __abs__=abs,
     __getitem__=getitem,
-    __iter__=lambda a: iter(rows(a)),
+    __iter__=lambda a: iter(unbind(a)),
     __eq__=eq,
     __ne__=ne,
     __lt__=lt,

@@ -7,7 +7,7 @@ import operator
 
 import numpy as np
 
-from ..autograd import record, unbroadcast, views_of
+from ..autograd import record, unbroadcast
 from ..tensor import Tensor, _wrap
 from ._core import _dims, _index, _is_basic, _operand, _tensor, check_fits, op, result_type
 
@@ -67,38 +67,6 @@ def getitem(x, index):
             view_fn=lambda a: a[idx],
         )
     return record("IndexBackward0", out, (x,), (_scatter_back(X.shape, X.dtype, idx, False),))
-
-
-def rows(x):
-    """`iter(x)`: the select views x[0], x[1], ... (the tutorials' `a, b, c = params`), made together.
-
-    NOTE: one SelectBackward view per row rather than PyTorch's single UnbindBackward node: on the
-    tutorial quadratic fit three select nodes cost 8% fewer instructions per step than one
-    multi-output node here. Made together (one grad-mode test, one edge, the view marked inline, the
-    rows' functions made once per shape), `a, b, c = params` went from 59k to 39k instructions
-    against indexing row by row. Values and gradients are the same.
-    """
-    X = x._data
-    if X.ndim == 0:
-        raise TypeError("iteration over a 0-d tensor")
-    n = X.shape[0]
-    views, vjps = _ROW_FUNCTIONS.get(X.shape) or _row_functions(X.shape)
-    return views_of("SelectBackward0", x, [X[i, ...] for i in range(n)], vjps, views)
-
-
-_ROW_FUNCTIONS = {}  # shape -> (view functions, VJPs) of its rows: they hold no data, so steps share them
-
-
-def _row_functions(shape):
-    """Each row's view function and VJP. NOTE: kept per shape when the first dimension is small: making
-    a closure and a view function per row per step was a fifth of `a, b, c = params`."""
-    n = shape[0]
-    fns = ([operator.itemgetter((i, Ellipsis)) for i in range(n)], [_row_vjp(shape, i) for i in range(n)])
-    if n <= 16:
-        if len(_ROW_FUNCTIONS) > 256:  # a program iterating many shapes: start over, stay small
-            _ROW_FUNCTIONS.clear()
-        _ROW_FUNCTIONS[shape] = fns
-    return fns
 
 
 def _row_vjp(shape, i):
