@@ -234,10 +234,13 @@ class Node:
     there; `next_nr[i]` (None when all are 0) is which output of a multi-output node input i was.
     A node with several outputs (`unbind`, custom Functions) has `n_out > 1`; its VJPs then take
     the list of the outputs' gradients.
+
+    What few nodes have (hooks, retained gradients, several outputs' shapes) lives in `extra`, None
+    until needed. NOTE: four fields in one: a node is made per operation, and backward tests one.
     """
 
     __slots__ = ("_name", "next", "next_nr", "vjps", "saved", "versions", "saved_output", "n_out",
-                 "out_meta", "retained", "hooks", "materializes", "__weakref__")
+                 "extra", "__weakref__")
 
     def __init__(self, name, next_, vjps, saved=(), next_nr=None, n_out=1):
         self._name = name
@@ -254,13 +257,27 @@ class Node:
             self.versions = tuple([t._version[0] for t in saved])
         self.saved_output = None  # (version counter, expected) of the output, when the VJPs read it
         self.n_out = n_out
-        self.out_meta = None  # [(shape, dtype)] of each output, for multi-output nodes
-        self.retained = None  # {output_nr: weakref to the tensor whose .grad is kept}
-        self.hooks = None  # {output_nr: [hook(grad) -> grad or None]}
-        self.materializes = False  # run the VJPs on zeros when no gradient arrived (custom Functions)
+        self.extra = None  # a _NodeExtra once a hook, a retained gradient or several outputs need one
 
     def name(self) -> str:
         return self._name
+
+    def _extra(self):
+        if self.extra is None:
+            self.extra = _NodeExtra()
+        return self.extra
+
+    @property
+    def hooks(self):
+        return None if self.extra is None else self.extra.hooks
+
+    @property
+    def retained(self):
+        return None if self.extra is None else self.extra.retained
+
+    @property
+    def out_meta(self):
+        return None if self.extra is None else self.extra.out_meta
 
     @property
     def next_functions(self):
@@ -278,6 +295,18 @@ class Node:
 
     def __repr__(self):
         return f"<{self._name} object at {hex(id(self))}>"
+
+
+class _NodeExtra:
+    """The rarely used parts of a Node."""
+
+    __slots__ = ("out_meta", "retained", "hooks", "materializes")
+
+    def __init__(self):
+        self.out_meta = None  # [(shape, dtype)] of each output, for multi-output nodes
+        self.retained = None  # {output_nr: weakref to the tensor whose .grad is kept}
+        self.hooks = None  # {output_nr: [hook(grad) -> grad or None]}
+        self.materializes = False  # run the VJPs on zeros when no gradient arrived (custom Functions)
 
 
 class AccumulateGrad:
@@ -352,9 +381,10 @@ class RemovableHandle:
 
 
 def _add_hook(node, output_nr, hook):
-    if node.hooks is None:
-        node.hooks = {}
-    hooks = node.hooks.setdefault(output_nr, [])
+    extra = node._extra()
+    if extra.hooks is None:
+        extra.hooks = {}
+    hooks = extra.hooks.setdefault(output_nr, [])
     hooks.append(hook)
     return RemovableHandle(hooks, hook)
 
@@ -512,7 +542,6 @@ def attach_multi(name, datas, parents, vjp_all, materializes=False):
 
         vjps = tuple([per_parent(i) for i in range(n)])
     node = Node(name, nxt, vjps, (), nrs, n_out=len(datas))
-    node.materializes = materializes
     outs, meta = [], []
     for k, d in enumerate(datas):
         o = _new_tensor(d)
@@ -521,7 +550,9 @@ def attach_multi(name, datas, parents, vjp_all, materializes=False):
         o._nr = k
         outs.append(o)
         meta.append((o._data.shape, o._data.dtype))
-    node.out_meta = meta
+    extra = node._extra()
+    extra.out_meta = meta
+    extra.materializes = materializes
     return outs
 
 
@@ -769,8 +800,9 @@ def run_backward(roots, seeds, retain_graph=False, inputs=None, accumulate=True)
         vjps = node.vjps
         if vjps is None:
             raise RuntimeError(_FREED)
-        if g is None and node.materializes:  # a custom Function runs on zeros when nothing arrived
-            g = [np.zeros(s, d) for s, d in node.out_meta]
+        extra = node.extra
+        if g is None and extra is not None and extra.materializes:
+            g = [np.zeros(s, d) for s, d in extra.out_meta]  # a custom Function runs on zeros
             if node.n_out == 1:
                 g = g[0]
         if g is not None:
@@ -781,9 +813,12 @@ def run_backward(roots, seeds, retain_graph=False, inputs=None, accumulate=True)
             so = node.saved_output
             if so is not None and so[0][0] != so[1]:
                 _modified_error(node, None, so[1])
-            if node.n_out != 1:
-                g = [np.zeros(s, d) if x is None else x for x, (s, d) in zip(g, node.out_meta)]
-            if node.hooks is not None or node.retained is not None or want is not None:
+            if extra is not None:
+                if node.n_out != 1:
+                    g = [np.zeros(s, d) if x is None else x for x, (s, d) in zip(g, extra.out_meta)]
+                if extra.hooks is not None or extra.retained is not None or want is not None:
+                    g = _visit(node, g, want)
+            elif want is not None:
                 g = _visit(node, g, want)
         # else: every consumer's VJP gave None (a custom Function's backward): like PyTorch, this
         # node passes nothing on, but its inputs' nodes are still counted down
@@ -827,8 +862,8 @@ def run_backward(roots, seeds, retain_graph=False, inputs=None, accumulate=True)
                 ready.extend(e for e in kids if consumers[e] == 0)
             else:
                 schedule(kid)
-        if g is not None and node.hooks is not None and -1 in node.hooks:
-            for hook in tuple(node.hooks[-1]):
+        if extra is not None and g is not None and extra.hooks is not None and -1 in extra.hooks:
+            for hook in tuple(extra.hooks[-1]):
                 hook((), g)
         if not retain_graph:  # free what the VJPs hold; a later backward through here raises
             node.vjps = None
@@ -1007,10 +1042,10 @@ def _accumulate_leaves(leaf_grads, seeds):
 
 def register_retain(tensor):
     """Make backward store the gradient of the non-leaf `tensor` in its `.grad`."""
-    node = tensor.grad_fn
-    if node.retained is None:
-        node.retained = {}
-    node.retained[_nr(tensor)] = weakref.ref(tensor)
+    extra = tensor.grad_fn._extra()
+    if extra.retained is None:
+        extra.retained = {}
+    extra.retained[_nr(tensor)] = weakref.ref(tensor)
 
 
 # Set by tensor.py once Tensor exists (tensor.py imports this module first).
