@@ -610,6 +610,11 @@ def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
             "binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities), got "
             f"values in [{X.min()}, {X.max()}]; for raw scores use binary_cross_entropy_with_logits"
         )
+    if Y.size and not (Y.min() >= 0 and Y.max() <= 1):  # PyTorch checks the target too
+        raise ValueError(
+            f"binary_cross_entropy: all elements of target should be between 0 and 1, got values in "
+            f"[{Y.min()}, {Y.max()}]"
+        )
     w = _optional_array(weight, dtype, "weight")
     with np.errstate(divide="ignore"):
         log_x = np.maximum(np.log(X), -100)
@@ -1352,7 +1357,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             f"embedding: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape {W.shape}"
         )
     num = W.shape[0]
-    if idx.size and (idx.min() < -num or idx.max() >= num):
+    if idx.size and (idx.min() < 0 or idx.max() >= num):  # no wrap-around: -1 is out of range too
         raise IndexError(f"index out of range in self: indices must be in [0, {num}), got values in "
                          f"[{idx.min()}, {idx.max()}]")
     if padding_idx is not None:
@@ -1429,6 +1434,11 @@ def pad(input, pad, mode="constant", value=None):
     index = []
     for d, (lo, hi) in enumerate(pairs):
         n = X.shape[d]
+        if n + lo + hi < 0:
+            raise RuntimeError(
+                f"input of size {list(X.shape)} is too small: padding ({lo}, {hi}) at dimension {d} "
+                f"gives an output size of {n + lo + hi}"
+            )
         if mode == "reflect" and (lo >= n or hi >= n) and (lo or hi):
             raise RuntimeError(
                 f"Argument #{2 * (X.ndim - d)}: Padding size should be less than the corresponding input "
@@ -1439,10 +1449,16 @@ def pad(input, pad, mode="constant", value=None):
                 f"Padding value causes wrapping around more than once: padding ({lo}, {hi}) at dimension "
                 f"{d} of input {list(X.shape)}"
             )
-        if min(lo, hi) < 0:
-            raise RuntimeError(f"pad: negative padding ({lo}, {hi}) is only supported in constant mode")
-        # which input position each output position reads along this dimension
-        index.append(np.pad(np.arange(n), (lo, hi), mode=_PAD_MODES[mode]) if (lo or hi) else None)
+        # which input position each output position reads along this dimension (a negative lo
+        # or hi crops, as in PyTorch's kernels)
+        index.append(_pad_index(n, lo, hi, mode, X.shape, d) if (lo or hi) else None)
+    sizes = [n + lo + hi for n, (lo, hi) in zip(X.shape[X.ndim - k:], pairs[X.ndim - k:])]
+    if mode != "circular" and not any(sizes):
+        # PyTorch's reflection and replication kernels want at least one non-empty padded dim
+        raise RuntimeError(
+            f"input of size {list(X.shape)} is too small: padding {tuple(pad)} gives the padded "
+            f"dimensions the sizes {sizes}"
+        )
     out = X
     for d, ix in enumerate(index):
         if ix is not None:
@@ -1463,10 +1479,36 @@ def pad(input, pad, mode="constant", value=None):
                   out, (x,), (vjp,))
 
 
+def _pad_index(n, lo, hi, mode, shape, d):
+    """Input positions read by the n + lo + hi output positions of one padded dimension.
+
+    Reflect and replicate map output o to o - lo, reflected or clamped into [0, n). Circular
+    crops first, then wraps the cropped part (PyTorch's _pad_circular copies from the cropped
+    output), so a pad longer than that part is refused as PyTorch refuses its overlapping copy.
+    """
+    if n + lo + hi == 0:
+        return np.arange(0)
+    if mode != "circular":
+        i = np.arange(-lo, n + hi)
+        if mode == "reflect":
+            i = np.abs(i)
+            return np.where(i >= n, 2 * (n - 1) - i, i)
+        return np.clip(i, 0, n - 1)
+    start = max(-lo, 0)
+    m = n - start - max(-hi, 0)
+    if max(lo, hi) > m:
+        raise RuntimeError(
+            f"circular padding ({lo}, {hi}) at dimension {d} of input {list(shape)} wraps around more than "
+            f"the {m} elements left after cropping"
+        )
+    return np.arange(-max(lo, 0), m + max(hi, 0)) % m + start
+
+
 def _pad_constant(x, pairs, value):
     X = x._data
     out_shape = tuple(n + lo + hi for n, (lo, hi) in zip(X.shape, pairs))
-    if any(s < 0 for s in out_shape):
+    # PyTorch crops (narrows) before it pads, so the crops alone must fit in the input
+    if any(s < 0 for s in out_shape) or any(n + min(lo, 0) + min(hi, 0) < 0 for n, (lo, hi) in zip(X.shape, pairs)):
         raise RuntimeError(
             f"The input size {list(X.shape)}, plus negative padding {pairs} resulted in a negative output "
             f"size, which is invalid. Check dimension of your input."

@@ -55,3 +55,70 @@ def test_group_norm_rejects_one_value_per_group(shape, groups):
 def test_group_norm_two_values_per_group_still_normalises():
     out = F.group_norm(descend.tensor([[[1.0], [3.0]]]), 1)
     np.testing.assert_allclose(out.numpy().ravel(), [-1.0, 1.0], rtol=1e-4)
+
+
+def test_binary_cross_entropy_rejects_a_target_outside_0_1():
+    with pytest.raises(ValueError, match="target should be between 0 and 1"):
+        F.binary_cross_entropy(descend.tensor([0.5]), descend.tensor([1.5]))
+    with pytest.raises(ValueError, match="target should be between 0 and 1"):
+        descend.nn.BCELoss()(descend.tensor([0.5, 0.5]), descend.tensor([0.0, -0.1]))
+    # the ends are fine: -log(0.5) each
+    out = F.binary_cross_entropy(descend.tensor([0.5, 0.5]), descend.tensor([0.0, 1.0]))
+    assert out.item() == pytest.approx(math.log(2), rel=1e-6)
+
+
+def test_embedding_rejects_negative_indices():
+    # PyTorch has no wrap-around for indices: -1 is out of range like num_embeddings
+    emb = descend.nn.Embedding(3, 2)
+    with pytest.raises(IndexError, match="index out of range"):
+        emb(descend.tensor([0, -1]))
+    with pytest.raises(IndexError, match="index out of range"):
+        emb(descend.tensor([3]))
+    assert emb(descend.tensor([2])).shape == (1, 2)
+
+
+X5 = [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+@pytest.mark.parametrize(
+    "mode, pads, expected",
+    [
+        # a negative side crops; the other side pads from the original input's edge
+        ("reflect", (-1, 2), [2.0, 3.0, 4.0, 5.0, 4.0, 3.0]),
+        ("reflect", (2, -3), [3.0, 2.0, 1.0, 2.0]),
+        ("replicate", (-2, 1), [3.0, 4.0, 5.0, 5.0]),
+        ("replicate", (1, -1), [1.0, 1.0, 2.0, 3.0, 4.0]),
+        # circular wraps what the crop leaves: (-1, 2) keeps [2, 3, 4, 5], then appends 2, 3
+        ("circular", (-1, 2), [2.0, 3.0, 4.0, 5.0, 2.0, 3.0]),
+        ("circular", (2, -1), [3.0, 4.0, 1.0, 2.0, 3.0, 4.0]),
+    ],
+)
+def test_pad_negative_padding_crops_in_every_mode(mode, pads, expected):
+    x = descend.tensor([X5], requires_grad=True)
+    out = F.pad(x, pads, mode=mode)
+    np.testing.assert_array_equal(out.detach().numpy()[0], expected)
+    out.sum().backward()
+    # each input element's gradient counts how often the output reads it
+    counts = [expected.count(v) for v in X5]
+    np.testing.assert_array_equal(x.grad.numpy()[0], counts)
+
+
+def test_pad_circular_longer_than_the_cropped_part_raises():
+    # (3, -1) on 3 elements leaves 2 to wrap, fewer than the 3 asked for on the left
+    with pytest.raises(RuntimeError, match="wraps around"):
+        F.pad(descend.tensor([[1.0, 2.0, 3.0]]), (3, -1), mode="circular")
+
+
+def test_pad_reflect_with_every_padded_dim_empty_raises():
+    with pytest.raises(RuntimeError, match="too small"):
+        F.pad(descend.tensor([[1.0, 2.0, 3.0]]), (-2, -1), mode="reflect")
+    # one empty dimension of two is allowed (an empty result)
+    out = F.pad(descend.ones(1, 2, 3), (-3, 0, 0, 0), mode="replicate")
+    assert out.shape == (1, 2, 0)
+
+
+def test_pad_constant_crops_before_padding():
+    # 1 element cannot lose 2 even though the left pad of 1 would leave a size of 0
+    with pytest.raises(RuntimeError, match="negative padding"):
+        F.pad(descend.tensor([1.0]), (1, -2))
+    np.testing.assert_array_equal(F.pad(descend.tensor([1.0, 2.0]), (1, -2)).numpy(), [0.0])
