@@ -60,6 +60,13 @@ class Draw:
     def pick(self, *options):
         return self.draw(st.sampled_from(options))
 
+    def once(self, key, *options):
+        """pick(), drawn on the first call for `key` and the same on every later call (inside make(L))."""
+        memo = self.__dict__.setdefault("_once", {})
+        if key not in memo:
+            memo[key] = self.pick(*options)
+        return memo[key]
+
     def bool(self):
         return self.draw(st.booleans())
 
@@ -211,6 +218,23 @@ def check(where, make, inputs, dtype, rng, train=True, calls=1, backward=True, d
         with pytest.raises(RuntimeError, match=descend_raises):
             Side(descend, make, dtype, train).forward(inputs, dtype, calls)
         return
+    try:
+        d_early = None
+        Side(descend, make, dtype, train)
+    except Exception as e:  # noqa: BLE001
+        d_early = e
+    if d_early is not None:
+        # descend refuses the configuration at construction; torch must refuse it by the forward
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                Side(torch, make, dtype, train).forward(inputs, dtype, calls)
+        except Exception as e:  # noqa: BLE001
+            harness.STATS["torch_raised"] += 1
+            if type(e).__name__ != type(d_early).__name__:
+                harness.STATS["error_type_differences"].add((type(e).__name__, type(d_early).__name__, where))
+            return
+        raise harness.Mismatch(f"{where}: descend raised {d_early!r} at construction; torch ran") from d_early
     t, d = harness.run_both(
         f"{where}: construct",
         lambda: Side(torch, make, dtype, train),
@@ -455,12 +479,15 @@ def _avgpool2d(d):
 
 def _adaptive(d, nd, name, kind):
     if nd == 1:
-        out = d.int(1, 5)
+        out = d.int(0, 5)
     else:
-        out = d.pick(d.int(1, 4), (d.int(1, 4), d.int(1, 4)), (None, d.int(1, 3)), (d.int(1, 3), None))
+        out = d.pick(d.int(1, 4), (d.int(0, 4), d.int(1, 4)), (None, d.int(1, 3)), (d.int(1, 3), None))
     kw = {"return_indices": d.bool()} if kind == "max" else {}
     shape = d.pick((), (1,), (2,)) + (d.int(1, 2),) + tuple(d.int(1, 7) for _ in range(nd))
-    return f"{name}({out},{kw})", lambda L: getattr(nn(L), name)(out, **kw), [(d.x(*shape), True)], {}
+    # an empty output: torch's backward refuses it, descend's gives zeros (not compared)
+    empty = 0 in (out if isinstance(out, tuple) else (out,))
+    opts = {"backward": not empty}
+    return f"{name}({out},{kw})", lambda L: getattr(nn(L), name)(out, **kw), [(d.x(*shape), True)], opts
 
 
 for _nd, _kind in ((1, "avg"), (2, "avg"), (1, "max"), (2, "max")):
@@ -1112,6 +1139,208 @@ def _f_act(d):
     else:
         fn = lambda L: lambda x: getattr(F(L), name)(x, **kw)  # noqa: E731
     return f"F.{name}({kw})", fn, [(d.x(2, 3, scale=3.0), True)], {"rtol": LOOSE_FLOAT64_GRADS.get(name, 0.0)}
+
+
+# --- edge configurations and documented errors: one drawn per example, on both dtypes ---
+
+
+def with_call_kwargs(L, module, **kwargs):
+    """`module` called with keyword arguments (ConvTranspose's output_size), as a Module of L."""
+
+    class Call(L.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = module
+
+        def forward(self, *xs):
+            return self.inner(*xs, **kwargs)
+
+    return Call()
+
+
+def _ints(*values):
+    return np.asarray(values, dtype=np.int64)
+
+
+EDGES = {
+    "convtranspose1d output_size": lambda d: (
+        lambda L: with_call_kwargs(
+            L, nn(L).ConvTranspose1d(2, 1, 3, stride=2, padding=1), output_size=[d.once(1, 5, 6, 7)]
+        ),
+        [(d.x(1, 2, 3), True)],
+    ),
+    "convtranspose2d output_size": lambda d: (
+        lambda L: with_call_kwargs(
+            L,
+            nn(L).ConvTranspose2d(1, 2, (2, 3), stride=(2, 3)),
+            output_size=(d.once(2, 4, 5), d.once(3, 6, 7, 8)),
+        ),
+        [(d.x(1, 1, 2, 2), True)],
+    ),
+    "convtranspose output_size out of range": lambda d: (
+        lambda L: with_call_kwargs(L, nn(L).ConvTranspose1d(1, 1, 3, stride=2), output_size=[10]),
+        [(d.x(1, 1, 3), True)],
+    ),
+    "bilinear unbatched": lambda d: (lambda L: nn(L).Bilinear(2, 3, 2), [(d.x(2), True), (d.x(3), True)]),
+    "linear wrong features": lambda d: (lambda L: nn(L).Linear(3, 2), [(d.x(2, 4), True)]),
+    "linear zero features": lambda d: (lambda L: nn(L).Linear(0, 2), [(d.x(3, 0), True)]),
+    "softmax dim None 4d": lambda d: (lambda L: nn(L).Softmax(), [(d.x(2, 3, 2, 2), True)]),
+    "log_softmax dim None 1d": lambda d: (lambda L: nn(L).LogSoftmax(), [(d.x(4), True)]),
+    "softmin dim None 3d": lambda d: (lambda L: nn(L).Softmin(), [(d.x(2, 3, 2), True)]),
+    "softmax dtype": lambda d: (
+        lambda L: lambda x: F(L).softmax(x, -1, dtype=L.float64),
+        [(d.x(2, 3), True)],
+    ),
+    "mse broadcast": lambda d: (lambda L: nn(L).MSELoss(), [(d.x(3), True), (d.x(2, 3), True)]),
+    "l1 broadcast none": lambda d: (
+        lambda L: nn(L).L1Loss(reduction="none"),
+        [(d.x(2, 1), True), (d.x(3), True)],
+    ),
+    "mse empty": lambda d: (lambda L: nn(L).MSELoss(), [(d.x(0), True), (d.x(0), False)]),
+    "ce all ignored": lambda d: (
+        lambda L: nn(L).CrossEntropyLoss(ignore_index=1, label_smoothing=d.once(4, 0.0, 0.2)),
+        [(d.x(2, 3), True), (_ints(1, 1), False)],
+    ),
+    "ce target out of range": lambda d: (
+        lambda L: nn(L).CrossEntropyLoss(),
+        [(d.x(2, 3), True), (_ints(0, 3), False)],
+    ),
+    "nll target negative": lambda d: (lambda L: nn(L).NLLLoss(), [(d.x(2, 3), True), (_ints(0, -1), False)]),
+    "ce probs wrong shape": lambda d: (
+        lambda L: nn(L).CrossEntropyLoss(),
+        [(d.x(2, 3), True), (d.x(2, 4), False)],
+    ),
+    "ce weight wrong size": lambda d: (
+        lambda L: nn(L).CrossEntropyLoss(weight=L.ones(4)),
+        [(d.x(2, 3), True), (_ints(0, 1), False)],
+    ),
+    "bce input out of range": lambda d: (
+        lambda L: nn(L).BCELoss(),
+        [(d.x(2) + 2, True), (d.x(2, unit=True), False)],
+    ),
+    "bce target out of range": lambda d: (
+        lambda L: nn(L).BCELoss(),
+        [(d.x(2, unit=True), True), (d.x(2, positive=True) + 1, False)],
+    ),
+    "bce shape mismatch": lambda d: (
+        lambda L: nn(L).BCELoss(),
+        [(d.x(2, unit=True), True), (d.x(2, 1, unit=True), False)],
+    ),
+    "bce logits broadcast": lambda d: (
+        lambda L: nn(L).BCEWithLogitsLoss(),
+        [(d.x(2, 3), True), (d.x(3, unit=True), False)],
+    ),
+    "gaussian negative var": lambda d: (
+        lambda L: nn(L).GaussianNLLLoss(),
+        [(d.x(2), True), (d.x(2), False), (-d.x(2, positive=True), True)],
+    ),
+    "kl batchmean 0-d": lambda d: (
+        lambda L: nn(L).KLDivLoss(reduction="batchmean"),
+        [(d.x(), True), (d.x(unit=True), False)],
+    ),
+    "huber negative delta": lambda d: (
+        lambda L: nn(L).HuberLoss(delta=-1.0),
+        [(d.x(2), True), (d.x(2), False)],
+    ),
+    "smoothl1 negative beta": lambda d: (
+        lambda L: nn(L).SmoothL1Loss(beta=-1.0),
+        [(d.x(2), True), (d.x(2), False)],
+    ),
+    "embedding negative index": lambda d: (lambda L: nn(L).Embedding(3, 2), [(_ints(0, -1), False)]),
+    "embedding index too large": lambda d: (lambda L: nn(L).Embedding(3, 2), [(_ints(3), False)]),
+    "embedding padding_idx out of range": lambda d: (
+        lambda L: nn(L).Embedding(3, 2, padding_idx=3),
+        [(_ints(0), False)],
+    ),
+    "embedding from_pretrained": lambda d: (
+        lambda L: nn(L).Embedding.from_pretrained(
+            L.tensor(np.arange(6.0).reshape(3, 2)), freeze=False, padding_idx=1, max_norm=d.once(5, None, 2.0)
+        ),
+        [(_ints(0, 1, 2, 2), False)],
+    ),
+    "embedding max_norm repeated": lambda d: (
+        lambda L: nn(L).Embedding(4, 3, max_norm=0.5),
+        [(_ints(1, 1, 2, 1, 3), False)],
+    ),
+    "dropout p out of range": lambda d: (lambda L: nn(L).Dropout(d.once(6, 1.5, -0.1)), [(d.x(2), True)]),
+    "hardtanh min above max": lambda d: (lambda L: nn(L).Hardtanh(1.0, -1.0), [(d.x(3), True)]),
+    "gelu bad approximate": lambda d: (lambda L: nn(L).GELU(approximate="foo"), [(d.x(3), True)]),
+    "one_hot too few classes": lambda d: (lambda L: lambda t: F(L).one_hot(t, 2), [(_ints(0, 3), False)]),
+    "prelu unbatched": lambda d: (lambda L: nn(L).PReLU(3), [(d.x(3), True)]),
+    "prelu 0-d": lambda d: (lambda L: nn(L).PReLU(), [(d.x(), True)]),
+    "prelu channel mismatch": lambda d: (lambda L: nn(L).PReLU(3), [(d.x(2, 4), True)]),
+    "flatten 0-d": lambda d: (lambda L: nn(L).Flatten(0), [(d.x(), True)]),
+    "unflatten bad sizes": lambda d: (lambda L: nn(L).Unflatten(1, (4, 2)), [(d.x(2, 6), True)]),
+    "maxpool padding too large": lambda d: (lambda L: nn(L).MaxPool1d(2, padding=2), [(d.x(1, 2, 5), True)]),
+    "avgpool padding too large": lambda d: (
+        lambda L: nn(L).AvgPool2d(2, padding=(0, 2)),
+        [(d.x(1, 2, 5, 5), True)],
+    ),
+    "adaptive output 0": lambda d: (lambda L: nn(L).AdaptiveAvgPool1d(0), [(d.x(1, 3, 2), False)]),
+    "upsample nearest align_corners": lambda d: (
+        lambda L: nn(L).Upsample(scale_factor=2, align_corners=True),
+        [(d.x(1, 1, 3), True)],
+    ),
+    "interpolate size and scale": lambda d: (
+        lambda L: lambda x: F(L).interpolate(x, size=3, scale_factor=2),
+        [(d.x(1, 1, 3), True)],
+    ),
+    "interpolate scale tuple": lambda d: (
+        lambda L: lambda x: F(L).interpolate(x, scale_factor=(2, 1.5), mode=d.once(7, "nearest", "bilinear")),
+        [(d.x(1, 2, 3, 2), True)],
+    ),
+    "layernorm wrong shape": lambda d: (lambda L: nn(L).LayerNorm(3), [(d.x(2, 4), True)]),
+    "batchnorm wrong channels": lambda d: (lambda L: nn(L).BatchNorm1d(3), [(d.x(2, 4), True)]),
+    "batchnorm2d 3-d input": lambda d: (lambda L: nn(L).BatchNorm2d(3), [(d.x(2, 3, 4), True)]),
+    "batchnorm1d 4-d input": lambda d: (lambda L: nn(L).BatchNorm1d(3), [(d.x(2, 3, 4, 1), True)]),
+    "batchnorm one value per channel": lambda d: (lambda L: nn(L).BatchNorm1d(3), [(d.x(1, 3), True)]),
+    "groupnorm groups not dividing": lambda d: (lambda L: nn(L).GroupNorm(2, 3), [(d.x(2, 3, 2), True)]),
+    "conv groups not dividing": lambda d: (lambda L: nn(L).Conv1d(3, 2, 1, groups=2), []),
+    "conv wrong channels": lambda d: (lambda L: nn(L).Conv2d(3, 2, 1), [(d.x(1, 2, 3, 3), True)]),
+    "conv kernel larger than input": lambda d: (lambda L: nn(L).Conv1d(1, 1, 4), [(d.x(1, 1, 3), True)]),
+    "conv reflect padding too large": lambda d: (
+        lambda L: nn(L).Conv1d(1, 1, 3, padding=3, padding_mode="reflect"),
+        [(d.x(1, 1, 3), True)],
+    ),
+    "conv same even kernel dilated": lambda d: (
+        lambda L: nn(L).Conv2d(2, 2, (2, 4), padding="same", dilation=(3, 1)),
+        [(d.x(1, 2, 5, 6), True)],
+    ),
+    "pixel_shuffle channels not divisible": lambda d: (
+        lambda L: nn(L).PixelShuffle(2),
+        [(d.x(1, 3, 2, 2), True)],
+    ),
+    "fold wrong blocks": lambda d: (lambda L: nn(L).Fold((3, 3), 2), [(d.x(1, 4, 3), True)]),
+    "cosine_similarity broadcast dim": lambda d: (
+        lambda L: lambda a, b: F(L).cosine_similarity(a, b, dim=1),
+        [(d.x(2, 3), True), (d.x(1, 3), True)],
+    ),
+    "pairwise_distance broadcast": lambda d: (
+        lambda L: lambda a, b: F(L).pairwise_distance(a, b),
+        [(d.x(2, 3), True), (d.x(3), True)],
+    ),
+    "triplet distance_function absent swap": lambda d: (
+        lambda L: nn(L).TripletMarginLoss(swap=True, p=1.0),
+        [(d.x(3, 2), True), (d.x(3, 2), True), (d.x(3, 2), True)],
+    ),
+    "margin ranking broadcast": lambda d: (
+        lambda L: nn(L).MarginRankingLoss(margin=0.2),
+        [(d.x(2, 3), True), (d.x(3), True), (np.ones(3, dtype=d.dtype), False)],
+    ),
+    "normalize 0-d": lambda d: (lambda L: lambda x: F(L).normalize(x, dim=0), [(d.x(), True)]),
+    "batchnorm eval no running stats": lambda d: (
+        lambda L: nn(L).BatchNorm1d(2, track_running_stats=False),
+        [(d.x(3, 2), True)],
+    ),
+}
+
+
+@case("edges", 4 * len(EDGES))
+def _edges(d):
+    name = d.pick(*sorted(EDGES))
+    make, inputs = EDGES[name](d)
+    train = name != "batchnorm eval no running stats"
+    return name, make, inputs, {"train": train}
 
 
 SETTINGS = dict(derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))

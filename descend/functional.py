@@ -1158,7 +1158,7 @@ def prelu(input, weight):
     """
     x, w = _tensor(input), _tensor(weight)
     if w.numel() != 1:
-        channels = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim == 1 else 1)
+        channels = x.shape[1] if x.ndim >= 2 else 1  # PyTorch: below 2 dims there is one channel
         if w.numel() != channels:
             raise RuntimeError(
                 f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
@@ -1508,7 +1508,8 @@ def _pad_constant(x, pairs, value):
     X = x._data
     out_shape = tuple(n + lo + hi for n, (lo, hi) in zip(X.shape, pairs))
     # PyTorch crops (narrows) before it pads, so the crops alone must fit in the input
-    if any(s < 0 for s in out_shape) or any(n + min(lo, 0) + min(hi, 0) < 0 for n, (lo, hi) in zip(X.shape, pairs)):
+    cropped = (n + min(lo, 0) + min(hi, 0) for n, (lo, hi) in zip(X.shape, pairs))
+    if any(s < 0 for s in out_shape) or any(c < 0 for c in cropped):
         raise RuntimeError(
             f"The input size {list(X.shape)}, plus negative padding {pairs} resulted in a negative output "
             f"size, which is invalid. Check dimension of your input."

@@ -122,3 +122,35 @@ def test_pad_constant_crops_before_padding():
     with pytest.raises(RuntimeError, match="negative padding"):
         F.pad(descend.tensor([1.0]), (1, -2))
     np.testing.assert_array_equal(F.pad(descend.tensor([1.0, 2.0]), (1, -2)).numpy(), [0.0])
+
+
+def test_prelu_below_two_dims_has_one_channel():
+    # PyTorch: the channel dim is dim 1; a 1-d input has no channel dim and one channel
+    with pytest.raises(RuntimeError, match="channel size = 1"):
+        descend.nn.PReLU(3)(descend.tensor([-1.0, 2.0, -3.0]))
+    out = descend.nn.PReLU(1, init=0.5)(descend.tensor([-1.0, 2.0, -3.0]))
+    np.testing.assert_allclose(out.detach().numpy(), [-0.5, 2.0, -1.5])
+    out = descend.nn.PReLU(2, init=0.5)(descend.tensor([[-1.0, 2.0]]))
+    np.testing.assert_allclose(out.detach().numpy(), [[-0.5, 2.0]])
+
+
+@pytest.mark.parametrize(
+    "module, shape, out_shape",
+    [
+        (lambda: descend.nn.AdaptiveAvgPool1d(0), (1, 3, 2), (1, 3, 0)),
+        (lambda: descend.nn.AdaptiveMaxPool1d(0), (1, 3, 2), (1, 3, 0)),
+        (lambda: descend.nn.AdaptiveAvgPool2d((0, 2)), (1, 3, 2, 2), (1, 3, 0, 2)),
+        (lambda: descend.nn.AdaptiveMaxPool2d((2, 0)), (3, 2, 2), (3, 2, 0)),
+    ],
+)
+def test_adaptive_pool_output_size_zero_is_empty(module, shape, out_shape):
+    x = descend.ones(*shape, requires_grad=True)
+    out = module()(x)
+    assert out.shape == out_shape
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros(shape))
+
+
+def test_adaptive_pool_negative_output_size_raises():
+    with pytest.raises(RuntimeError, match="greater than or equal to 0"):
+        descend.nn.AdaptiveAvgPool1d(-1)(descend.ones(1, 3, 2))

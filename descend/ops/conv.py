@@ -837,8 +837,10 @@ def _adaptive_size(output_size, spatial, in_hw):
     if len(sizes) != spatial:
         raise ValueError(f"output_size must be an int or a tuple of {spatial}, got {output_size!r}")
     sizes = tuple(n if s is None else int(s) for s, n in zip(sizes, in_hw[2 - spatial :]))
-    if any(s < 1 for s in sizes):
-        raise RuntimeError(f"adaptive pooling: output_size must be positive, got {list(sizes)}")
+    if any(s < 0 for s in sizes):  # 0 is allowed: an empty output, as in PyTorch
+        raise RuntimeError(
+            f"adaptive pooling: elements of output_size must be greater than or equal to 0, got {list(sizes)}"
+        )
     return (1, *sizes) if spatial == 1 else sizes
 
 
