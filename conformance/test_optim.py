@@ -203,16 +203,26 @@ def _tol(dtype, steps):
     return 1e-10 if dtype == np.float64 else 16 * F32_ULP * max(steps, 1)
 
 
-def _close(a, b, rtol, what, scale=0.0):
-    """max |a − b| ≤ rtol · (the larger of max |b| and `scale`, the array's largest size seen so far)."""
+def _close(a, b, rtol, what, scale=0.0, exact=None):
+    """max |a − b| ≤ rtol · (the larger of max |b| and `scale`, the array's largest size seen so far);
+    or, given `exact` (b's value in float64), |a − exact| ≤ 8 |b − exact| + rtol · scale elementwise."""
     a, b = _to_np(a).astype(np.float64), _to_np(b).astype(np.float64)
     assert a.shape == b.shape, f"{what}: shape {a.shape} vs torch {b.shape}"
-    scale = max(float(np.max(np.abs(b), initial=0.0)), scale, 1e-30)
+    finite = np.isfinite(b)
+    assert np.array_equal(a[~finite], b[~finite], equal_nan=True), f"{what}: inf/nan {a} vs torch {b}"
+    a, b = a[finite], b[finite]  # a diverged run: the finite entries still agree
+    scale = max(float(np.max(np.abs(b), initial=0.0)), scale if np.isfinite(scale) else 0.0, 1e-30)
     err = float(np.max(np.abs(a - b), initial=0.0))
-    assert err <= rtol * scale or (not np.isfinite(b).all() and np.array_equal(a, b, equal_nan=True)), (
-        f"{what}: max |descend - torch| = {err:.3g} > {rtol:.3g} * {scale:.3g}\n descend {a.ravel()[:6]}\n"
-        f" torch   {b.ravel()[:6]}"
-    )
+    if err <= rtol * scale:
+        return
+    msg = f"{what}: max |descend - torch| = {err:.3g} > {rtol:.3g} * {scale:.3g}\n descend {a.ravel()[:6]}\n"
+    msg += f" torch   {b.ravel()[:6]}"
+    if exact is not None:
+        e = _to_np(exact).astype(np.float64)[finite]
+        if np.all(np.abs(a - e) <= 8 * np.abs(b - e) + rtol * scale):
+            return
+        msg += f"\n exact   {e.ravel()[:6]} (torch in float64)"
+    raise AssertionError(msg)
 
 
 def _draw_groups(r, make, n_params):
@@ -229,10 +239,8 @@ def _draw_groups(r, make, n_params):
             for k in r.choice(sorted(other), size=int(r.integers(1, len(other) + 1)), replace=False):
                 if k not in _NOT_PER_GROUP:
                     g[k] = other[k]
-            if g.get("nesterov") and not (
-                g.get("momentum", defaults.get("momentum", 0)) > 0
-                and g.get("dampening", defaults.get("dampening", 0)) == 0
-            ):
+            eff = {**defaults, **g}  # descend checks each group as torch checks the constructor's options
+            if eff.get("nesterov") and not (eff["momentum"] > 0 and eff["dampening"] == 0):
                 g["nesterov"] = False
         groups.append(g)
     return defaults, groups
@@ -247,24 +255,35 @@ class Pair:
         self.t_params = [torch.tensor(a.copy(), requires_grad=True) for a in inits]
         self.d_opt = getattr(doptim, name)(self._groups(groups, self.d_params), **defaults)
         self.t_opt = getattr(torch.optim, name)(self._groups(groups, self.t_params), **defaults)
+        self.e_opt = None
+        if dtype == np.float32:  # torch in float64 from the same values: the (nearly) exact trajectory
+            self.e_params = [torch.tensor(a.astype(np.float64), requires_grad=True) for a in inits]
+            self.e_opt = getattr(torch.optim, name)(self._groups(groups, self.e_params), **defaults)
 
     @staticmethod
     def _groups(groups, params):
         return [dict(g, params=[params[i] for i in g["params"]]) for g in groups]
 
     def set_grads(self, grads):
-        for dp, tp, g in zip(self.d_params, self.t_params, grads):
-            dp.grad = None if g is None else descend.tensor(g.copy())
-            tp.grad = None if g is None else torch.tensor(g.copy())
+        for i, g in enumerate(grads):
+            self.d_params[i].grad = None if g is None else descend.tensor(g.copy())
+            self.t_params[i].grad = None if g is None else torch.tensor(g.copy())
+            if self.e_opt is not None:
+                self.e_params[i].grad = None if g is None else torch.tensor(g.astype(np.float64))
 
     def step(self):
         self.d_opt.step()
         self.t_opt.step()
+        if self.e_opt is not None:
+            self.e_opt.step()
 
     def compare(self, rtol, what):
         """Parameters and state after a step. A value's error is measured against the largest size it
         has had: rounding a once-larger value leaves an absolute error that cancellation (m shrinking
-        towards a small g) does not shrink."""
+        towards a small g) does not shrink. In float32, a value may also pass by being no further from
+        the float64 trajectory than 8x torch's own float32 value is (elementwise): cancellations
+        (g + λθ, v − g_ave²) amplify rounding in both libraries alike, and FMA kernels round once
+        where NumPy rounds twice."""
         if not hasattr(self, "scales"):
             self.scales, self.steps = {}, 0
         self.steps += 1
@@ -273,8 +292,9 @@ class Pair:
             # (its default single-tensor path, which descend follows, in float64): float32 rounding
             rtol = max(rtol, _tol(np.float32, self.steps))
         for i, (dp, tp) in enumerate(zip(self.d_params, self.t_params)):
-            _close(dp, tp, rtol, f"{what}: param {i}", self._scale(("param", i), tp))
-        compare_states(self.d_opt, self.t_opt, rtol, what, self._scale)
+            exact = self.e_params[i] if self.e_opt is not None else None
+            _close(dp, tp, rtol, f"{what}: param {i}", self._scale(("param", i), tp), exact)
+        compare_states(self.d_opt, self.t_opt, rtol, what, self._scale, self.e_opt)
 
     def _scale(self, key, value):
         s = max(self.scales.get(key, 0.0), float(np.max(np.abs(_to_np(value)), initial=0.0)))
@@ -282,14 +302,16 @@ class Pair:
         return s
 
 
-def compare_states(d_opt, t_opt, rtol, what, scale_of=lambda key, value: 0.0):
+def compare_states(d_opt, t_opt, rtol, what, scale_of=lambda key, value: 0.0, e_opt=None):
     ds, ts = d_opt.state_dict()["state"], t_opt.state_dict()["state"]
+    es = e_opt.state_dict()["state"] if e_opt is not None else {}
     ts = {k: v for k, v in ts.items() if v}  # torch keeps empty dicts for some parameters
     assert sorted(ds) == sorted(ts), f"{what}: state for params {sorted(ds)} vs torch {sorted(ts)}"
     for k in ts:
         assert sorted(ds[k]) == sorted(ts[k]), f"{what}: state keys {sorted(ds[k])} vs torch {sorted(ts[k])}"
         for name, tv in ts[k].items():
             dv = ds[k][name]
+            ev = es[k][name] if es else None
             if isinstance(tv, list):
                 assert len(dv) == len(tv), f"{what}: state[{k}][{name}] length"
                 for j, (a, b) in enumerate(zip(dv, tv)):
@@ -297,14 +319,18 @@ def compare_states(d_opt, t_opt, rtol, what, scale_of=lambda key, value: 0.0):
             elif tv is None:
                 assert dv is None, f"{what}: state[{k}][{name}] is {dv!r}, torch None"
             else:
-                _close(dv, tv, rtol, f"{what}: state[{k}][{name}]", scale_of((k, name), tv))
+                _close(dv, tv, rtol, f"{what}: state[{k}][{name}]", scale_of((k, name), tv), ev)
 
 
-def _case(name, seed, dtype):
+def _case(name, seed, dtype, fused_sgd=False):
     r = np.random.default_rng(seed)
     n_params = len(SHAPES)
     inits = [r.standard_normal(s).astype(dtype) for s in SHAPES]
     defaults, groups = _draw_groups(r, OPTIMIZERS[name], n_params)
+    if name == "SGD" and not fused_sgd:
+        # torch 2.13's fused SGD raises TypeError for a parameter whose first gradient comes after its
+        # group's first step (its momentum buffer is None); only the set-grads test arranges around it
+        defaults.pop("fused", None)
     return r, inits, defaults, groups
 
 
@@ -333,7 +359,7 @@ DTYPES = [np.float64, np.float32]
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_optimizer_trajectory_with_set_grads(name, seed, dtype):
-    r, inits, defaults, groups = _case(name, seed, dtype)
+    r, inits, defaults, groups = _case(name, seed, dtype, fused_sgd=True)
     steps = int(r.integers(10, 31))
     pair = Pair(name, defaults, groups, inits, dtype)
     seq = _grad_sequence(r, steps, dtype)
