@@ -241,3 +241,31 @@ def test_norm_gradient_follows_pytorchs_formula_at_zeros_and_infinities():
     y = descend.tensor([float("inf"), 0.0], dtype=descend.float64, requires_grad=True)
     y.norm(p=0.5).backward()
     assert np.isnan(y.grad.numpy()).all()
+
+
+def test_division_saves_its_inputs_not_its_output():
+    # DivBackward0 saves a and b (PyTorch's formula reads no output): changing y in place is allowed
+    x = descend.tensor([2.0, 3.0], requires_grad=True)
+    y = x / x
+    y.clamp_(-0.5, 1.0)
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]  # clamp_ keeps y = 1 (inside the bounds): d(x/x)/dx = 0
+
+
+def test_division_gradient_follows_pytorchs_order_of_operations_to_the_bit():
+    # d(a/b)/db = -g * ((a / b) / b), in that order: (-g * (a / b)) / b rounds differently in float32
+    rng = np.random.default_rng(0)
+    a, b, g = (rng.standard_normal(1000).astype(np.float32) for _ in range(3))
+    ta, tb = descend.tensor(a, requires_grad=True), descend.tensor(b, requires_grad=True)
+    (ta / tb).backward(descend.tensor(g))
+    assert np.array_equal(tb.grad.numpy(), -g * ((a / b) / b))
+    assert np.array_equal(ta.grad.numpy(), g / b)
+
+
+def test_backward_gives_inf_and_nan_without_numpy_warnings():
+    # pyproject turns descend's RuntimeWarnings into errors: this fails if a VJP warns
+    a = descend.tensor([1.0, 0.0], requires_grad=True)
+    b = descend.tensor([0.0, 0.0], requires_grad=True)
+    (a / b).sum().backward()
+    assert a.grad.tolist() == [float("inf"), float("inf")]
+    assert b.grad[0].item() == float("-inf") and np.isnan(b.grad[1].item())

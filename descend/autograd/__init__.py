@@ -739,13 +739,45 @@ def _run_hooks(hooks, g):
     return g
 
 
+def _quiet_floats():
+    """(context variable, value) that silence NumPy's floating-point warnings while set, or None.
+
+    NOTE: NumPy 2 keeps its error state in a context variable: setting it to the state of
+    `errstate(all="ignore")` costs ~0.5k instructions per backward, a fifth of a fresh errstate.
+    """
+    try:
+        from numpy._core._multiarray_umath import _extobj_contextvar
+    except ImportError:  # NumPy 1.x: run_backward falls back to np.errstate
+        return None
+    with np.errstate(all="ignore"):
+        return _extobj_contextvar, _extobj_contextvar.get()
+
+
+_QUIET = _quiet_floats()
+
+
 def run_backward(roots, seeds, retain_graph=False, inputs=None, accumulate=True):
     """Propagate `seeds` (one per root tensor) back through the graph.
 
     With `accumulate`, leaf gradients are added into `.grad` (of `inputs` only, when given); without
     it (`autograd.grad`), nothing is written and the gradients of `inputs` are returned, in order
     (None where no gradient reached one).
+
+    VJPs run with NumPy's floating-point warnings off: PyTorch's backward gives inf and NaN silently
+    (1 / x at 0, inf - inf in a gradient's sum), and so does descend's.
     """
+    if _QUIET is None:
+        with np.errstate(all="ignore"):
+            return _run_backward(roots, seeds, retain_graph, inputs, accumulate)
+    var, quiet = _QUIET
+    token = var.set(quiet)
+    try:
+        return _run_backward(roots, seeds, retain_graph, inputs, accumulate)
+    finally:
+        var.reset(token)
+
+
+def _run_backward(roots, seeds, retain_graph, inputs, accumulate):
     want = None
     if inputs is not None:
         want = {}

@@ -35,7 +35,9 @@ def _g_over_b(g, A, B, o):
 
 
 def _div_vjp_b(g, A, B, o):
-    return -g * o / B
+    # PyTorch's formula and order, -g * ((a / b) / b), from the inputs: the output is not saved, so
+    # an in-place change of it after the division (`(a / b).clamp_(...)`) is allowed, as in PyTorch
+    return -g * (A / B / B)
 
 
 @op("add")
@@ -151,7 +153,7 @@ def div(input, other, *, rounding_mode=None):
         _g_over_b,
         _div_vjp_b,
         reads_a="b",
-        reads_b="bo",
+        reads_b="ab",
         true_div=True,
     )
 
