@@ -735,6 +735,8 @@ def _sched_pair(name, seed):
 
 
 def _compare_sched(d, t, d_opt, t_opt, what, rtol=1e-12):
+    if hasattr(t, "last_epoch"):  # ChainedScheduler has none, in either library
+        assert d.last_epoch == t.last_epoch, f"{what}: last_epoch {d.last_epoch} vs torch {t.last_epoch}"
     _close(d.get_last_lr(), t.get_last_lr(), rtol, f"{what}: get_last_lr")
     for i, (dg, tg) in enumerate(zip(d_opt.param_groups, t_opt.param_groups)):
         _close(dg["lr"], float(tg["lr"]), rtol, f"{what}: group {i} lr")
@@ -882,3 +884,24 @@ def test_one_cycle_lr_past_total_steps_raises_in_both(three_phase):
         with pytest.raises(ValueError, match="Tried to step 6 times"):
             s.step()
             s.step()
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("name", SCHEDULERS)
+def test_torch_scheduler_state_dict_loads_into_descend(name, seed):
+    """A torch checkpoint of a scheduler (and its optimizer) resumed in descend continues as torch."""
+    r, args, d, t, d_opt, t_opt = _sched_pair(name, 500 + seed)
+    steps = _steps_for(d, r)
+    metrics = _metric_sequence(r, steps)
+    half = steps // 2
+    for i in range(steps):
+        if i == half:
+            d_opt.load_state_dict(_torch_state_as_numpy(t_opt.state_dict()))
+            d.load_state_dict(t.state_dict())
+            _compare_sched(d, t, d_opt, t_opt, f"{name} {args} after loading torch's state at step {i}")
+        else:
+            _sched_step(d, metrics[i])
+        _sched_step(t, metrics[i])
+        if i == half:
+            _sched_step(d, metrics[i])
+        _compare_sched(d, t, d_opt, t_opt, f"{name} {args} step {i + 1} (torch state loaded at {half})")
