@@ -162,7 +162,7 @@ class Side:
     def forward(self, inputs, dtype, calls):
         self.xs = []
         for a, g in inputs:
-            if a.dtype.kind == "f":
+            if a.dtype.kind == "f" and dtype is not None:  # the float64 reference run casts
                 a = a.astype(dtype)
             self.xs.append(lib_tensor(self.L, a, g))
         out = None
@@ -206,21 +206,37 @@ def reference(make, inputs, train, calls, state, ups):
         return None
 
 
-def check(where, make, inputs, dtype, rng, train=True, calls=1, backward=True, descend_raises=None, rtol=0.0):
+def check(
+    where,
+    make,
+    inputs,
+    dtype,
+    rng,
+    train=True,
+    calls=1,
+    backward=True,
+    descend_raises=None,
+    rtol=0.0,
+    keep_dtypes=False,
+):
     """make(L) -> a Module or a function of the input tensors; inputs: [(array, requires_grad)].
+
+    keep_dtypes: the module and inputs keep the dtypes `make` and `inputs` give (a float32/float64
+    mix on purpose) instead of the module being converted to `dtype`.
 
     descend_raises: a configuration where torch's result is not compared (it raises, or returns
     an empty or uninitialised tensor, depending on its kernel) and descend must raise a
     RuntimeError matching this pattern.
     """
+    module_dtype = None if keep_dtypes else dtype
     if descend_raises:
         STATS["descend_raises"].add(where.split(" ")[0])
         with pytest.raises(RuntimeError, match=descend_raises):
-            Side(descend, make, dtype, train).forward(inputs, dtype, calls)
+            Side(descend, make, module_dtype, train).forward(inputs, None, calls)
         return
     try:
         d_early = None
-        Side(descend, make, dtype, train)
+        Side(descend, make, module_dtype, train)
     except Exception as e:  # noqa: BLE001
         d_early = e
     if d_early is not None:
@@ -228,7 +244,7 @@ def check(where, make, inputs, dtype, rng, train=True, calls=1, backward=True, d
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                Side(torch, make, dtype, train).forward(inputs, dtype, calls)
+                Side(torch, make, module_dtype, train).forward(inputs, None, calls)
         except Exception as e:  # noqa: BLE001
             harness.STATS["torch_raised"] += 1
             if type(e).__name__ != type(d_early).__name__:
@@ -237,8 +253,8 @@ def check(where, make, inputs, dtype, rng, train=True, calls=1, backward=True, d
         raise harness.Mismatch(f"{where}: descend raised {d_early!r} at construction; torch ran") from d_early
     t, d = harness.run_both(
         f"{where}: construct",
-        lambda: Side(torch, make, dtype, train),
-        lambda: Side(descend, make, dtype, train),
+        lambda: Side(torch, make, module_dtype, train),
+        lambda: Side(descend, make, module_dtype, train),
     )
     if t is None:
         return
@@ -246,7 +262,7 @@ def check(where, make, inputs, dtype, rng, train=True, calls=1, backward=True, d
     if t.modules:
         d.obj.load_state_dict({k: v.copy() for k, v in state.items()})
     t_out, d_out = harness.run_both(
-        f"{where}: forward", lambda: t.forward(inputs, dtype, calls), lambda: d.forward(inputs, dtype, calls)
+        f"{where}: forward", lambda: t.forward(inputs, None, calls), lambda: d.forward(inputs, None, calls)
     )
     if t_out is None:
         return
@@ -254,7 +270,9 @@ def check(where, make, inputs, dtype, rng, train=True, calls=1, backward=True, d
     if len(t_f) != len(d_f):
         raise harness.Mismatch(f"{where}: {len(t_f)} differentiable outputs in torch, {len(d_f)} in descend")
     ups = [rng.standard_normal(tuple(o.shape)) for o in t_f] if backward and t_f else None
-    ref = reference(make, inputs, train, calls, state, ups) if dtype == "float32" else None
+    ref = (
+        reference(make, inputs, train, calls, state, ups) if dtype == "float32" and not keep_dtypes else None
+    )
     compare(f"{where}: output", t_out, d_out, dtype, ref and ref.out, rtol=rtol)
     for name, tb in t.buffers().items():
         compare(
@@ -1328,6 +1346,38 @@ EDGES = {
         [(d.x(2, 3), True), (d.x(3), True), (np.ones(3, dtype=d.dtype), False)],
     ),
     "normalize 0-d": lambda d: (lambda L: lambda x: F(L).normalize(x, dim=0), [(d.x(), True)]),
+    "batchnorm float64 input float32 module": lambda d: (
+        lambda L: nn(L).BatchNorm1d(3).float(),
+        [(d.x(2, 3).astype(np.float64), True)],
+    ),
+    "layernorm float32 input float64 module": lambda d: (
+        lambda L: nn(L).LayerNorm(3).double(),
+        [(d.x(2, 3).astype(np.float32), True)],
+    ),
+    "groupnorm float64 input float32 module": lambda d: (
+        lambda L: nn(L).GroupNorm(1, 3).float(),
+        [(d.x(2, 3).astype(np.float64), True)],
+    ),
+    "bce target of another dtype": lambda d: (
+        lambda L: lambda x, y: F(L).binary_cross_entropy(x, y),
+        [(d.x(2, unit=True).astype(np.float32), True), (d.x(2, unit=True).astype(np.float64), False)],
+    ),
+    "ce weight of another dtype": lambda d: (
+        lambda L: lambda x, y: F(L).cross_entropy(x, y, weight=L.ones(3, dtype=L.float32)),
+        [(d.x(2, 3).astype(np.float64), True), (_ints(0, 2), False)],
+    ),
+    "ce int32 target": lambda d: (
+        lambda L: nn(L).CrossEntropyLoss(),
+        [(d.x(2, 3), True), (_ints(0, 2).astype(np.int32), False)],
+    ),
+    "nll uint8 target": lambda d: (
+        lambda L: nn(L).NLLLoss(),
+        [(d.x(2, 3), True), (_ints(0, 2).astype(np.uint8), False)],
+    ),
+    "one_hot int32": lambda d: (
+        lambda L: lambda t: F(L).one_hot(t, 3),
+        [(_ints(0, 2).astype(np.int32), False)],
+    ),
     "batchnorm eval no running stats": lambda d: (
         lambda L: nn(L).BatchNorm1d(2, track_running_stats=False),
         [(d.x(3, 2), True)],
@@ -1340,7 +1390,8 @@ def _edges(d):
     name = d.pick(*sorted(EDGES))
     make, inputs = EDGES[name](d)
     train = name != "batchnorm eval no running stats"
-    return name, make, inputs, {"train": train}
+    keep = "dtype" in name or "module" in name or "int32" in name or "uint8" in name
+    return name, make, inputs, {"train": train, "keep_dtypes": keep}
 
 
 SETTINGS = dict(derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))

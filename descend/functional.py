@@ -602,6 +602,8 @@ def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
     """
     _check_reduction(reduction)
     input, target, dtype = _float_pair(input, target, "binary_cross_entropy")
+    if input.dtype != target.dtype:  # PyTorch's kernel wants one dtype, with no promotion
+        raise RuntimeError(f"binary_cross_entropy: Found dtype {target.dtype} but expected {input.dtype}")
     _check_same_shape(input, target, "binary_cross_entropy")
     X = input._data.astype(dtype, copy=False)
     Y = target._data.astype(dtype, copy=False)
@@ -713,6 +715,10 @@ def _class_targets(input, target, ignore_index, name, n_classes):
             + (f"; class-probability targets must be floats of the input's shape {tuple(X.shape)}"
                if T.dtype.kind == "f" else "")
         )
+    if T.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(
+            f"{name}: expected target dtype to be Long or Byte (int64 or uint8), but got {T.dtype}"
+        )
     if T.shape != expected:
         raise ValueError(
             f"{name}: expected class-index targets of shape {expected} for input of shape {tuple(X.shape)} "
@@ -749,7 +755,11 @@ def _class_weight(weight, n_classes, dtype, name):
             f"{name}: weight should be a 1-D tensor with one entry per class (shape ({n_classes},)), "
             f"got shape {tuple(w.shape)}"
         )
-    return w.astype(dtype, copy=False)
+    if w.dtype != dtype:  # PyTorch does not promote a class weight to the input's dtype
+        raise RuntimeError(
+            f"{name}: expected scalar type {dtype} for weight (the input's), but found {w.dtype}"
+        )
+    return w
 
 
 def _reduce_rows(loss_rows, denom, reduction, target_shape):
@@ -1302,7 +1312,7 @@ def one_hot(tensor, num_classes=-1):
     """
     t = _tensor(tensor)
     X = t._data
-    if X.dtype.kind not in "iu":
+    if X.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:
         if X.size == 0:

@@ -154,3 +154,56 @@ def test_adaptive_pool_output_size_zero_is_empty(module, shape, out_shape):
 def test_adaptive_pool_negative_output_size_raises():
     with pytest.raises(RuntimeError, match="greater than or equal to 0"):
         descend.nn.AdaptiveAvgPool1d(-1)(descend.ones(1, 3, 2))
+
+
+@pytest.mark.parametrize(
+    "module, x",
+    [
+        (lambda: descend.nn.BatchNorm1d(3), np.ones((2, 3))),
+        (lambda: descend.nn.LayerNorm(3), np.ones((2, 3))),
+        (lambda: descend.nn.GroupNorm(1, 3), np.ones((2, 3))),
+        (lambda: descend.nn.LayerNorm(3).double(), np.ones((2, 3), dtype=np.float32)),
+    ],
+)
+def test_norm_layers_refuse_a_float32_float64_mix(module, x):
+    # PyTorch's CPU kernels do not promote: a float32 module refuses a float64 input and back
+    with pytest.raises(RuntimeError, match="mixed dtype"):
+        module()(descend.tensor(x))
+
+
+def test_norm_layers_run_once_the_dtypes_agree():
+    x = descend.tensor(np.array([[1.0, 3.0], [3.0, 1.0]]))
+    out = descend.nn.BatchNorm1d(2).double()(x)
+    np.testing.assert_allclose(out.detach().numpy(), [[-1.0, 1.0], [1.0, -1.0]], rtol=1e-4)
+
+
+def test_class_index_targets_must_be_int64_or_uint8():
+    logits = descend.zeros(2, 3)
+    with pytest.raises(RuntimeError, match="Long or Byte"):
+        F.cross_entropy(logits, descend.tensor(np.array([0, 2], dtype=np.int32)))
+    with pytest.raises(RuntimeError, match="Long or Byte"):
+        F.nll_loss(logits, descend.tensor(np.array([0, 2], dtype=np.int16)))
+    # uniform logits over 3 classes: -log(1/3) per sample, for int64 and uint8 alike
+    for dt in (np.int64, np.uint8):
+        loss = F.cross_entropy(logits, descend.tensor(np.array([0, 2], dtype=dt)))
+        assert loss.item() == pytest.approx(math.log(3), rel=1e-6)
+
+
+def test_cross_entropy_weight_must_share_the_input_dtype():
+    x = descend.zeros(2, 3, dtype=descend.float64)
+    with pytest.raises(RuntimeError, match="weight"):
+        F.cross_entropy(x, descend.tensor([0, 1]), weight=descend.ones(3, dtype=descend.float32))
+    loss = F.cross_entropy(x, descend.tensor([0, 1]), weight=descend.ones(3, dtype=descend.float64))
+    assert loss.item() == pytest.approx(math.log(3), rel=1e-12)
+
+
+def test_binary_cross_entropy_target_must_share_the_input_dtype():
+    p = descend.tensor(np.array([0.5], dtype=np.float32))
+    with pytest.raises(RuntimeError, match="Found dtype float64 but expected float32"):
+        F.binary_cross_entropy(p, descend.tensor(np.array([1.0])))
+
+
+def test_one_hot_wants_int64_indices():
+    with pytest.raises(RuntimeError, match="LongTensor"):
+        F.one_hot(descend.tensor(np.array([0, 1], dtype=np.int32)), 3)
+    np.testing.assert_array_equal(F.one_hot(descend.tensor([0, 2]), 3).numpy(), [[1, 0, 0], [0, 0, 1]])

@@ -53,6 +53,16 @@ def _check_param(t, size, what, name):
         raise RuntimeError(f"{name}: {what} should contain {size} elements not {t.numel()}")
 
 
+def _check_dtypes(X, params, name):
+    """PyTorch's CPU norm kernels refuse a float32/float64 mix of input and parameters (no promotion)."""
+    for t, what in params:
+        if t is not None and t.dtype != X.dtype and t.dtype.kind == "f" and X.dtype.kind == "f":
+            raise RuntimeError(
+                f"mixed dtype (CPU): all inputs must share same datatype: {name} got an input of dtype "
+                f"{X.dtype} and a {what} of dtype {t.dtype}"
+            )
+
+
 @op("batch_norm", method=False)
 def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps, cudnn_enabled=True):
     """Batch normalisation over dim 1 of (N, C, *): y = (x - mean) / sqrt(var + eps) * weight + bias.
@@ -77,6 +87,8 @@ def batch_norm(input, weight, bias, running_mean, running_var, training, momentu
     for t, what in ((weight, "weight"), (bias, "bias"), (running_mean, "running_mean"),
                     (running_var, "running_var")):
         _check_param(t, C, what, "batch_norm")
+    _check_dtypes(X, ((weight, "weight"), (bias, "bias"), (running_mean, "running_mean"),
+                      (running_var, "running_var")), "batch_norm")
     axes = (0,) + tuple(range(2, X.ndim))
     kept = (1, C) + (1,) * (X.ndim - 2)
     n = X.size // C if C else 0
@@ -154,6 +166,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, cudnn
         if t is not None and tuple(t.shape) != shape:
             raise RuntimeError(f"layer_norm: {what} of shape {tuple(t.shape)} should have the "
                                f"normalized_shape {shape}")
+    _check_dtypes(X, ((weight, "weight"), (bias, "bias")), "layer_norm")
     axes = tuple(range(X.ndim - k, X.ndim))
     lead = tuple(range(X.ndim - k))
     n = math.prod(shape)
@@ -200,6 +213,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, cudnn_enabl
         )
     _check_param(weight, C, "weight", "group_norm")
     _check_param(bias, C, "bias", "group_norm")
+    _check_dtypes(X, ((weight, "weight"), (bias, "bias")), "group_norm")
     grouped = X.reshape(N, num_groups, -1)
     n = grouped.shape[2]
     _, centred, var = _stats(grouped, (2,))
