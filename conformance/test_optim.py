@@ -905,3 +905,19 @@ def test_torch_scheduler_state_dict_loads_into_descend(name, seed):
         if i == half:
             _sched_step(d, metrics[i])
         _compare_sched(d, t, d_opt, t_opt, f"{name} {args} step {i + 1} (torch state loaded at {half})")
+
+
+@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_tensor_lr(name, seed):
+    """lr given as a 0-d float64 Tensor (torch allows it; Adam/AdamW only without foreach)."""
+    r, inits, defaults, groups = _case(name, 5000 + seed, np.float64)
+    defaults.update(foreach=False, **({"fused": False} if "fused" in defaults else {}))
+    pair = Pair(name, defaults, groups, inits, np.float64)
+    for lib, opt in ((descend, pair.d_opt), (torch, pair.t_opt)):
+        for group in opt.param_groups:  # each group's own lr, as a Tensor
+            group["lr"] = lib.tensor(float(group["lr"]), dtype=lib.float64)
+    for t, grads in enumerate(_grad_sequence(r, 10, np.float64)):
+        pair.set_grads(grads)
+        pair.step()
+        pair.compare(1e-10, f"{name} {defaults} groups={groups} with a Tensor lr, step {t + 1}")

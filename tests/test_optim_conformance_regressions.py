@@ -334,3 +334,37 @@ def test_steps_through_inf_and_nan_raise_no_numpy_warnings(name):
             set_grad(p, g)
             opt.step()
     assert not np.isfinite(p._data[0])
+
+
+# ---------------------------------------------------------------- a Tensor learning rate
+@pytest.mark.parametrize(
+    "name",
+    ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"],
+)
+def test_a_tensor_lr_updates_as_its_value(name):
+    # was: NAdam, RAdam, Adamax and Adadelta did nothing (θ −= Tensor rebound a local name)
+    paths = []
+    for lr in (0.01, descend.tensor(0.01, dtype=descend.float64)):
+        p = param([1.0, 2.0])
+        opt = getattr(optim, name)([p], lr=lr)
+        for g in ([0.5, -1.0], [0.25, 1.0]):
+            set_grad(p, g)
+            opt.step()
+        paths.append(p._data.copy())
+    assert not np.array_equal(paths[0], [1.0, 2.0])
+    np.testing.assert_array_equal(paths[1], paths[0])
+
+
+def test_lbfgs_with_a_tensor_lr_steps_as_with_its_value():
+    # f = x², x0 = 1: the first step is t = min(1, 1/|g|₁)·lr = 0.25 along d = −2, so x = 0.5
+    x = param([1.0])
+    opt = optim.LBFGS([x], lr=descend.tensor(0.5, dtype=descend.float64), max_iter=1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (x**2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    np.testing.assert_allclose(x._data, [0.5], rtol=1e-15)

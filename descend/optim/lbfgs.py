@@ -215,6 +215,8 @@ class LBFGS(Optimizer):
             raise TypeError("LBFGS.step() needs a closure that re-evaluates the model and returns the loss")
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        if isinstance(lr, Tensor):  # a Tensor lr (as PyTorch allows) acts as its value
+            lr = lr.item()
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]
 

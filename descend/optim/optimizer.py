@@ -247,10 +247,13 @@ class Optimizer:
         # silently, as in PyTorch, instead of as NumPy RuntimeWarnings from inside the update.
         with np.errstate(all="ignore"):
             for group in self.param_groups:
+                options = group
+                if isinstance(group.get("lr"), Tensor):  # a Tensor lr (as PyTorch allows) acts as its value
+                    options = dict(group, lr=group["lr"].item())
                 for p in group["params"]:
                     grad = p.grad
                     if grad is not None:
-                        self._update(p, grad._data, group)
+                        self._update(p, grad._data, options)
                         p._version[0] += 1  # the update is in place: graphs that saved p must notice
         return loss
 
