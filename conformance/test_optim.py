@@ -921,3 +921,35 @@ def test_tensor_lr(name, seed):
         pair.set_grads(grads)
         pair.step()
         pair.compare(1e-10, f"{name} {defaults} groups={groups} with a Tensor lr, step {t + 1}")
+
+
+SIMPLE = [
+    "StepLR",
+    "MultiStepLR",
+    "ExponentialLR",
+    "CosineAnnealingLR",
+    "LinearLR",
+    "ConstantLR",
+    "PolynomialLR",
+    "LambdaLR",
+    "MultiplicativeLR",
+    "CosineAnnealingWarmRestarts",
+]
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_two_schedulers_stepped_on_one_optimizer(seed):
+    """Two schedulers built on one optimizer and both stepped each epoch compose (the chainable form)."""
+    r = np.random.default_rng(6000 + seed)
+    n = int(r.integers(1, 3))
+    names = [str(x) for x in r.choice(SIMPLE, size=2)]
+    args = [_sched_args(nm, r, n) for nm in names]
+    d_opt, t_opt = (_sched_opt(lib, np.random.default_rng(seed), n, "sgd") for lib in (descend, torch))
+    ds = [_make_sched(descend, nm, a, d_opt) for nm, a in zip(names, args)]
+    ts = [_make_sched(torch, nm, a, t_opt) for nm, a in zip(names, args)]
+    what = f"{names} {args}"
+    for i in range(int(r.integers(30, 120))):
+        for d, t in zip(ds, ts):
+            d.step()
+            t.step()
+            _compare_sched(d, t, d_opt, t_opt, f"{what} step {i + 1}")

@@ -368,3 +368,11 @@ def test_lbfgs_with_a_tensor_lr_steps_as_with_its_value():
 
     opt.step(closure)
     np.testing.assert_allclose(x._data, [0.5], rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"])
+@pytest.mark.parametrize("betas", [(0.9,), (0.9, 0.99, 0.5)])
+def test_betas_must_be_a_pair(name, betas):
+    # was: accepted, then the first step failed unpacking them
+    with pytest.raises(ValueError, match=r"Invalid betas: expected a pair \(beta1, beta2\)"):
+        getattr(optim, name)([param([1.0])], betas=betas)

@@ -41,7 +41,12 @@ def check_nonnegative(value, what):
 
 
 def check_betas(betas):
-    """Raise `ValueError(f"Invalid beta parameter at index {i}: {beta}")` unless each beta is in [0, 1)."""
+    """Raise `ValueError(f"Invalid beta parameter at index {i}: {beta}")` unless each beta is in [0, 1).
+
+    `betas` must be a pair (PyTorch fails with an IndexError on a shorter one; descend says what is wrong).
+    """
+    if len(betas) != 2:
+        raise ValueError(f"Invalid betas: expected a pair (beta1, beta2), got {tuple(betas)}")
     for i, beta in enumerate(betas):
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
