@@ -407,7 +407,8 @@ def reciprocal(input):
     X = x._data.astype(float_dtype_of(x._data.dtype), copy=False)
     with np.errstate(divide="ignore"):
         out = 1 / X
-    return record("ReciprocalBackward0", out, (x,), (lambda g: -g * out * out,), save_output=True)
+    # PyTorch's -g * (y * y), in that order (bit for bit)
+    return record("ReciprocalBackward0", out, (x,), (lambda g: -g * (out * out),), save_output=True)
 
 
 def _wrap_int(x):
