@@ -671,18 +671,19 @@ def _pixel_shuffle(d):
 
 
 def _upsample_kw(d):
-    nd = d.pick(1, 2)
-    mode = d.pick("nearest", "linear", "bilinear") if nd == 2 else d.pick("nearest", "linear")
-    if nd == 2 and mode == "linear":
-        mode = "bilinear"
+    nd = d.pick(1, 2, 3)
+    interpolating = {1: "linear", 2: d.pick("bilinear", "bicubic"), 3: "trilinear"}[nd]
+    mode = d.pick("nearest", "nearest-exact", "area", interpolating, interpolating)
     kw = {"mode": mode}
     if d.bool():
         kw["size"] = d.int(1, 6) if d.bool() else tuple(d.int(1, 6) for _ in range(nd))
-        if nd == 1 and isinstance(kw["size"], tuple):
-            kw["size"] = kw["size"][0]
     else:
-        kw["scale_factor"] = d.pick(1, 2, 3, 1.5, 0.5, 2.5)
-    if mode != "nearest" and d.bool():
+        kw["scale_factor"] = (
+            d.pick(1, 2, 3, 1.5, 0.5, 2.5)
+            if d.bool()
+            else tuple(d.pick(0.5, 1.0, 2.0, 1.5) for _ in range(nd))
+        )
+    if mode == interpolating and d.bool():
         kw["align_corners"] = d.bool()
     shape = (d.int(1, 2), d.int(1, 2)) + tuple(d.int(1, 5) for _ in range(nd))
     return kw, shape

@@ -207,3 +207,45 @@ def test_one_hot_wants_int64_indices():
     with pytest.raises(RuntimeError, match="LongTensor"):
         F.one_hot(descend.tensor(np.array([0, 1], dtype=np.int32)), 3)
     np.testing.assert_array_equal(F.one_hot(descend.tensor([0, 2]), 3).numpy(), [[1, 0, 0], [0, 0, 1]])
+
+
+def _resize(values, shape, **kwargs):
+    return F.interpolate(descend.tensor(np.asarray(values, dtype=np.float64).reshape(shape)), **kwargs)
+
+
+def test_interpolate_nearest_exact_picks_the_nearest_centre():
+    # 3 -> 2: ratio 1.5, source floor((dst + 0.5) * 1.5) = 0, 2 (plain nearest: floor(dst * 1.5) = 0, 1)
+    out = _resize([1.0, 2.0, 3.0], (1, 1, 3), size=2, mode="nearest-exact")
+    np.testing.assert_array_equal(out.numpy().ravel(), [1.0, 3.0])
+    np.testing.assert_array_equal(_resize([1.0, 2.0, 3.0], (1, 1, 3), size=2).numpy().ravel(), [1.0, 2.0])
+
+
+def test_interpolate_area_is_adaptive_average_pooling():
+    np.testing.assert_allclose(_resize([1.0, 2.0, 3.0, 4.0], (1, 1, 4), size=2, mode="area").numpy().ravel(),
+                               [1.5, 3.5])
+    # overlapping windows [0, 2), [1, 3), [2, 4)
+    np.testing.assert_allclose(_resize([1.0, 2.0, 3.0, 4.0], (1, 1, 4), size=3, mode="area").numpy().ravel(),
+                               [1.5, 2.5, 3.5])
+
+
+def test_interpolate_bicubic_uses_keys_cubic_with_a_minus_0_75():
+    # 8 -> 4: source (dst + 0.5) * 2 - 0.5 = 0.5, 2.5, 4.5, 6.5, so t = 0.5 and the weights of the
+    # 4 neighbours are (-0.09375, 0.59375, 0.59375, -0.09375); a single 1 at index 3
+    x = descend.tensor(np.array([0, 0, 0, 1.0, 0, 0, 0, 0]).reshape(1, 1, 1, 8), requires_grad=True)
+    out = F.interpolate(x, size=(1, 4), mode="bicubic")
+    np.testing.assert_allclose(out.detach().numpy().ravel(), [0.0, 0.59375, -0.09375, 0.0], atol=1e-15)
+    out.sum().backward()
+    # each input's gradient is the sum of its weights over the outputs: 0.5 everywhere for this
+    # halving (interior samples: 0.59375 - 0.09375 from two outputs; at the edges the clamped
+    # indices -1 -> 0 and 8 -> 7 add -0.09375 to 0.59375)
+    np.testing.assert_allclose(x.grad.numpy().ravel(), [0.5] * 8, atol=1e-15)
+
+
+def test_interpolate_trilinear_on_a_5d_input():
+    # depth values 0, 1 -> 3 samples with aligned corners: 0, 0.5, 1 (constant over H and W)
+    x = np.stack([np.zeros((2, 2)), np.ones((2, 2))]).reshape(1, 1, 2, 2, 2)
+    out = _resize(x, x.shape, size=(3, 2, 2), mode="trilinear", align_corners=True)
+    np.testing.assert_allclose(out.numpy()[0, 0, :, 0, 0], [0.0, 0.5, 1.0])
+    assert out.shape == (1, 1, 3, 2, 2)
+    out = _resize(x, x.shape, scale_factor=2, mode="nearest")
+    assert out.shape == (1, 1, 4, 4, 4)

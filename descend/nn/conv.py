@@ -510,7 +510,8 @@ class PixelShuffle(Module):
 
 
 class Upsample(Module):
-    """Resize by `size` or `scale_factor` with mode "nearest", "linear" (3-D) or "bilinear" (4-D).
+    """Resize by `size` or `scale_factor`: modes "nearest", "nearest-exact", "area", "linear" (3-D),
+    "bilinear" or "bicubic" (4-D), "trilinear" (5-D), as `F.interpolate`.
 
     Example:
         >>> descend.nn.Upsample(scale_factor=2)(descend.zeros(1, 3, 4, 4)).shape

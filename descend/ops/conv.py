@@ -1126,6 +1126,39 @@ def _interp_matrix(n_in, n_out, mode, align_corners, scale, dtype):
         src = np.floor(dst.astype(np.float32) * np.float32(ratio)).astype(np.int64)
         A[np.arange(n_out), np.minimum(src, n_in - 1)] = 1.0
         return A.astype(dtype)
+    if mode == "nearest-exact":
+        # the sample whose centre is nearest: floorf((dst + 0.5) * ratio), in float32 as PyTorch
+        src = np.floor((dst.astype(np.float32) + np.float32(0.5)) * np.float32(ratio)).astype(np.int64)
+        A[np.arange(n_out), np.minimum(src, n_in - 1)] = 1.0
+        return A.astype(dtype)
+    if mode == "area":
+        # PyTorch's "area" is adaptive average pooling to the output size
+        start, end = _adaptive_bounds(n_in, n_out)
+        idx = np.arange(n_in)
+        inside = (idx[None, :] >= start[:, None]) & (idx[None, :] < end[:, None])
+        return (inside / (end - start)[:, None]).astype(dtype)
+    if mode == "bicubic":
+        # Keys' cubic convolution (A = -0.75) on 4 neighbours, indices clamped at the edges; the
+        # source coordinate is not clamped at 0 (PyTorch's area_pixel_compute_source_index, cubic)
+        if align_corners:
+            src = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
+        else:
+            src = (dst + 0.5) * ratio - 0.5
+        i = np.floor(src).astype(np.int64)
+        t = src - i
+        a = -0.75
+
+        def near(x):  # |x| <= 1
+            return ((a + 2) * x - (a + 3)) * x * x + 1
+
+        def far(x):  # 1 < |x| < 2
+            return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+        weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+        rows = np.arange(n_out)
+        for k, w in enumerate(weights):
+            np.add.at(A, (rows, np.clip(i - 1 + k, 0, n_in - 1)), w)
+        return A.astype(dtype)
     if align_corners:
         src = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
     else:
@@ -1142,13 +1175,15 @@ def _interp_matrix(n_in, n_out, mode, align_corners, scale, dtype):
 @op("interpolate", method=False, function=False)
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resize (N, C, L) or (N, C, H, W) inputs: mode "nearest", "linear" (3-D) or "bilinear" (4-D).
+    """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) inputs, PyTorch's modes.
 
     Args:
         size: the output's spatial size (int or tuple), or
         scale_factor: a multiplier per spatial dim (the output size is floor(size * factor)).
-        mode: "nearest" | "linear" | "bilinear".
-        align_corners: for (bi)linear: map the corner pixels' centres onto each other (default False).
+        mode: "nearest" | "nearest-exact" | "area" (any input), "linear" (3-D), "bilinear" |
+            "bicubic" (4-D), "trilinear" (5-D).
+        align_corners: for the interpolating modes: map the corner pixels' centres onto each other
+            (default False).
         recompute_scale_factor: True maps coordinates by the output/input size ratio, not scale_factor.
         antialias: only False (no antialiasing filter).
 
@@ -1161,22 +1196,24 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     X = input._data
     _check_float("interpolate", X)
     spatial = X.ndim - 2
-    modes = {1: ("nearest", "linear"), 2: ("nearest", "bilinear")}
+    common = ("nearest", "nearest-exact", "area")
+    modes = {1: common + ("linear",), 2: common + ("bilinear", "bicubic"), 3: common + ("trilinear",)}
+    needs = {"linear": "3D", "bilinear": "4D", "bicubic": "4D", "trilinear": "5D"}
     if spatial not in modes:
         raise NotImplementedError(
-            f"interpolate: input of {X.ndim} dims is not supported: expected 3-D (N, C, L) or 4-D "
-            f"(N, C, H, W)"
+            f"interpolate: input of {X.ndim} dims is not supported: expected 3-D (N, C, L), 4-D "
+            f"(N, C, H, W) or 5-D (N, C, D, H, W)"
         )
     if mode not in modes[spatial]:
         raise NotImplementedError(
-            f"Got {X.ndim}D input, but {mode} mode needs {'4D' if mode == 'bilinear' else '3D'} input"
-            if mode in ("linear", "bilinear") else
+            f"Got {X.ndim}D input, but {mode} mode needs {needs[mode]} input"
+            if mode in needs else
             f"interpolate: mode {mode!r} is not supported (descend has {', '.join(modes[spatial])} for "
             f"{X.ndim}-D inputs)"
         )
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
-    if mode == "nearest" and align_corners is not None:
+    if mode in common and align_corners is not None:
         raise ValueError(
             "align_corners option can only be set with the interpolating modes: linear | bilinear | "
             "bicubic | trilinear"
@@ -1217,16 +1254,30 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
         def vjp(g):
             return np.matmul(g, Aw)
-    else:
+    elif spatial == 2:
         Ah, Aw = mats
         out = np.matmul(np.matmul(Ah, X), Aw.T)
 
         def vjp(g):
             return np.matmul(np.matmul(Ah.T, g), Aw)
+    else:
+        out = _along_axes(X, mats, transpose=False)
+
+        def vjp(g):
+            return _along_axes(g, mats, transpose=True)
 
     names = {"nearest": f"UpsampleNearest{spatial}DBackward0", "linear": "UpsampleLinear1DBackward0",
-             "bilinear": "UpsampleBilinear2DBackward0"}
+             "bilinear": "UpsampleBilinear2DBackward0", "bicubic": "UpsampleBicubic2DBackward0",
+             "nearest-exact": f"UpsampleNearestExact{spatial}DBackward0",
+             "area": f"AdaptiveAvgPool{spatial}DBackward0", "trilinear": "UpsampleTrilinear3DBackward0"}
     return record(names[mode], out, (input,), (vjp,))
+
+
+def _along_axes(X, mats, transpose):
+    """Apply one (out, in) matrix per spatial axis (axis 2 onwards); A.T of each when `transpose`."""
+    for i, A in enumerate(mats):
+        X = np.moveaxis(np.tensordot(A.T if transpose else A, X, axes=([1], [2 + i])), 0, 2 + i)
+    return X
 
 
 @op("pixel_shuffle", method=False)
