@@ -1205,6 +1205,10 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     if out is not None:
         raise TypeError("normalize: out= is not supported by descend; use the returned tensor")
     x = _tensor(input)
+    if x.dtype.kind not in "fc":  # PyTorch's vector_norm refuses integers rather than promote them
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype}"
+        )
     return x / ops.clamp(ops.norm(x, p, dim, True), min=eps)
 
 
@@ -1216,6 +1220,9 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         tensor([0.7071])
     """
     a, b = _tensor(x1), _tensor(x2)
+    common = np.result_type(a.dtype, b.dtype)
+    if common.kind not in "fc":
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {common}")
     if a.shape != b.shape:  # the norms are over the broadcast inputs, as in PyTorch
         shape = np.broadcast_shapes(a.shape, b.shape)
         a, b = ops.broadcast_to(a, shape), ops.broadcast_to(b, shape)

@@ -249,3 +249,14 @@ def test_interpolate_trilinear_on_a_5d_input():
     assert out.shape == (1, 1, 3, 2, 2)
     out = _resize(x, x.shape, scale_factor=2, mode="nearest")
     assert out.shape == (1, 1, 4, 4, 4)
+
+
+def test_normalize_and_cosine_similarity_refuse_integer_inputs():
+    with pytest.raises(RuntimeError, match="floating point"):
+        F.normalize(descend.tensor([[3, 4]]))
+    with pytest.raises(RuntimeError, match="floating point"):
+        F.cosine_similarity(descend.tensor([[3, 4]]), descend.tensor([[3, 4]]))
+    np.testing.assert_allclose(F.normalize(descend.tensor([[3.0, 4.0]])).numpy(), [[0.6, 0.8]], rtol=1e-6)
+    # one float operand is enough: the common dtype is floating
+    mixed = F.cosine_similarity(descend.tensor([[3, 4]]), descend.tensor([[3.0, 4.0]]))
+    assert mixed.item() == pytest.approx(1.0)
