@@ -351,7 +351,7 @@ def _grad_sequence(r, steps, dtype):
     return seq
 
 
-SEEDS = range(10)
+SEEDS = range(8)
 DTYPES = [np.float64, np.float32]
 
 
@@ -373,7 +373,7 @@ def test_optimizer_trajectory_with_set_grads(name, seed, dtype):
         pair.compare(_tol(dtype, t + 1), f"{name} {defaults} groups={groups} step {t + 1}")
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_optimizer_trajectory_with_backward(name, seed):
     """Gradients from loss.backward() on a small quadratic, zero_grad(set_to_none) in between."""
@@ -487,7 +487,7 @@ def _smooth_convex(lib, params, a):
     )
 
 
-@pytest.mark.parametrize("seed", range(16))
+@pytest.mark.parametrize("seed", range(12))
 def test_lbfgs(seed):
     r = np.random.default_rng(3000 + seed)
     dtype = np.float32 if seed % 4 == 3 else np.float64
@@ -762,7 +762,7 @@ def _steps_for(d, r):
     return total - 1 if total is not None else int(r.integers(50, 201))
 
 
-@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("name", SCHEDULERS)
 def test_scheduler_trajectory(name, seed):
     r, args, d, t, d_opt, t_opt = _sched_pair(name, seed)
@@ -778,7 +778,7 @@ def test_scheduler_trajectory(name, seed):
         _compare_sched(d, t, d_opt, t_opt, f"{what} step {i + 1}")
 
 
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("name", SCHEDULERS)
 def test_scheduler_state_dict_resume(name, seed):
     """Half-way, descend's scheduler state_dict (and optimizer's) go into fresh descend objects that
@@ -817,10 +817,12 @@ RESUMABLE = [
     "LambdaLR",
     "CyclicLR",
     "OneCycleLR",
+    "MultiplicativeLR",
+    "CosineAnnealingWarmRestarts",
 ]
 
 
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("name", RESUMABLE)
 def test_scheduler_last_epoch_resumption(name, seed):
     """A scheduler built with last_epoch=k on an optimizer that has `initial_lr` continues as torch's."""
@@ -854,7 +856,7 @@ CLOSED_FORM = [
 
 
 @pytest.mark.filterwarnings("ignore:The epoch parameter")
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("name", CLOSED_FORM)
 def test_scheduler_step_with_an_epoch(name, seed):
     """The deprecated step(epoch): a random mix of step() and jumps (fractional for
@@ -886,7 +888,7 @@ def test_one_cycle_lr_past_total_steps_raises_in_both(three_phase):
             s.step()
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("name", SCHEDULERS)
 def test_torch_scheduler_state_dict_loads_into_descend(name, seed):
     """A torch checkpoint of a scheduler (and its optimizer) resumed in descend continues as torch."""
@@ -937,7 +939,7 @@ SIMPLE = [
 ]
 
 
-@pytest.mark.parametrize("seed", range(16))
+@pytest.mark.parametrize("seed", range(10))
 def test_two_schedulers_stepped_on_one_optimizer(seed):
     """Two schedulers built on one optimizer and both stepped each epoch compose (the chainable form)."""
     r = np.random.default_rng(6000 + seed)
@@ -953,3 +955,18 @@ def test_two_schedulers_stepped_on_one_optimizer(seed):
             d.step()
             t.step()
             _compare_sched(d, t, d_opt, t_opt, f"{what} step {i + 1}")
+
+
+@pytest.mark.parametrize(
+    "name", ["Adam", "AdamW", "Adamax", "NAdam", "RAdam", "ASGD", "Adadelta", "RMSprop", "Rprop"]
+)
+def test_capturable_on_the_cpu_fails_in_both(name):
+    """capturable=True is for CUDA graphs: torch fails at the first CPU step (AssertionError), descend
+    at construction (NotImplementedError, saying why): neither runs it."""
+    p = torch.zeros(2, requires_grad=True)
+    with pytest.raises(AssertionError, match="capturable=True"):
+        opt = getattr(torch.optim, name)([p], capturable=True)
+        p.grad = torch.ones(2)
+        opt.step()
+    with pytest.raises(NotImplementedError, match="capturable=True is not supported"):
+        getattr(doptim, name)([descend.zeros(2, requires_grad=True)], capturable=True)
