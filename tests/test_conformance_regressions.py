@@ -325,3 +325,27 @@ def test_erfc_keeps_its_relative_precision_in_the_tail():
     # 1 - erf(x) kept erf's absolute error: erfc(5) = 1.5e-12 came out with a relative error of 1e-4
     assert np.allclose(got32, [math.erfc(v) for v in x], rtol=3e-7, atol=0)
     assert descend.erfc(descend.tensor([-2.0])).item() == pytest.approx(math.erfc(-2.0), rel=1e-7)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: descend.tensor(1.0).unbind(), IndexError, "Dimension specified as 0 but tensor has no dim"),
+        (lambda: list(descend.tensor(1.0)), TypeError, "iteration over a 0-d tensor"),
+        (lambda: descend.zeros(0).argmax(), IndexError, r"argmax\(\): Expected reduction dim to be spec"),
+        (lambda: descend.zeros(0, 3).argmin(dim=0), IndexError, "reduction dim 0 to have non-zero size"),
+        (lambda: descend.zeros(0).max(), RuntimeError, r"max\(\): Expected reduction dim to be specified"),
+        (lambda: descend.zeros(0, 3).amax(dim=0), IndexError, "reduction dim 0 to have non-zero size"),
+        (lambda: descend.zeros(3, 2).__setitem__(0, descend.zeros(3)), RuntimeError,
+         r"size of the tensor \(2\) must match the existing size \(3\) at non-singleton dimension 0"),
+        (lambda: descend.zeros(3).expand(2, 4), RuntimeError,
+         r"size of the tensor \(4\) must match the existing size \(3\) at non-singleton dimension 1"),
+    ],
+)
+def test_errors_have_pytorchs_types_and_messages(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_argmin_over_a_non_empty_dim_of_an_empty_tensor_is_empty():
+    assert descend.zeros(0, 3).argmin(dim=1).shape == (0,)

@@ -70,6 +70,14 @@ from .reductions import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .shape import permute, to_dtype, transpose, unbind
 
+
+def _iterate(a):
+    """`iter(x)`: the rows of x as views, from one UnbindBackward0 node (as in PyTorch)."""
+    if a._data.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return iter(unbind(a))
+
+
 _DUNDERS = dict(
     __add__=add,
     __radd__=add,
@@ -96,7 +104,7 @@ _DUNDERS = dict(
     __pos__=lambda a: a,
     __abs__=abs,
     __getitem__=getitem,
-    __iter__=lambda a: iter(unbind(a)),
+    __iter__=_iterate,
     __eq__=eq,
     __ne__=ne,
     __lt__=lt,

@@ -338,7 +338,15 @@ def setitem(self, index, value):
         while value.ndim > target_ndim and value.shape[0] == 1:
             value = value[0]
     if not _recording(self, (value,)):
-        self._data[_index(index)] = value._data if isinstance(value, Tensor) else value
+        idx = _index(index)
+        try:
+            self._data[idx] = value._data if isinstance(value, Tensor) else value
+        except ValueError:
+            if not isinstance(value, Tensor):
+                raise
+            from .shape import expand_error
+
+            raise expand_error(value.shape, self._data[idx].shape) from None
         self._version[0] += 1
         return
     from .indexing import getitem, index_put

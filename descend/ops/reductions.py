@@ -127,13 +127,13 @@ def _evenly(X, out_kept, g_kept, axes, nan_share=True):
 def _reduce_extreme(x, axes, keepdim, ufunc, name, nan_share=True):
     """amax/amin (and max()/min() without dim): the gradient is shared evenly among tied extremes."""
     X = x._data
-    if X.size == 0 and (axes is None or builtins.any(X.shape[a] == 0 for a in axes)):
-        raise IndexError(
+    if X.size == 0 and axes is None:  # PyTorch: a RuntimeError without a dim, an IndexError with one
+        raise RuntimeError(
             f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction "
             "dim with the 'dim' argument."
-            if axes is None
-            else f"{name}(): Expected reduction dim {axes[0]} to have non-zero size."
         )
+    if X.size == 0 and builtins.any(X.shape[a] == 0 for a in axes):
+        raise IndexError(f"{name}(): Expected reduction dim {axes[0]} to have non-zero size.")
     out = ufunc.reduce(X, axis=axes, keepdims=keepdim) if X.ndim else X.copy()
     if X.dtype.kind == "f" and X.size:
         nan = np.isnan(X).any(axis=axes, keepdims=keepdim)
@@ -228,11 +228,15 @@ def _arg_extreme(input, dim, keepdim, pick, name):
     if X.dtype.kind == "b":
         raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
+        if X.size == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         return _wrap(np.asarray(_nan_arg(X.reshape(-1), 0, pick), dtype=np.int64))
     if X.ndim == 0:
         _dims(dim, 0)
         return _wrap(np.asarray(0, dtype=np.int64))
     axis = _dims(dim, X.ndim)[0]
+    if X.shape[axis] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
     out = _nan_arg(X, axis, pick)
     return _wrap(np.asarray(np.expand_dims(out, axis) if keepdim else out, dtype=np.int64))
 

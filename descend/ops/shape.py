@@ -194,6 +194,26 @@ def movedim(input, source, destination):
     )
 
 
+def expand_error(shape, target):
+    """PyTorch's error for a tensor of `shape` that cannot be expanded to `target` (expand, x[i] = v)."""
+    shape, target = tuple(shape), tuple(target)
+    if len(shape) > len(target):
+        return RuntimeError(
+            f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(target)}): the number of sizes "
+            f"provided ({len(target)}) must be greater or equal to the number of dimensions in the tensor "
+            f"({len(shape)})"
+        )
+    lead = len(target) - len(shape)
+    for d in range(len(target) - 1, lead - 1, -1):
+        have = shape[d - lead]
+        if have != 1 and have != target[d]:
+            return RuntimeError(
+                f"The expanded size of the tensor ({target[d]}) must match the existing size ({have}) at "
+                f"non-singleton dimension {d}.  Target sizes: {list(target)}.  Tensor sizes: {list(shape)}"
+            )
+    return RuntimeError(f"shape {list(shape)} cannot be expanded to {list(target)}")
+
+
 @op("expand")
 def expand(input, *sizes):
     """Broadcast to a larger shape without copying (-1 keeps a dim; a view)."""
@@ -214,10 +234,7 @@ def expand(input, *sizes):
     try:
         out = np.broadcast_to(x._data, shape)
     except ValueError:
-        raise RuntimeError(
-            f"The expanded size of the tensor must match the existing size (shape {list(x.shape)} can't be "
-            f"expanded to {list(shape)})"
-        ) from None
+        raise expand_error(tuple(x.shape), shape) from None
     view_fn = lambda a: np.broadcast_to(a, shape)  # noqa: E731
     if out.size == x._data.size and out.size:
         # no element repeats (only size-1 dims added or kept): a writeable view, as PyTorch's, so an
@@ -273,7 +290,7 @@ def unbind(input, dim=0):
     x = _tensor(input)
     X = x._data
     if X.ndim == 0:
-        raise TypeError("iteration over a 0-d tensor")
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = 0 if dim == 0 else _dims(dim, X.ndim)[0]
     n = X.shape[d]
     # NOTE: the rows' getters (views, never scalar copies) are made once per length and kept for
