@@ -248,18 +248,15 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        # NOTE: one errstate per step (1.6 us), not per parameter: a diverging run's inf and nan arise
-        # silently, as in PyTorch, instead of as NumPy RuntimeWarnings from inside the update.
-        with np.errstate(all="ignore"):
-            for group in self.param_groups:
-                options = group
-                if isinstance(group.get("lr"), Tensor):  # a Tensor lr (as PyTorch allows) acts as its value
-                    options = dict(group, lr=group["lr"].item())
-                for p in group["params"]:
-                    grad = p.grad
-                    if grad is not None:
-                        self._update(p, grad._data, options)
-                        p._version[0] += 1  # the update is in place: graphs that saved p must notice
+        for group in self.param_groups:
+            options = group
+            if isinstance(group.get("lr"), Tensor):  # a Tensor lr (as PyTorch allows) acts as its value
+                options = dict(group, lr=group["lr"].item())
+            for p in group["params"]:
+                grad = p.grad
+                if grad is not None:
+                    self._update(p, grad._data, options)
+                    p._version[0] += 1  # the update is in place: graphs that saved p must notice
         return loss
 
     def _update(self, param, grad, group):
