@@ -6,8 +6,10 @@ created lazily on the first step that sees a gradient). A subclass writes one me
 `_update(param, grad, group)`, which changes `param._data` in place following its paper.
 
 State layout: `state[param]` maps names to descend Tensors (buffers such as `exp_avg`) and Python
-numbers (`step`), as PyTorch does, so `state_dict()` needs no conversion. Scratch arrays used during
-an update live apart from `state`, so `state_dict()` holds exactly PyTorch's keys.
+numbers (`step`, ASGD's `eta`, ...), so `state_dict()` needs no conversion; PyTorch keeps those numbers
+in 0-d tensors (float32 unless the default dtype is float64), and descend rounds them as those do and
+loads them back as numbers. Scratch arrays used during an update live apart from `state`, so
+`state_dict()` holds exactly PyTorch's keys.
 """
 
 from __future__ import annotations
