@@ -5,11 +5,23 @@ reproduces), builds several parameter groups over parameters of odd shapes (0-d,
 descend and torch the same initial values and the same gradient sequence (some parameters without a
 gradient on some steps), and compares the parameters and every state entry after each step.
 
-Tolerances. float64: 1e-10 relative (to the array's scale). float32: both libraries round each
-elementwise operation to float32 but not in the same order (torch fuses `addcdiv`/`lerp`, descend
-folds bias corrections differently), so each step may differ by a few ulps per operation (~10
-operations), and the differences compound through the state: 16 ulps · steps, relative to the
-array's scale. Schedulers: 1e-12 relative (pure Python floats on both sides).
+Tolerances. float64: 1e-10 relative to the array's scale, the largest size the value has had (a
+once-larger value leaves its rounding behind when it shrinks). float32: both libraries round each
+elementwise operation to float32 but not in the same order (torch fuses `addcdiv`/`lerp`/`addcmul`,
+some with FMA; descend folds bias corrections differently), so each step may differ by a few ulps
+per operation (~10 operations) and the differences compound through the state: 16 ulps · steps of
+the scale; or, where a cancellation (g + λθ, v − g_ave²) amplifies rounding, descend passes if it is
+no further from the float64 trajectory (torch in float64 from the same values) than 8x torch's own
+float32 result, elementwise. LBFGS: 1e-8 (float64) on a strictly convex function, on which the
+method contracts; 1e-3 in float32, stopped above float32's noise floor. Schedulers: 1e-12 relative
+(Python floats on both sides).
+
+Coverage: SGD, Adam, AdamW, Adagrad, Adadelta, Adamax, ASGD, NAdam, RAdam, RMSprop, Rprop with every
+documented option drawn (foreach False/True, fused where torch has CPU kernels); gradients set
+directly and through backward(); zero_grad(set_to_none); descend's and torch's state_dicts loaded
+into descend mid-run; add_param_group; a Tensor lr; LBFGS with and without strong Wolfe. Every
+scheduler both have (SequentialLR/ChainedScheduler over random inner ones), 1-3 groups, momentum and
+betas cycled, state_dict resumption (descend's and torch's), last_epoch resumption, step(epoch).
 """
 
 from __future__ import annotations
