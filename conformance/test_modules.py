@@ -611,6 +611,9 @@ ACTIVATIONS = {
     "Hardtanh": lambda d: {"min_val": d.pick(-1.0, -2.0, 0.0), "max_val": d.pick(1.0, 0.5, 2.0)},
     "Threshold": lambda d: {"threshold": d.pick(0.0, 0.5, -1.0), "value": d.pick(0.0, -2.0, 3.0)},
     "Identity": lambda d: {},
+    "Hardshrink": lambda d: {"lambd": d.pick(0.5, 0.0, 1.0)},
+    "Softshrink": lambda d: {"lambd": d.pick(0.5, 0.0, 1.0, -0.5)},
+    "Tanhshrink": lambda d: {},
     "Softmax": lambda d: {"dim": d.pick(0, 1, -1)},
     "LogSoftmax": lambda d: {"dim": d.pick(0, 1, -1)},
     "Softmin": lambda d: {"dim": d.pick(0, 1, -1)},
@@ -722,6 +725,79 @@ def _fold(d):
     c = d.int(1, 2)
     shape = d.pick((), (1,), (2,)) + (c * k[0] * k[1], blocks)
     return f"Fold({out},{k},{kw}) {shape}", lambda L: nn(L).Fold(out, k, **kw), [(d.x(*shape), True)], {}
+
+
+@case("padding layers", 60)
+def _pad_layers(d):
+    kind = d.pick("ConstantPad", "ZeroPad", "ReflectionPad", "ReplicationPad", "CircularPad")
+    nd = d.int(1, 3)
+    name = f"{kind}{nd}d"
+    padding = d.int(0, 2) if d.bool() else tuple(d.int(-1, 2) for _ in range(2 * nd))
+    args = (padding, d.pick(0.0, -1.5)) if kind == "ConstantPad" else (padding,)
+    shape = d.pick((), (1,), (2,)) + (d.int(1, 2),) + tuple(d.int(2, 4) for _ in range(nd))
+    return f"{name}{args} {shape}", lambda L: getattr(nn(L), name)(*args), [(d.x(*shape), True)], {}
+
+
+@case("GLU")
+def _glu(d):
+    shape = tuple(d.pick(2, 4, 3, 1) for _ in range(d.int(1, 3)))
+    dim = d.int(-len(shape), len(shape) - 1)
+    return f"GLU({dim}) {shape}", lambda L: nn(L).GLU(dim), [(d.x(*shape), True)], {}
+
+
+@case("Softmax2d", 20)
+def _softmax2d(d):
+    shape = d.pick((2, 3, 2, 2), (3, 1, 2), (1, 2, 1, 1), (2, 3))
+    return f"Softmax2d {shape}", lambda L: nn(L).Softmax2d(), [(d.x(*shape), True)], {}
+
+
+@case("RMSNorm", 40)
+def _rmsnorm(d):
+    shape = tuple(d.int(1, 4) for _ in range(d.int(1, 3)))
+    k = d.int(1, len(shape))
+    ns = shape[-k:]
+    kw = {"eps": d.pick(None, 1e-5, 0.5), "elementwise_affine": d.bool()}
+    norm = ns[0] if len(ns) == 1 and d.bool() else ns
+    return f"RMSNorm({norm},{kw}) {shape}", lambda L: nn(L).RMSNorm(norm, **kw), [(d.x(*shape), True)], {}
+
+
+@case("CosineSimilarity")
+def _cosine_module(d):
+    shape = d.pick((2, 3), (3,), (2, 1, 3))
+    dim, eps = d.int(-1, 0), d.pick(1e-8, 0.5)
+    return (
+        f"CosineSimilarity({dim},{eps}) {shape}",
+        lambda L: nn(L).CosineSimilarity(dim, eps),
+        [(d.x(*shape), True), (d.x(*shape), True)],
+        {},
+    )
+
+
+@case("PairwiseDistance")
+def _pairwise_module(d):
+    shape = d.pick((2, 3), (3,), (1, 4))
+    kw = {"p": d.pick(2.0, 1.0, 3.0), "eps": d.pick(1e-6, 0.5), "keepdim": d.bool()}
+    return (
+        f"PairwiseDistance({kw}) {shape}",
+        lambda L: nn(L).PairwiseDistance(**kw),
+        [(d.x(*shape), True), (d.x(*shape), True)],
+        {},
+    )
+
+
+@case("PixelUnshuffle")
+def _pixel_unshuffle(d):
+    r = d.int(1, 3)
+    shape = d.pick((), (1,), (2,)) + (d.int(1, 2), r * d.int(1, 2), r * d.int(1, 2) + d.pick(0, 0, 1))
+    return f"PixelUnshuffle({r}) {shape}", lambda L: nn(L).PixelUnshuffle(r), [(d.x(*shape), True)], {}
+
+
+@case("Upsampling2d", 30)
+def _upsampling2d(d):
+    name = d.pick("UpsamplingNearest2d", "UpsamplingBilinear2d")
+    kw = {"size": d.int(1, 5)} if d.bool() else {"scale_factor": d.pick(2, 3, 0.5, 1.5)}
+    shape = (d.int(1, 2), d.int(1, 2), d.int(1, 4), d.int(1, 4))
+    return f"{name}({kw}) {shape}", lambda L: getattr(nn(L), name)(**kw), [(d.x(*shape), True)], {}
 
 
 # --- losses ---
@@ -1147,6 +1223,10 @@ def _f_act(d):
         "tanh",
         "gelu",
         "threshold",
+        "hardshrink",
+        "softshrink",
+        "tanhshrink",
+        "glu",
     )
     kw = {
         "threshold": {"threshold": 0.5, "value": -1.0},
@@ -1156,6 +1236,9 @@ def _f_act(d):
         "elu": {"alpha": 0.7},
         "celu": {"alpha": 0.7},
         "gelu": {"approximate": "tanh"},
+        "hardshrink": {"lambd": 0.3},
+        "softshrink": {"lambd": 0.3},
+        "glu": {"dim": 0},
     }.get(name, {})
     if name == "threshold":
         fn = lambda L: lambda x: F(L).threshold(x, kw["threshold"], kw["value"])  # noqa: E731
@@ -1351,6 +1434,21 @@ EDGES = {
         [(d.x(2, 3), True), (d.x(3), True), (np.ones(3, dtype=d.dtype), False)],
     ),
     "normalize 0-d": lambda d: (lambda L: lambda x: F(L).normalize(x, dim=0), [(d.x(), True)]),
+    "glu 0-d": lambda d: (lambda L: nn(L).GLU(), [(d.x(), True)]),
+    "glu dim out of range": lambda d: (lambda L: nn(L).GLU(2), [(d.x(2, 2), True)]),
+    "rms_norm functional weight": lambda d: (
+        lambda L: lambda x, w: F(L).rms_norm(x, (3,), w, eps=d.once(8, None, 1e-3)),
+        [(d.x(2, 3), True), (d.x(3), True)],
+    ),
+    "rms_norm wrong shape": lambda d: (lambda L: nn(L).RMSNorm(4), [(d.x(2, 3), True)]),
+    "circular pad 4-d input to CircularPad1d": lambda d: (
+        lambda L: nn(L).CircularPad1d(1),
+        [(d.x(1, 1, 2, 3), True)],
+    ),
+    "pixel_unshuffle functional": lambda d: (
+        lambda L: lambda x: F(L).pixel_unshuffle(x, 2),
+        [(d.x(1, 2, 4, 2), True)],
+    ),
     "batchnorm float64 input float32 module": lambda d: (
         lambda L: nn(L).BatchNorm1d(3).float(),
         [(d.x(2, 3).astype(np.float64), True)],
@@ -1426,5 +1524,11 @@ def test_every_export_is_covered():
     names = [
         n for n in descend.nn.__all__ if isinstance(getattr(descend.nn, n), type) and hasattr(torch.nn, n)
     ]
-    missing = [n for n in names if n not in skip and n not in CASES and n not in ("Dropout1d", "Dropout2d")]
+    grouped = {"Dropout1d", "Dropout2d", "UpsamplingNearest2d", "UpsamplingBilinear2d"}
+    grouped |= {
+        f"{k}Pad{n}d"
+        for k in ("Constant", "Zero", "Reflection", "Replication", "Circular")
+        for n in (1, 2, 3)
+    }
+    missing = [n for n in names if n not in skip and n not in CASES and n not in grouped]
     assert not missing, missing

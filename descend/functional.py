@@ -31,6 +31,11 @@ from .tensor import _wrap
 
 __all__ = [
     "batch_norm",
+    "glu",
+    "hardshrink",
+    "rms_norm",
+    "softshrink",
+    "tanhshrink",
     "bilinear",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -963,6 +968,96 @@ def _elementwise(name, x, out, grad):
     X = x._data
     return record(name, out.astype(X.dtype, copy=False), (x,),
                   (lambda g: (g * grad()).astype(X.dtype, copy=False),), saved=(x,))
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0; the gradient is 1 there and 0 elsewhere.
+
+    Example:
+        >>> F.hardshrink(descend.tensor([-1.0, 0.2, 0.7]))
+        tensor([-1.0000,  0.0000,  0.7000])
+    """
+    x = _tensor(input)
+    X = x._data
+    keep = np.abs(X) > lambd
+    return _elementwise("HardshrinkBackward0", x, np.where(keep, X, 0), lambda: keep)
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between; lambd must be >= 0.
+
+    Example:
+        >>> F.softshrink(descend.tensor([-1.0, 0.2, 0.7]))
+        tensor([-0.5000,  0.0000,  0.2000])
+    """
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    x = _tensor(input)
+    X = x._data
+    keep = np.abs(X) > lambd
+    out = np.where(X > lambd, X - lambd, np.where(X < -lambd, X + lambd, 0))
+    return _elementwise("SoftshrinkBackward0", x, out, lambda: keep)
+
+
+def tanhshrink(input):
+    """x - tanh(x).
+
+    Example:
+        >>> F.tanhshrink(descend.tensor([0.0]))
+        tensor([0.])
+    """
+    x = _tensor(input)
+    return x - ops.tanh(x)
+
+
+def glu(input, dim=-1):
+    """The gated linear unit: a * sigmoid(b), where a and b are the two halves of `input` along `dim`.
+
+    Example:
+        >>> F.glu(descend.tensor([[1.0, 0.0]]))
+        tensor([[0.5000]])
+    """
+    x = _tensor(input)
+    if x.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = dim % x.ndim if -x.ndim <= dim < x.ndim else dim
+    if not 0 <= d < x.ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-x.ndim}, {x.ndim - 1}], "
+                         f"but got {dim})")
+    n = x.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    index = [slice(None)] * x.ndim
+    a = x[tuple(index[:d] + [slice(0, n // 2)])]
+    b = x[tuple(index[:d] + [slice(n // 2, n)])]
+    return a * ops.sigmoid(b)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) over the trailing `normalized_shape` dims, times `weight`.
+
+    eps=None takes the machine epsilon of the input's dtype, as PyTorch does.
+
+    Example:
+        >>> F.rms_norm(descend.tensor([[3.0, 4.0]]), (2,), eps=0.0)
+        tensor([[0.8485, 1.1314]])
+    """
+    x = _tensor(input)
+    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else \
+        tuple(int(v) for v in normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape [*, "
+            f"{', '.join(str(v) for v in shape)}], but got input of size{list(x.shape)}"
+        )
+    if eps is None:
+        eps = float(np.finfo(x.dtype).eps) if x.dtype.kind == "f" else float(np.finfo(np.float32).eps)
+    dims = tuple(range(x.ndim - k, x.ndim))
+    out = x * ops.rsqrt(ops.mean(x * x, dims, keepdim=True) + eps)
+    if weight is not None:
+        out = out * weight
+    return out
 
 
 def softplus(input, beta=1.0, threshold=20.0):

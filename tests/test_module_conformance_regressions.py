@@ -221,11 +221,13 @@ def test_interpolate_nearest_exact_picks_the_nearest_centre():
 
 
 def test_interpolate_area_is_adaptive_average_pooling():
-    np.testing.assert_allclose(_resize([1.0, 2.0, 3.0, 4.0], (1, 1, 4), size=2, mode="area").numpy().ravel(),
-                               [1.5, 3.5])
+    np.testing.assert_allclose(
+        _resize([1.0, 2.0, 3.0, 4.0], (1, 1, 4), size=2, mode="area").numpy().ravel(), [1.5, 3.5]
+    )
     # overlapping windows [0, 2), [1, 3), [2, 4)
-    np.testing.assert_allclose(_resize([1.0, 2.0, 3.0, 4.0], (1, 1, 4), size=3, mode="area").numpy().ravel(),
-                               [1.5, 2.5, 3.5])
+    np.testing.assert_allclose(
+        _resize([1.0, 2.0, 3.0, 4.0], (1, 1, 4), size=3, mode="area").numpy().ravel(), [1.5, 2.5, 3.5]
+    )
 
 
 def test_interpolate_bicubic_uses_keys_cubic_with_a_minus_0_75():
@@ -260,3 +262,85 @@ def test_normalize_and_cosine_similarity_refuse_integer_inputs():
     # one float operand is enough: the common dtype is floating
     mixed = F.cosine_similarity(descend.tensor([[3, 4]]), descend.tensor([[3.0, 4.0]]))
     assert mixed.item() == pytest.approx(1.0)
+
+
+# --- layers PyTorch has that descend lacked (added with their conformance cases) ---
+
+
+def test_shrink_activations():
+    x = descend.tensor([-1.0, -0.3, 0.0, 0.3, 1.0], requires_grad=True)
+    np.testing.assert_allclose(F.hardshrink(x, 0.5).detach().numpy(), [-1.0, 0, 0, 0, 1.0])
+    out = F.softshrink(x, 0.5)
+    np.testing.assert_allclose(out.detach().numpy(), [-0.5, 0, 0, 0, 0.5])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 0, 0, 0, 1])
+    np.testing.assert_allclose(
+        F.tanhshrink(x).detach().numpy(), x.detach().numpy() - np.tanh(x.detach().numpy())
+    )
+    with pytest.raises(RuntimeError, match="lambda must be greater or equal to 0"):
+        F.softshrink(x, -0.5)
+
+
+def test_glu_halves_and_gates():
+    x = descend.tensor([[1.0, 2.0, 0.0, 100.0]], requires_grad=True)
+    out = descend.nn.GLU()(x)  # (1, 2) * sigmoid((0, 100))
+    np.testing.assert_allclose(out.detach().numpy(), [[0.5, 2.0]])
+    out.sum().backward()
+    # d/da = sigmoid(b); d/db = a sigmoid(b) (1 - sigmoid(b))
+    np.testing.assert_allclose(x.grad.numpy(), [[0.5, 1.0, 0.25, 0.0]], atol=1e-12)
+    with pytest.raises(RuntimeError, match="Halving dimension must be even"):
+        F.glu(descend.ones(2, 3))
+
+
+def test_rms_norm_and_its_default_eps():
+    x = descend.tensor([[3.0, 4.0]], dtype=descend.float64)
+    rms = math.sqrt(12.5)
+    np.testing.assert_allclose(F.rms_norm(x, (2,), eps=0.0).numpy(), [[3 / rms, 4 / rms]], rtol=1e-12)
+    # eps=None is the dtype's machine epsilon: visible on a zero row, 0 / sqrt(eps) = 0, finite
+    m = descend.nn.RMSNorm(2)
+    assert m.weight.shape == (2,)
+    np.testing.assert_array_equal(m(descend.zeros(1, 2)).detach().numpy(), [[0.0, 0.0]])
+    with pytest.raises(RuntimeError, match="normalized_shape"):
+        descend.nn.RMSNorm(3)(descend.zeros(2, 2))
+
+
+def test_padding_layers_are_f_pad():
+    x = descend.tensor([[[1.0, 2.0, 3.0]]])
+    np.testing.assert_array_equal(
+        descend.nn.ReflectionPad1d((2, 1))(x).numpy(), [[[3.0, 2.0, 1.0, 2.0, 3.0, 2.0]]]
+    )
+    np.testing.assert_array_equal(descend.nn.ReplicationPad1d(1)(x).numpy(), [[[1.0, 1.0, 2.0, 3.0, 3.0]]])
+    np.testing.assert_array_equal(descend.nn.CircularPad1d((1, 0))(x).numpy(), [[[3.0, 1.0, 2.0, 3.0]]])
+    np.testing.assert_array_equal(
+        descend.nn.ConstantPad1d(1, -1.0)(x).numpy(), [[[-1.0, 1.0, 2.0, 3.0, -1.0]]]
+    )
+    assert descend.nn.ZeroPad2d(1)(descend.ones(1, 2, 2)).shape == (1, 4, 4)
+    assert repr(descend.nn.ZeroPad2d((1, 2, 3, 4))) == "ZeroPad2d((1, 2, 3, 4))"
+    with pytest.raises(ValueError, match="padding must be an int or a tuple of 4"):
+        descend.nn.ReflectionPad2d((1, 2))
+    with pytest.raises(ValueError, match="expected 2D or 3D input"):
+        descend.nn.CircularPad1d(1)(descend.ones(1, 1, 2, 3))
+
+
+def test_pixel_unshuffle_inverts_pixel_shuffle():
+    x = descend.tensor(np.arange(2 * 4 * 6, dtype=np.float64).reshape(1, 2, 4, 6))
+    y = descend.nn.PixelUnshuffle(2)(x)
+    assert y.shape == (1, 8, 2, 3)
+    # channel c * 4 + i * 2 + j holds the pixels (2h + i, 2w + j) of channel c
+    np.testing.assert_array_equal(y.numpy()[0, 1], x.numpy()[0, 0, 0::2, 1::2])
+    np.testing.assert_array_equal(F.pixel_shuffle(y, 2).numpy(), x.numpy())
+
+
+def test_distance_modules_and_upsampling_aliases():
+    a, b = descend.tensor([[1.0, 0.0]]), descend.tensor([[0.0, 2.0]])
+    assert descend.nn.CosineSimilarity()(a, b).item() == 0.0
+    assert descend.nn.PairwiseDistance(eps=0.0)(a, b).item() == pytest.approx(math.sqrt(5))
+    x = descend.tensor([[[[0.0, 1.0]]]])
+    # align_corners=True: 2 -> 3 samples gives 0, 0.5, 1
+    np.testing.assert_allclose(
+        descend.nn.UpsamplingBilinear2d(size=(1, 3))(x).numpy().ravel(), [0.0, 0.5, 1.0]
+    )
+    np.testing.assert_array_equal(
+        descend.nn.UpsamplingNearest2d(scale_factor=2)(x).numpy()[0, 0, 0], [0, 0, 1, 1]
+    )
+    np.testing.assert_allclose(descend.nn.Softmax2d()(descend.zeros(2, 1, 1)).numpy().ravel(), [0.5, 0.5])

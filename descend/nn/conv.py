@@ -24,6 +24,24 @@ from .layers import _check_device
 from .module import Module, Parameter
 
 __all__ = [
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
+    "PixelUnshuffle",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool1d",
@@ -509,6 +527,178 @@ class PixelShuffle(Module):
         return f"upscale_factor={self.upscale_factor}"
 
 
+class PixelUnshuffle(Module):
+    """(*, C, H r, W r) -> (*, C r^2, H, W), the inverse of PixelShuffle.
+
+    Example:
+        >>> descend.nn.PixelUnshuffle(2)(descend.zeros(1, 2, 6, 6)).shape
+        (1, 8, 3, 3)
+    """
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):
+        return C.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
+
+
+# --- padding layers: F.pad with a fixed padding and mode ---
+
+
+class _PadNd(Module):
+    """F.pad of the last `_spatial` dims in `_mode`; padding is an int or a tuple of 2 * _spatial ints."""
+
+    _mode = "constant"
+    _spatial = 1
+
+    def __init__(self, padding, value=0.0):
+        super().__init__()
+        n = 2 * self._spatial
+        self.padding = (int(padding),) * n if isinstance(padding, (int, np.integer)) else tuple(padding)
+        if len(self.padding) != n:
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of {n} ints, "
+                             f"got {padding!r}")
+        self.value = value
+
+    def forward(self, input):
+        if self._mode == "circular" and input.ndim not in (self._spatial + 1, self._spatial + 2):
+            raise ValueError(f"expected {self._spatial + 1}D or {self._spatial + 2}D input "
+                             f"(got {input.ndim}D input)")
+        if self._mode == "constant":
+            return F.pad(input, self.padding, "constant", self.value)
+        return F.pad(input, self.padding, self._mode)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class _ConstantPadNd(_PadNd):
+    def __init__(self, padding, value):
+        super().__init__(padding, value)
+
+    def extra_repr(self):
+        return f"padding={self.padding}, value={self.value}"
+
+
+class _ZeroPadNd(_PadNd):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class _ModePadNd(_PadNd):
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class ConstantPad1d(_ConstantPadNd):
+    """Pads the last dim with `value`: padding is an int or (left, right)."""
+
+    _spatial = 1
+
+
+class ConstantPad2d(_ConstantPadNd):
+    """Pads the last 2 dims with `value`: padding is an int or (left, right, top, bottom).
+
+    Example:
+        >>> descend.nn.ConstantPad2d(1, 3.0)(descend.zeros(1, 1, 1)).tolist()
+        [[[3.0, 3.0, 3.0], [3.0, 0.0, 3.0], [3.0, 3.0, 3.0]]]
+    """
+
+    _spatial = 2
+
+
+class ConstantPad3d(_ConstantPadNd):
+    """Pads the last 3 dims with `value`: padding is an int or (left, right, top, bottom, front, back)."""
+
+    _spatial = 3
+
+
+class ZeroPad1d(_ZeroPadNd):
+    """Pads the last dim with zeros: padding is an int or (left, right)."""
+
+    _spatial = 1
+
+
+class ZeroPad2d(_ZeroPadNd):
+    """Pads the last 2 dims with zeros: padding is an int or (left, right, top, bottom).
+
+    Example:
+        >>> descend.nn.ZeroPad2d((1, 0, 0, 0))(descend.ones(1, 1, 2)).tolist()
+        [[[0.0, 1.0, 1.0]]]
+    """
+
+    _spatial = 2
+
+
+class ZeroPad3d(_ZeroPadNd):
+    """Pads the last 3 dims with zeros: padding is an int or a tuple of 6."""
+
+    _spatial = 3
+
+
+class ReflectionPad1d(_ModePadNd):
+    """Pads the last dim by reflection (the edge not repeated): padding is an int or (left, right).
+
+    Example:
+        >>> descend.nn.ReflectionPad1d(2)(descend.tensor([[[1.0, 2.0, 3.0]]])).tolist()
+        [[[3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 1.0]]]
+    """
+
+    _mode, _spatial = "reflect", 1
+
+
+class ReflectionPad2d(_ModePadNd):
+    """Pads the last 2 dims by reflection: padding is an int or (left, right, top, bottom)."""
+
+    _mode, _spatial = "reflect", 2
+
+
+class ReflectionPad3d(_ModePadNd):
+    """Pads the last 3 dims by reflection: padding is an int or a tuple of 6."""
+
+    _mode, _spatial = "reflect", 3
+
+
+class ReplicationPad1d(_ModePadNd):
+    """Pads the last dim by repeating the edge: padding is an int or (left, right)."""
+
+    _mode, _spatial = "replicate", 1
+
+
+class ReplicationPad2d(_ModePadNd):
+    """Pads the last 2 dims by repeating the edges: padding is an int or (left, right, top, bottom)."""
+
+    _mode, _spatial = "replicate", 2
+
+
+class ReplicationPad3d(_ModePadNd):
+    """Pads the last 3 dims by repeating the edges: padding is an int or a tuple of 6."""
+
+    _mode, _spatial = "replicate", 3
+
+
+class CircularPad1d(_ModePadNd):
+    """Pads the last dim by wrapping around: padding is an int or (left, right)."""
+
+    _mode, _spatial = "circular", 1
+
+
+class CircularPad2d(_ModePadNd):
+    """Pads the last 2 dims by wrapping around: padding is an int or (left, right, top, bottom)."""
+
+    _mode, _spatial = "circular", 2
+
+
+class CircularPad3d(_ModePadNd):
+    """Pads the last 3 dims by wrapping around: padding is an int or a tuple of 6."""
+
+    _mode, _spatial = "circular", 3
+
+
 class Upsample(Module):
     """Resize by `size` or `scale_factor`: modes "nearest", "nearest-exact", "area", "linear" (3-D),
     "bilinear" or "bicubic" (4-D), "trilinear" (5-D), as `F.interpolate`.
@@ -537,3 +727,27 @@ class Upsample(Module):
         if self.scale_factor is not None:
             return f"scale_factor={self.scale_factor!r}, mode={self.mode!r}"
         return f"size={self.size!r}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """`Upsample(size, scale_factor, mode="nearest")` for (N, C, H, W) inputs.
+
+    Example:
+        >>> descend.nn.UpsamplingNearest2d(scale_factor=2)(descend.zeros(1, 1, 2, 2)).shape
+        (1, 1, 4, 4)
+    """
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """`Upsample(size, scale_factor, mode="bilinear", align_corners=True)`.
+
+    Example:
+        >>> descend.nn.UpsamplingBilinear2d(size=3)(descend.zeros(1, 1, 2, 2)).shape
+        (1, 1, 3, 3)
+    """
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

@@ -29,6 +29,14 @@ from .module import Module, Parameter, _addindent
 
 __all__ = [
     "BatchNorm1d",
+    "CosineSimilarity",
+    "GLU",
+    "Hardshrink",
+    "PairwiseDistance",
+    "RMSNorm",
+    "Softmax2d",
+    "Softshrink",
+    "Tanhshrink",
     "BatchNorm2d",
     "Bilinear",
     "CELU",
@@ -1021,6 +1029,117 @@ class Softmin(Module):
         return f"dim={self.dim}"
 
 
+class Hardshrink(Module):
+    """x where |x| > lambd, else 0.
+
+    Example:
+        >>> descend.nn.Hardshrink()(descend.tensor([0.2, 1.0]))
+        tensor([0., 1.])
+    """
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between.
+
+    Example:
+        >>> descend.nn.Softshrink()(descend.tensor([0.2, 1.0]))
+        tensor([0.0000, 0.5000])
+    """
+
+    def forward(self, input):
+        return F.softshrink(input, self.lambd)
+
+
+class Tanhshrink(Module):
+    """x - tanh(x).
+
+    Example:
+        >>> descend.nn.Tanhshrink()(descend.tensor([0.0]))
+        tensor([0.])
+    """
+
+    def forward(self, input):
+        return F.tanhshrink(input)
+
+
+class GLU(Module):
+    """The gated linear unit along `dim`: a * sigmoid(b) for the two halves a, b.
+
+    Example:
+        >>> descend.nn.GLU()(descend.tensor([[1.0, 0.0]]))
+        tensor([[0.5000]])
+    """
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels (dim -3) of a (N, C, H, W) or (C, H, W) input.
+
+    Example:
+        >>> descend.nn.Softmax2d()(descend.zeros(1, 2, 1, 1)).flatten().tolist()
+        [0.5, 0.5]
+    """
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead")
+        return F.softmax(input, -3)
+
+
+class CosineSimilarity(Module):
+    """`F.cosine_similarity(x1, x2, dim, eps)` as a module.
+
+    Example:
+        >>> descend.nn.CosineSimilarity()(descend.tensor([[1.0, 0.0]]), descend.tensor([[1.0, 0.0]]))
+        tensor([1.])
+    """
+
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim = dim
+        self.eps = eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    """`F.pairwise_distance(x1, x2, p, eps, keepdim)` as a module.
+
+    Example:
+        >>> descend.nn.PairwiseDistance(eps=0.0)(descend.tensor([[0.0, 0.0]]), descend.tensor([[3.0, 4.0]]))
+        tensor([5.])
+    """
+
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm = p
+        self.eps = eps
+        self.keepdim = keepdim
+
+    def forward(self, x1, x2):
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
 # --- embeddings ---
 
 
@@ -1313,6 +1432,41 @@ class GroupNorm(Module):
     def extra_repr(self):
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.affine and self._bias}")
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing `normalized_shape` dims, with a per-element weight.
+
+    eps=None takes the machine epsilon of the input's dtype, as PyTorch does.
+
+    Example:
+        >>> descend.nn.RMSNorm(2, eps=0.0)(descend.tensor([[3.0, 4.0]]))
+        tensor([[0.8485, 1.1314]], grad_fn=<MulBackward0>)
+    """
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        _check_device(device)
+        if isinstance(normalized_shape, (int, np.integer)):
+            normalized_shape = (int(normalized_shape),)
+        self.normalized_shape = tuple(int(v) for v in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            ones = np.ones(self.normalized_shape, dtype=_param_dtype(dtype, "RMSNorm"))
+            self.weight = Parameter(from_numpy(ones))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
 class Bilinear(Module):

@@ -42,6 +42,7 @@ __all__ = [
     "max_pool1d",
     "max_pool2d",
     "pixel_shuffle",
+    "pixel_unshuffle",
     "unfold",
 ]
 
@@ -1307,3 +1308,34 @@ def pixel_shuffle(input, upscale_factor):
         return g.reshape(X.shape)
 
     return record("PixelShuffleBackward0", out, (input,), (vjp,))
+
+
+@op("pixel_unshuffle", method=False)
+def pixel_unshuffle(input, downscale_factor):
+    """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of pixel_shuffle.
+
+    Example:
+        >>> descend.pixel_unshuffle(descend.ones(1, 1, 4, 4), 2).shape
+        (1, 4, 2, 2)
+    """
+    input = _tensor(input)
+    X = input._data
+    r = int(downscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    if X.ndim < 3 or X.shape[-2] % r or X.shape[-1] % r:
+        raise RuntimeError(
+            f"pixel_unshuffle expects height and width to be divisible by downscale_factor ({r}), but "
+            f"input of size {_size_list(X.shape)} does not"
+        )
+    *lead, C, H, W = X.shape
+    h, w = H // r, W // r
+    n = len(lead)
+    out = X.reshape(*lead, C, h, r, w, r).transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    out = out.reshape(*lead, C * r * r, h, w)
+
+    def vjp(g):
+        g = g.reshape(*lead, C, r, r, h, w).transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+        return g.reshape(X.shape)
+
+    return record("PixelUnshuffleBackward0", out, (input,), (vjp,))
