@@ -696,10 +696,24 @@ def _upsample_kw(d):
     return kw, shape
 
 
+def _upsample_opts(kw, shape):
+    """No backward for an empty "area" output (adaptive pooling to 0: torch's backward refuses it)."""
+    sf = kw.get("scale_factor")
+    if kw["mode"] != "area" or sf is None:
+        return {}
+    sf = sf if isinstance(sf, tuple) else (sf,) * (len(shape) - 2)
+    return {"backward": all(int(n * f) > 0 for n, f in zip(shape[2:], sf))}
+
+
 @case("Upsample", 60)
 def _upsample(d):
     kw, shape = _upsample_kw(d)
-    return f"Upsample({kw}) {shape}", lambda L: nn(L).Upsample(**kw), [(d.x(*shape), True)], {}
+    return (
+        f"Upsample({kw}) {shape}",
+        lambda L: nn(L).Upsample(**kw),
+        [(d.x(*shape), True)],
+        _upsample_opts(kw, shape),
+    )
 
 
 @case("Unfold", 40)
@@ -1091,7 +1105,7 @@ def _interp(d):
         f"F.interpolate({kw}) {shape}",
         lambda L: lambda x: F(L).interpolate(x, **kw),
         [(d.x(*shape), True)],
-        {},
+        _upsample_opts(kw, shape),
     )
 
 

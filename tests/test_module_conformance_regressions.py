@@ -344,3 +344,10 @@ def test_distance_modules_and_upsampling_aliases():
         descend.nn.UpsamplingNearest2d(scale_factor=2)(x).numpy()[0, 0, 0], [0, 0, 1, 1]
     )
     np.testing.assert_allclose(descend.nn.Softmax2d()(descend.zeros(2, 1, 1)).numpy().ravel(), [0.5, 0.5])
+
+
+def test_interpolate_area_to_an_empty_size_is_empty():
+    # area is adaptive average pooling, which allows an output size of 0; the other modes do not
+    assert F.interpolate(descend.ones(1, 1, 1), scale_factor=0.5, mode="area").shape == (1, 1, 0)
+    with pytest.raises(RuntimeError, match="must be positive"):
+        F.interpolate(descend.ones(1, 1, 1), scale_factor=0.5, mode="nearest")

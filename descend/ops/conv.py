@@ -1237,7 +1237,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         sizes = tuple(int(math.floor(n * float(f))) for n, f in zip(in_sizes, scales))
         if recompute_scale_factor:
             scales = (None,) * spatial
-    if any(v < 1 for v in sizes):
+    if any(v < 1 for v in sizes) and not (mode == "area" and min(sizes) == 0):  # area: adaptive pooling to 0
         raise RuntimeError(f"interpolate: the output size {list(sizes)} must be positive")
     corners = bool(align_corners)
     if mode == "nearest" and spatial == 2:
