@@ -62,23 +62,25 @@ def to_numpy(v):
     return np.asarray(v)
 
 
-def compare_tensor(where, t, d, rtol=1e-7, atol=1e-10):
+def compare_tensor(where, t, d, rtol=1e-7, atol=1e-10, loose=False):
     if tuple(t.shape) != tuple(d.shape):
         raise Mismatch(f"{where}: shape torch {tuple(t.shape)} vs descend {tuple(d.shape)}")
     # descend's dtypes are NumPy dtypes (a documented difference in spelling only): compare names
     if dtype_name(t.dtype) != dtype_name(d.dtype):
         raise Mismatch(f"{where}: dtype torch {dtype_name(t.dtype)} vs descend {dtype_name(d.dtype)}")
     a, b = to_numpy(t), to_numpy(d)
-    compare_arrays(where, a, b, rtol, atol)
+    compare_arrays(where, a, b, rtol, atol, loose)
 
 
-def compare_arrays(where, a, b, rtol=1e-7, atol=1e-10):
+def compare_arrays(where, a, b, rtol=1e-7, atol=1e-10, loose=False):
+    """`loose`: the value was computed from float32 ones (a float64 result of a float32 exp keeps
+    the exp's float32 rounding), so float32's tolerance applies whatever its own dtype."""
     a = np.asarray(a)
     b = np.asarray(b)
     if a.shape != b.shape:
         raise Mismatch(f"{where}: shape torch {a.shape} vs descend {b.shape}")
     if a.dtype.kind in "fc":
-        if a.dtype == np.float32:
+        if a.dtype == np.float32 or loose:
             rtol, atol = max(rtol, 1e-5), max(atol, 1e-6)
         an, bn = np.isnan(a), np.isnan(b.astype(a.dtype))
         if not np.array_equal(an, bn):
@@ -89,18 +91,25 @@ def compare_arrays(where, a, b, rtol=1e-7, atol=1e-10):
         raise Mismatch(f"{where}: values differ\ntorch   {a}\ndescend {b}")
 
 
-def compare_values(where, t, d):
+def compare_values(where, t, d, loose=False):
     if isinstance(t, torch.Tensor):
         if not isinstance(d, descend.Tensor):
             raise Mismatch(f"{where}: torch gave a tensor, descend {type(d).__name__}")
-        compare_tensor(where, t, d)
+        compare_tensor(where, t, d, loose=loose)
     elif isinstance(t, (tuple, list)):
         if len(t) != len(d):
             raise Mismatch(f"{where}: torch gave {len(t)} results, descend {len(d)}")
         for i, (a, b) in enumerate(zip(t, d)):
-            compare_values(f"{where}[{i}]", a, b)
+            compare_values(f"{where}[{i}]", a, b, loose)
     else:
-        compare_arrays(where, t, d)
+        compare_arrays(where, t, d, loose=loose)
+
+
+def _low(t):
+    """Whether a value (a tensor, or the tensors in a tuple) is below float64 precision."""
+    if isinstance(t, (tuple, list)):
+        return any(_low(v) for v in t)
+    return isinstance(t, torch.Tensor) and t.dtype in (torch.float32, torch.float16, torch.bfloat16)
 
 
 def run_both(where, f_torch, f_descend):
@@ -204,6 +213,7 @@ def run_program(draw, st, ops, max_steps=4):
     pool_t = [torch.tensor(a, requires_grad=g) for a, g in leaves]
     pool_d = [descend.tensor(a, requires_grad=g) for a, g in leaves]
     leaves_t, leaves_d = list(pool_t), list(pool_d)
+    low = [_low(t) for t in pool_t]  # computed from below-float64 values: compared at float32's tolerance
     log = [f"leaf{i}: {a.dtype} {a.shape} grad={g}" for i, (a, g) in enumerate(leaves)]
     steps = draw(st.integers(1, max_steps))
     for _ in range(steps):
@@ -225,14 +235,19 @@ def run_program(draw, st, ops, max_steps=4):
         )
         if t is None:
             break
-        compare_values(where, t, d)
+        loose = _low(t) or any(low[i] for i in picks)
+        compare_values(where, t, d, loose)
+        for i in picks:  # an in-place op gives its target the history of its operands
+            if pool_t[i] is t:
+                low[i] = low[i] or loose
         if isinstance(t, torch.Tensor):
             pool_t.append(t)
             pool_d.append(d)
+            low.append(loose)
     where = "final values: program\n  " + "\n  ".join(log)
     for i, (t, d) in enumerate(zip(pool_t, pool_d)):
-        compare_tensor(f"{where}\nvalue v{i}", t, d)
-    check_gradients(where, pool_t, pool_d, leaves_t, leaves_d)
+        compare_tensor(f"{where}\nvalue v{i}", t, d, loose=low[i])
+    check_gradients(where, pool_t, pool_d, leaves_t, leaves_d, loose=any(low))
 
 
 def weights(L, shape):
@@ -241,7 +256,7 @@ def weights(L, shape):
     return L.tensor(w)
 
 
-def check_gradients(where, pool_t, pool_d, leaves_t, leaves_d):
+def check_gradients(where, pool_t, pool_d, leaves_t, leaves_d, loose=False):
     """Backward of sum_i (v_i * w_i).sum() over every differentiable value; compare leaf grads."""
     idx = [i for i, t in enumerate(pool_t) if t.requires_grad and dtype_name(t.dtype) in FLOATS]
     if not idx:
@@ -270,4 +285,4 @@ def check_gradients(where, pool_t, pool_d, leaves_t, leaves_d):
         if (lt.grad is None) != (ld.grad is None):
             raise Mismatch(f"{where}\nleaf{k}.grad: torch {lt.grad} vs descend {ld.grad}")
         if lt.grad is not None:
-            compare_tensor(f"{where}\nleaf{k}.grad", lt.grad, ld.grad)
+            compare_tensor(f"{where}\nleaf{k}.grad", lt.grad, ld.grad, loose=loose)

@@ -463,6 +463,18 @@ def test_nodes_reached_by_no_gradient_pass_nothing_on_but_custom_functions_run_o
     assert x.grad.tolist() == [4.0, 4.0, 4.0]  # 3 from a * 3, plus PlusOne's 1
 
 
+def test_contributions_to_a_gradient_sum_in_pytorchs_order_latest_made_consumer_first():
+    # x's gradient is a + b + c, summed as PyTorch's engine sums it: among the nodes ready to run,
+    # the one made last runs first, so here c, then b, then a: (c + b) + a = (-1e8 + 1e8) + 1 = 1.
+    # Another order, (b + a) + c, rounds 1e8 + 1 to 1e8 in float32 and gives 0.
+    x = torch.tensor([2.0], requires_grad=True)
+    a, b, c = torch.tensor([1.0]), torch.tensor([1e8]), torch.tensor([-1e8])
+    y1, y2, y3 = x * a, x * b, x * c
+    t1, t2, t3 = y1.sum(), y2.sum(), y3.sum()
+    ((t3 + t1) + t2).backward()
+    assert x.grad.tolist() == [1.0]
+
+
 def test_chain_then_branch_then_chain_matches_hand_derivative():
     # ((x * 2) ** 2) -> branches into two uses -> sum; d/dx of (4x^2)(1 + 3) = 32x
     x = torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True)

@@ -15,7 +15,9 @@ off for a training loop in another.
 from __future__ import annotations
 
 import functools
+import heapq
 import inspect
+import itertools
 import threading
 import weakref
 
@@ -223,6 +225,8 @@ class inference_mode(_GradModeContext):
 
 # --- graph nodes ---
 
+_next_seq = itertools.count().__next__
+
 
 class Node:
     """One recorded operation: the edges to its inputs' nodes, one VJP per input, and what it saved.
@@ -240,9 +244,10 @@ class Node:
     """
 
     __slots__ = ("_name", "next", "next_nr", "vjps", "saved", "versions", "saved_output", "n_out",
-                 "extra", "__weakref__")
+                 "extra", "seq", "__weakref__")
 
     def __init__(self, name, next_, vjps, saved=(), next_nr=None, n_out=1):
+        self.seq = _next_seq()  # creation order: backward runs the latest made of its ready nodes first
         self._name = name
         self.next = next_
         self.next_nr = next_nr
@@ -820,14 +825,19 @@ def _run_backward(roots, seeds, retain_graph, inputs, accumulate):
     # to there the graph is a chain, every node's only consumer has run, and it can run next. The
     # tutorials' (w - 3) ** 2 never counts (a counting pass costs about as much as the walk);
     # the quadratic fit counts from its first `+`.
+    # Among the nodes ready to run, the one made last runs first, as in PyTorch's engine: so a
+    # gradient that several consumers feed sums their contributions in PyTorch's order, and float32
+    # sums round as PyTorch's do.
     consumers = None
-    ready = list(node_roots)
+    ready = []  # heap of (-node.seq, node) while counting
+    node = node_roots[0] if len(node_roots) == 1 else None
     if len(node_roots) > 1:
         consumers = _count_consumers(node_roots)
-        ready = [fn for fn in node_roots if consumers[fn] == 0]
-    pop_grad, next_node, schedule = grads.pop, ready.pop, ready.append
-    while ready:
-        node = next_node()
+        ready = [(-fn.seq, fn) for fn in node_roots if consumers[fn] == 0]
+        heapq.heapify(ready)
+        node = heapq.heappop(ready)[1]
+    pop_grad = grads.pop
+    while node is not None:
         g = pop_grad(node, None)
         vjps = node.vjps
         if vjps is None:
@@ -883,17 +893,19 @@ def _run_backward(roots, seeds, retain_graph, inputs, accumulate):
                     left = consumers[e] - 1
                     consumers[e] = left
                     if not left:
-                        schedule(e)
+                        heapq.heappush(ready, (-e.seq, e))
             elif pg is not None:
                 prev = leaf_grads.get(e)
                 leaf_grads[e] = pg if prev is None else prev + pg
+        following = None
         if consumers is None and kid is not None:
             if branches:  # count from here: the nodes this one fed are the roots of what is left
                 kids = tuple(dict.fromkeys(e for e, v in zip(nxt, vjps) if v is not None and type(e) is Node))
                 consumers = _count_consumers(kids)
-                ready.extend(e for e in kids if consumers[e] == 0)
+                ready = [(-e.seq, e) for e in kids if consumers[e] == 0]
+                heapq.heapify(ready)
             else:
-                schedule(kid)
+                following = kid
         if extra is not None and g is not None and extra.hooks is not None and -1 in extra.hooks:
             for hook in tuple(extra.hooks[-1]):
                 hook((), g)
@@ -904,6 +916,7 @@ def _run_backward(roots, seeds, retain_graph, inputs, accumulate):
             # `losses.append(loss)` would otherwise keep every step's nodes alive (about 1 KB a step
             # on the tutorial loop). Draw a graph after backward with backward(retain_graph=True).
             node.next = ()
+        node = following if following is not None else (heapq.heappop(ready)[1] if ready else None)
     if want is not None:
         if not accumulate:
             for leaf, g in leaf_grads.items():
