@@ -544,6 +544,30 @@ case("BatchNorm1d", 60)(lambda d: _batchnorm(d, 1))
 case("BatchNorm2d", 60)(lambda d: _batchnorm(d, 2))
 
 
+def _instancenorm(d, nd):
+    c = d.int(1, 3)
+    kw = {
+        "eps": d.pick(1e-5, 1e-3),
+        "momentum": d.pick(0.1, None, 0.3),
+        "affine": d.bool(),
+        "track_running_stats": d.bool(),
+    }
+    shape = d.pick((), (1,), (d.int(2, 3),)) + (c,) + tuple(d.int(1, 3) for _ in range(nd))
+    train, calls = d.bool(), d.int(1, 2)
+    name = f"InstanceNorm{nd}d"
+    return (
+        f"{name}({c},{kw}) train={train} calls={calls} {shape}",
+        lambda L: getattr(nn(L), name)(c, **kw),
+        [(d.x(*shape), True)],
+        {"train": train, "calls": calls},
+    )
+
+
+case("InstanceNorm1d", 40)(lambda d: _instancenorm(d, 1))
+case("InstanceNorm2d", 40)(lambda d: _instancenorm(d, 2))
+case("InstanceNorm3d", 20)(lambda d: _instancenorm(d, 3))
+
+
 @case("LayerNorm", 40)
 def _layernorm(d):
     shape = tuple(d.int(1, 4) for _ in range(d.int(1, 4)))
@@ -1466,6 +1490,14 @@ EDGES = {
     "batchnorm float64 input float32 module": lambda d: (
         lambda L: nn(L).BatchNorm1d(3).float(),
         [(d.x(2, 3).astype(np.float64), True)],
+    ),
+    "instancenorm float64 input float32 module": lambda d: (
+        lambda L: nn(L).InstanceNorm1d(3, affine=d.once(9, False, True), track_running_stats=True).float(),
+        [(d.x(2, 3, 4).astype(np.float64), True)],
+    ),
+    "instancenorm num_features mismatch": lambda d: (
+        lambda L: nn(L).InstanceNorm1d(4, affine=d.once(10, False, True)),
+        [(d.x(2, 3, 4), True)],
     ),
     "layernorm float32 input float64 module": lambda d: (
         lambda L: nn(L).LayerNorm(3).double(),

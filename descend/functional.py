@@ -33,6 +33,7 @@ __all__ = [
     "batch_norm",
     "glu",
     "hardshrink",
+    "instance_norm",
     "rms_norm",
     "softshrink",
     "tanhshrink",
@@ -1377,6 +1378,47 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             "batch_norm: running_mean and running_var must be defined in evaluation mode (training=False)"
         )
     return ops.batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-05):
+    """Normalise each (sample, channel) slice of (N, C, *) over its spatial dims, then scale and shift.
+
+    PyTorch's way: a batch norm of the input viewed as (1, N * C, *), with weight, bias and the
+    running statistics repeated N times; the running statistics then take the mean of the N
+    updated copies.
+
+    Example:
+        >>> F.instance_norm(descend.tensor([[[1.0, 3.0]]]))
+        tensor([[[-1.0000,  1.0000]]])
+    """
+    x = _tensor(input)
+    if x.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input of at least 3 dimensions (N, C, *), got shape "
+                         f"{tuple(x.shape)}")
+    if use_input_stats and math.prod(x.shape[2:]) == 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {list(x.shape)}"
+        )
+    N, C = x.shape[:2]
+
+    def repeated(t):
+        return None if t is None else ops.repeat(_tensor(t), N)
+
+    def repeated_stats(t):
+        # copies in the input's dtype: PyTorch's instance norm accepts float32 running statistics
+        # with a float64 input (its batch norm would not), and casts the update back
+        return None if t is None else _wrap(np.tile(t._data, N).astype(x.dtype, copy=False))
+
+    rm, rv = repeated_stats(running_mean), repeated_stats(running_var)
+    flat = ops.reshape(x, (1, N * C) + tuple(x.shape[2:]))
+    out = ops.batch_norm(flat, repeated(weight), repeated(bias), rm, rv, use_input_stats, momentum, eps)
+    if use_input_stats:
+        for t, r in ((running_mean, rm), (running_var, rv)):
+            if t is not None:
+                t._data[...] = r._data.reshape(N, C).mean(axis=0).astype(t.dtype, copy=False)
+                t._version[0] += 1
+    return ops.reshape(out, x.shape)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):

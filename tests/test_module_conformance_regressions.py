@@ -351,3 +351,21 @@ def test_interpolate_area_to_an_empty_size_is_empty():
     assert F.interpolate(descend.ones(1, 1, 1), scale_factor=0.5, mode="area").shape == (1, 1, 0)
     with pytest.raises(RuntimeError, match="must be positive"):
         F.interpolate(descend.ones(1, 1, 1), scale_factor=0.5, mode="nearest")
+
+
+def test_instance_norm_normalises_each_sample_and_channel():
+    x = descend.tensor(np.array([[[1.0, 3.0], [0.0, 4.0]], [[2.0, 2.5], [-1.0, 1.0]]]), requires_grad=True)
+    m = descend.nn.InstanceNorm1d(2, eps=0.0, track_running_stats=True, momentum=0.5)
+    out = m(x)
+    np.testing.assert_allclose(out.detach().numpy(), np.tile([-1.0, 1.0], (2, 2, 1)), atol=1e-12)
+    # running stats: the mean over the batch of each instance's update 0.5 * 0 + 0.5 * stat,
+    # the variance unbiased over the 2 spatial values: means (2, 2), (2.25, 0); vars (2, 8), (0.125, 2)
+    np.testing.assert_allclose(m.running_mean.numpy(), [0.5 * (2 + 2.25) / 2, 0.5 * (2 + 0) / 2])
+    np.testing.assert_allclose(m.running_var.numpy(), [0.5 + 0.5 * (2 + 0.125) / 2, 0.5 + 0.5 * (8 + 2) / 2])
+    assert int(m.num_batches_tracked.item()) == 0  # instance norm does not count batches
+    # unbatched (C, L) and the one-element error
+    assert descend.nn.InstanceNorm1d(2)(descend.ones(2, 3)).shape == (2, 3)
+    with pytest.raises(ValueError, match="more than 1 spatial element"):
+        descend.nn.InstanceNorm1d(2)(descend.ones(3, 2, 1))
+    with pytest.raises(ValueError, match="expected 2D or 3D input"):
+        descend.nn.InstanceNorm1d(2)(descend.ones(1, 2, 3, 4))

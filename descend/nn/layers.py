@@ -50,6 +50,9 @@ __all__ = [
     "Hardswish",
     "Hardtanh",
     "Identity",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -1432,6 +1435,63 @@ class GroupNorm(Module):
     def extra_repr(self):
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.affine and self._bias}")
+
+
+class _InstanceNorm(_BatchNorm):
+    """The shared body of InstanceNorm1d/2d/3d: per-sample, per-channel statistics (`F.instance_norm`).
+
+    affine and track_running_stats default to False; momentum=None means 0 (the running statistics
+    stay as they are), as in PyTorch, whose instance norm has no cumulative average.
+    """
+
+    _spatial = 1
+
+    def __init__(self, num_features, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False,
+                 device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, input):
+        if input.ndim not in (self._spatial + 1, self._spatial + 2):
+            raise ValueError(
+                f"expected {self._spatial + 1}D or {self._spatial + 2}D input (got {input.ndim}D input)"
+            )
+        feature_dim = input.ndim - self._spatial - 1
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"expected input's size at dim={feature_dim} to match num_features "
+                                 f"({self.num_features}), but got: {input.shape[feature_dim]}.")
+            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You can "
+                          "silence this warning by not passing in num_features, which is not used because "
+                          "affine=False", UserWarning, stacklevel=2)
+        unbatched = input.ndim == self._spatial + 1
+        x = ops.unsqueeze(input, 0) if unbatched else input
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats,
+                              0.0 if self.momentum is None else self.momentum, self.eps)
+        return ops.squeeze(out, 0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or (C, L) inputs.
+
+    Example:
+        >>> descend.nn.InstanceNorm1d(1)(descend.tensor([[[1.0, 3.0]]]))
+        tensor([[[-1.0000,  1.0000]]])
+    """
+
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or (C, H, W) inputs."""
+
+    _spatial = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) inputs."""
+
+    _spatial = 3
 
 
 class RMSNorm(Module):
