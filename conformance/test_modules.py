@@ -528,7 +528,7 @@ def _batchnorm(d, nd):
     if nd == 1:
         shape = d.pick((d.int(1, 4), c), (d.int(1, 3), c, d.int(1, 4)))
     else:
-        shape = (d.int(1, 3), c, d.int(1, 3), d.int(1, 3))
+        shape = (d.int(1, 3), c) + tuple(d.int(1, 3) for _ in range(nd))
     train = d.bool()
     calls = d.int(1, 3)
     name = f"BatchNorm{nd}d"
@@ -542,6 +542,7 @@ def _batchnorm(d, nd):
 
 case("BatchNorm1d", 60)(lambda d: _batchnorm(d, 1))
 case("BatchNorm2d", 60)(lambda d: _batchnorm(d, 2))
+case("BatchNorm3d", 20)(lambda d: _batchnorm(d, 3))
 
 
 def _instancenorm(d, nd):
@@ -603,10 +604,15 @@ def _embedding(d):
 
 @case("Dropout", 20)
 def _dropout(d):
-    name = d.pick("Dropout", "Dropout1d", "Dropout2d")
+    name = d.pick("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")
     p = d.pick(0.0, 0.3, 0.9, 1.0)
     train = p in (0.0, 1.0) and d.bool()
-    shape = {"Dropout": (2, 3), "Dropout1d": (2, 3, 4), "Dropout2d": (2, 3, 2, 2)}[name]
+    shape = {
+        "Dropout": (2, 3),
+        "Dropout1d": (2, 3, 4),
+        "Dropout2d": (2, 3, 2, 2),
+        "Dropout3d": (2, 3, 1, 2, 2),
+    }[name]
     return (
         f"{name}({p}) train={train}",
         lambda L: getattr(nn(L), name)(p),
@@ -1570,7 +1576,7 @@ def test_every_export_is_covered():
     names = [
         n for n in descend.nn.__all__ if isinstance(getattr(descend.nn, n), type) and hasattr(torch.nn, n)
     ]
-    grouped = {"Dropout1d", "Dropout2d", "UpsamplingNearest2d", "UpsamplingBilinear2d"}
+    grouped = {"Dropout1d", "Dropout2d", "Dropout3d", "UpsamplingNearest2d", "UpsamplingBilinear2d"}
     grouped |= {
         f"{k}Pad{n}d"
         for k in ("Constant", "Zero", "Reflection", "Replication", "Circular")

@@ -369,3 +369,16 @@ def test_instance_norm_normalises_each_sample_and_channel():
         descend.nn.InstanceNorm1d(2)(descend.ones(3, 2, 1))
     with pytest.raises(ValueError, match="expected 2D or 3D input"):
         descend.nn.InstanceNorm1d(2)(descend.ones(1, 2, 3, 4))
+
+
+def test_batchnorm3d_and_dropout3d():
+    x = descend.tensor(np.array([1.0, 3.0]).reshape(2, 1, 1, 1, 1))
+    np.testing.assert_allclose(descend.nn.BatchNorm3d(1, eps=0.0)(x).detach().numpy().ravel(), [-1.0, 1.0])
+    with pytest.raises(ValueError, match="expected 5D input"):
+        descend.nn.BatchNorm3d(1)(descend.ones(2, 1, 2, 2))
+    ones = descend.ones(2, 3, 1, 2, 2)
+    np.testing.assert_array_equal(descend.nn.Dropout3d(0.5).eval()(ones).numpy(), ones.numpy())
+    # p=1 in training zeroes everything; whole channels share one mask otherwise
+    np.testing.assert_array_equal(F.dropout3d(ones, 1.0).numpy(), np.zeros((2, 3, 1, 2, 2)))
+    kept = F.dropout3d(ones, 0.5).numpy().reshape(6, -1)
+    assert all(len(set(row)) == 1 for row in kept)

@@ -54,6 +54,7 @@ __all__ = [
     "ConvTranspose2d",
     "Dropout1d",
     "Dropout2d",
+    "Dropout3d",
     "Fold",
     "MaxPool1d",
     "MaxPool2d",
@@ -465,6 +466,17 @@ class Dropout1d(Dropout2d):
     """
 
     _fn = staticmethod(C.dropout1d)
+
+
+class Dropout3d(Dropout2d):
+    """Channel dropout for (N, C, D, H, W) or (C, D, H, W) inputs.
+
+    Example:
+        >>> descend.nn.Dropout3d(0.5).eval()(descend.ones(1, 2, 1, 2, 2)).sum().item()
+        8.0
+    """
+
+    _fn = staticmethod(C.dropout3d)
 
 
 class Unfold(Module):

@@ -38,6 +38,7 @@ __all__ = [
     "Softshrink",
     "Tanhshrink",
     "BatchNorm2d",
+    "BatchNorm3d",
     "Bilinear",
     "CELU",
     "Dropout",
@@ -1353,6 +1354,19 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.ndim != 4:
             raise ValueError(f"expected 4D input (got {input.ndim}D input)")
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of (N, C, D, H, W) inputs, per channel C (see BatchNorm1d).
+
+    Example:
+        >>> descend.nn.BatchNorm3d(2)(descend.randn(2, 2, 1, 2, 2)).shape
+        (2, 2, 1, 2, 2)
+    """
+
+    def _check_input_dim(self, input):
+        if input.ndim != 5:
+            raise ValueError(f"expected 5D input (got {input.ndim}D input)")
 
 
 class LayerNorm(Module):

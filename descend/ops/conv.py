@@ -36,6 +36,7 @@ __all__ = [
     "conv_transpose1d",
     "conv_transpose2d",
     "dropout1d",
+    "dropout3d",
     "dropout2d",
     "fold",
     "interpolate",
@@ -1114,6 +1115,17 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
         24.0
     """
     return _feature_dropout("dropout1d", input, p, training, inplace, 1)
+
+
+@op("dropout3d", method=False)
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p, scaling the rest by 1/(1-p).
+
+    Example:
+        >>> descend.dropout3d(descend.ones(1, 2, 1, 2, 2), 0.5, training=False).sum().item()
+        8.0
+    """
+    return _feature_dropout("dropout3d", input, p, training, inplace, 3)
 
 
 def _interp_matrix(n_in, n_out, mode, align_corners, scale, dtype):
