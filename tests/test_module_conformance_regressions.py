@@ -372,7 +372,7 @@ def test_instance_norm_normalises_each_sample_and_channel():
 
 
 def test_batchnorm3d_and_dropout3d():
-    x = descend.tensor(np.array([1.0, 3.0]).reshape(2, 1, 1, 1, 1))
+    x = descend.tensor(np.array([1.0, 3.0], dtype=np.float32).reshape(2, 1, 1, 1, 1))
     np.testing.assert_allclose(descend.nn.BatchNorm3d(1, eps=0.0)(x).detach().numpy().ravel(), [-1.0, 1.0])
     with pytest.raises(ValueError, match="expected 5D input"):
         descend.nn.BatchNorm3d(1)(descend.ones(2, 1, 2, 2))
