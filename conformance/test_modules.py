@@ -1092,6 +1092,57 @@ def _triplet(d):
     )
 
 
+@case("MultiMarginLoss", 40)
+def _multi_margin(d):
+    c = d.int(1, 4)
+    shape = d.pick((d.int(1, 3), c), (c,))
+    kw = {"p": d.pick(1, 2), "margin": d.pick(1.0, 0.3, 2.0), "reduction": d.pick(*REDUCTIONS)}
+    w = d.x(c, positive=True) if d.bool() else None
+    t = d.idx(c, *shape[:-1])
+    return (
+        f"MultiMarginLoss({kw}, weight={w is not None}) {shape}",
+        lambda L: nn(L).MultiMarginLoss(weight=None if w is None else L.tensor(w), **kw),
+        [(d.x(*shape), True), (t, False)],
+        {},
+    )
+
+
+@case("MultiLabelSoftMarginLoss", 40)
+def _multilabel_soft_margin(d):
+    shape = d.pick((d.int(1, 3), d.int(1, 4)), (3,))
+    r = d.pick(*REDUCTIONS)
+    w = d.x(shape[-1], positive=True) if d.bool() else None
+    y = np.round(d.x(*shape, unit=True)) if d.bool() else d.x(*shape, unit=True)
+    return (
+        f"MultiLabelSoftMarginLoss({r}, weight={w is not None}) {shape}",
+        lambda L: nn(L).MultiLabelSoftMarginLoss(weight=None if w is None else L.tensor(w), reduction=r),
+        [(d.x(*shape, scale=3.0), True), (y, d.bool())],
+        {},
+    )
+
+
+@case("TripletMarginWithDistanceLoss", 40)
+def _triplet_distance(d):
+    which = d.pick("default", "cosine", "l1")
+    kw = {"margin": d.pick(1.0, 0.5), "swap": d.bool(), "reduction": d.pick(*REDUCTIONS)}
+    shape = d.pick((2, 3), (1, 4), (3,))
+
+    def make(L):
+        fn = {
+            "default": None,
+            "cosine": lambda a, b: 1.0 - F(L).cosine_similarity(a, b, dim=-1),
+            "l1": lambda a, b: (a - b).abs().sum(-1),
+        }[which]
+        return nn(L).TripletMarginWithDistanceLoss(distance_function=fn, **kw)
+
+    return (
+        f"TripletMarginWithDistanceLoss({which}, {kw}) {shape}",
+        make,
+        [(d.x(*shape), True), (d.x(*shape), True), (d.x(*shape), True)],
+        {},
+    )
+
+
 # --- functional-only ---
 
 

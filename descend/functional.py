@@ -34,6 +34,9 @@ __all__ = [
     "glu",
     "hardshrink",
     "instance_norm",
+    "multi_margin_loss",
+    "multilabel_soft_margin_loss",
+    "triplet_margin_with_distance_loss",
     "rms_norm",
     "softshrink",
     "tanhshrink",
@@ -1911,6 +1914,89 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, 
     if swap:
         d_neg = ops.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
     return _reduce(ops.clamp(d_pos - d_neg + margin, min=0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
+                                      swap=False, reduction="mean"):
+    """max(d(a, p) - d(a, n) + margin, 0) with any distance d (pairwise_distance when None).
+
+    Example:
+        >>> F.triplet_margin_with_distance_loss(descend.tensor([[0.0]]), descend.tensor([[1.0]]),
+        ...                                     descend.tensor([[3.0]]))
+        tensor(0.)
+    """
+    _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} "
+                         "instead")
+    a, pos, neg = _tensor(anchor), _tensor(positive), _tensor(negative)
+    if not a.ndim == pos.ndim == neg.ndim:
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number of dimensions, "
+            f"but got: anchor {a.ndim}D, positive {pos.ndim}D, and negative {neg.ndim}D inputs"
+        )
+    distance = pairwise_distance if distance_function is None else distance_function
+    d_pos = distance(a, pos)
+    d_neg = distance(a, neg)
+    if swap:
+        d_neg = ops.minimum(d_neg, distance(pos, neg))
+    return _reduce(ops.clamp(margin + d_pos - d_neg, min=0), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-mean over classes of w (y log sigmoid(x) + (1 - y) log sigmoid(-x)), one value per sample.
+
+    Example:
+        >>> F.multilabel_soft_margin_loss(descend.tensor([[0.0, 0.0]]), descend.tensor([[1.0, 0.0]]))
+        tensor(0.6931)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x, y = _tensor(input), _tensor(target)
+    loss = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
+    if weight is not None:
+        loss = loss * _tensor(weight)
+    class_dim = x.ndim - 1
+    loss = ops.sum(loss, class_dim) / x.shape[class_dim]
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """sum over i != y of max(0, margin - x[y] + x[i])^p / C per sample, times weight[y] when given.
+
+    (PyTorch's kernel applies the weight after the power, whatever its docs' formula says.)
+
+    Example:
+        >>> F.multi_margin_loss(descend.tensor([[0.0, 1.0]]), descend.tensor([1]))
+        tensor(0.)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x, t = _tensor(input), _tensor(target)
+    if x.ndim not in (1, 2):
+        raise RuntimeError(f"multi_margin_loss: expected a 1-D or 2-D input, got shape {tuple(x.shape)}")
+    rows = ops.unsqueeze(x, 0) if x.ndim == 1 else x
+    n, c = rows.shape
+    T = t._data.reshape(-1)
+    if T.dtype.kind not in "iu":
+        raise RuntimeError(f"multi_margin_loss: expected integer class-index targets, got dtype {T.dtype}")
+    if T.size != n:
+        raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: {list(x.shape)}")
+    if n and (T.min() < 0 or T.max() >= c):
+        raise IndexError(f"target out of range: class indices must be in [0, {c - 1}]")
+    picked = ops.gather(rows, 1, _wrap(T.reshape(n, 1).astype(np.int64)))
+    z = ops.clamp(margin - picked + rows, min=0)
+    if p == 2:
+        z = z * z
+    others = _wrap((np.arange(c)[None, :] != T[:, None]).astype(x.dtype))
+    z = z * others
+    if weight is not None:
+        z = z * ops.unsqueeze(_tensor(weight)[_wrap(T.astype(np.int64))], 1)
+    loss = ops.sum(z, 1) / c
+    if x.ndim == 1:
+        loss = ops.reshape(loss, ())
+    return _reduce(loss, reduction)
 
 
 def bilinear(input1, input2, weight, bias=None):

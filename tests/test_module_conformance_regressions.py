@@ -382,3 +382,44 @@ def test_batchnorm3d_and_dropout3d():
     np.testing.assert_array_equal(F.dropout3d(ones, 1.0).numpy(), np.zeros((2, 3, 1, 2, 2)))
     kept = F.dropout3d(ones, 0.5).numpy().reshape(6, -1)
     assert all(len(set(row)) == 1 for row in kept)
+
+
+def test_multi_margin_loss_weights_after_the_power():
+    # sample: x = (0, 1, 3), y = 1, margin 1: terms max(0, 1 - 1 + 0) = 0 and max(0, 1 - 1 + 3) = 3
+    x = descend.tensor([[0.0, 1.0, 3.0]], requires_grad=True)
+    y = descend.tensor([1])
+    assert descend.nn.MultiMarginLoss()(x, y).item() == pytest.approx(3 / 3)
+    assert descend.nn.MultiMarginLoss(p=2)(x, y).item() == pytest.approx(9 / 3)
+    # PyTorch's kernel: weight[y] * z^p, not (weight[y] z)^p
+    w = descend.tensor([1.0, 2.0, 1.0])
+    loss = descend.nn.MultiMarginLoss(p=2, weight=w)(x, y)
+    assert loss.item() == pytest.approx(2 * 9 / 3)
+    loss.backward()
+    # d/dx2 = 2 * 2 * 3 / 3 = 4, d/dx1 = -4, d/dx0 = 0 (its term is at the hinge: max(0, 0))
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, -4.0, 4.0]])
+    with pytest.raises(ValueError, match="only p == 1 and p == 2"):
+        descend.nn.MultiMarginLoss(p=3)
+
+
+def test_multilabel_soft_margin_loss_is_the_mean_logistic_loss():
+    x = descend.tensor([[0.0, 2.0]])
+    y = descend.tensor([[1.0, 0.0]])
+    expected = (math.log(2) + math.log1p(math.exp(2.0))) / 2
+    assert F.multilabel_soft_margin_loss(x, y).item() == pytest.approx(expected, rel=1e-6)
+    out = descend.nn.MultiLabelSoftMarginLoss(weight=descend.tensor([2.0, 0.0]), reduction="none")(x, y)
+    np.testing.assert_allclose(out.numpy(), [2 * math.log(2) / 2], rtol=1e-6)
+
+
+def test_triplet_margin_with_distance_loss_takes_any_distance():
+    a, p, n = descend.tensor([[0.0, 0.0]]), descend.tensor([[1.0, 0.0]]), descend.tensor([[0.0, 3.0]])
+
+    def l1(u, v):
+        return (u - v).abs().sum(-1)
+
+    # l1: d(a, p) = 1, d(a, n) = 3 -> max(1 + 1 - 3, 0) = 0; margin 2.5 -> 0.5
+    assert F.triplet_margin_with_distance_loss(a, p, n, distance_function=l1).item() == 0.0
+    loss = descend.nn.TripletMarginWithDistanceLoss(distance_function=l1, margin=2.5)(a, p, n)
+    assert loss.item() == pytest.approx(0.5)
+    # swap: d(p, n) = 4 > d(a, n) = 3, so nothing changes
+    loss = descend.nn.TripletMarginWithDistanceLoss(distance_function=l1, margin=2.5, swap=True)(a, p, n)
+    assert loss.item() == pytest.approx(0.5)

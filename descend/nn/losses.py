@@ -29,12 +29,15 @@ __all__ = [
     "L1Loss",
     "MSELoss",
     "MarginRankingLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
     "NLLLoss",
     "PoissonNLLLoss",
     "RMSELoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
     "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]
 
 
@@ -363,3 +366,69 @@ class TripletMarginLoss(_LegacyLoss):
     def forward(self, anchor, positive, negative):
         return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p, eps=self.eps,
                                      swap=self.swap, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """max(d(a, p) - d(a, n) + margin, 0) with any distance function (pairwise_distance when None).
+
+    Example:
+        >>> TripletMarginWithDistanceLoss()(descend.tensor([[0.0]]), descend.tensor([[0.0]]),
+        ...                                 descend.tensor([[3.0]]))
+        tensor(0.)
+    """
+
+    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
+        super().__init__(reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got "
+                             f"{margin} instead")
+        self.distance_function = distance_function
+        self.margin = margin
+        self.swap = swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function, margin=self.margin,
+            swap=self.swap, reduction=self.reduction,
+        )
+
+
+class MultiLabelSoftMarginLoss(_LegacyLoss):
+    """Multi-label one-versus-all loss: the mean over classes of the per-class logistic loss.
+
+    Example:
+        >>> MultiLabelSoftMarginLoss()(descend.tensor([[0.0, 0.0]]), descend.tensor([[1.0, 0.0]]))
+        tensor(0.6931)
+    """
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _buffer(weight))
+
+    def forward(self, input, target):
+        return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class MultiMarginLoss(_LegacyLoss):
+    """Multi-class hinge loss: sum over wrong classes of max(0, margin - x[y] + x[i])^p / C.
+
+    Example:
+        >>> MultiMarginLoss()(descend.tensor([[0.0, 1.0]]), descend.tensor([1]))
+        tensor(0.)
+    """
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError("only p == 1 and p == 2 supported")
+        if weight is not None and weight.ndim != 1:
+            raise ValueError(
+                f"MultiMarginLoss: expected weight to be None or 1D tensor, got {weight.ndim}D instead"
+            )
+        self.register_buffer("weight", _buffer(weight))
+        self.p = p
+        self.margin = margin
+
+    def forward(self, input, target):
+        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
+                                   reduction=self.reduction)
