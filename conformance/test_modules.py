@@ -3,15 +3,30 @@
 Every case draws constructor arguments PyTorch documents, an input (odd shapes included:
 size-1 dims, batch 1, unbatched, non-square kernels) and a dtype (float32 or float64). The
 same initial parameters and buffers go into both modules (torch's state_dict loaded into
-descend's), both run forward on the same input, then backward with the same random upstream
-gradient; outputs, input gradients, parameter gradients and buffers (running stats,
-num_batches_tracked, a weight renormalised by max_norm) are compared. When torch raises for a
-configuration descend must raise too (the exception type may differ: recorded in the summary).
+descend's), both run forward on the same input (several times for running statistics), then
+backward with the same random upstream gradient; outputs, input gradients, parameter gradients
+and buffers (running stats, num_batches_tracked, a weight renormalised by max_norm) are
+compared. When torch raises for a configuration descend must raise too, at construction or at
+the forward (the exception type may differ: recorded in the summary). `test_module[edges]`
+draws from ~80 fixed edge configurations and documented errors; `test_every_export_is_covered`
+fails when descend.nn gains a class torch.nn has without a case here.
+
+94 cases, at most ~3650 configurations (about 30 s here, derandomized); a longer hunt:
+DESCEND_CONFORMANCE_SCALE=10 multiplies every case's examples.
 
 Tolerances: float64 rtol 1e-10 and atol 1e-10 times the largest magnitude of torch's value
-(at least 1); float32 rtol 1e-5 and atol 1e-6 scaled the same way. Sums over many terms in a
-different order (convolutions, pooled windows, losses reduced over the batch) stay inside
-these in float64; float32 gets the harness's float32 bounds.
+(at least 1). float32: rtol 1e-5 and atol 1e-6 scaled the same way, or, for ill-conditioned
+results (a norm layer over two close values), descend's largest error against torch's own
+float64 run at most 4x torch's float32 error. CELU and Hardsigmoid float64 gradients: rtol
+1e-7, since torch's backward rounds a constant to float32 (descend's is exact).
+
+Not compared, by decision (each is a torch quirk; descend raises or gives the clean value):
+a ConvTranspose output size of 0 (torch's oneDNN path returns an empty tensor, its slow path
+raises), a max-pool window wholly in the padding (torch returns an index past the row and
+scatters its gradient there), a circular pad longer than what a crop leaves (torch: an
+overlapping copy or uninitialised memory), the gradient of an empty reflection-padded or
+adaptive-pooled output (uninitialised or refused by torch), and the target's own gradient at
+a zero target in KLDivLoss and PoissonNLLLoss(full=True) (torch: 0/0 and 0*inf = NaN).
 """
 
 import os
@@ -32,7 +47,6 @@ from conformance import harness  # noqa: E402
 
 TOL = {"float64": (1e-10, 1e-10), "float32": (1e-5, 1e-6)}
 CASES = {}
-STATS = {"descend_raises": set()}
 
 
 def case(name, examples=30):
@@ -234,7 +248,6 @@ def check(
     """
     module_dtype = None if keep_dtypes else dtype
     if descend_raises:
-        STATS["descend_raises"].add(where.split(" ")[0])
         with pytest.raises(RuntimeError, match=descend_raises):
             Side(descend, make, module_dtype, train).forward(inputs, None, calls)
         return
