@@ -792,7 +792,13 @@ def _pad_layers(d):
     padding = d.int(0, 2) if d.bool() else tuple(d.int(-1, 2) for _ in range(2 * nd))
     args = (padding, d.pick(0.0, -1.5)) if kind == "ConstantPad" else (padding,)
     shape = d.pick((), (1,), (2,)) + (d.int(1, 2),) + tuple(d.int(2, 4) for _ in range(nd))
-    return f"{name}{args} {shape}", lambda L: getattr(nn(L), name)(*args), [(d.x(*shape), True)], {}
+    mode = {"ConstantPad": "constant", "ZeroPad": "constant", "ReflectionPad": "reflect"}.get(
+        kind, kind[:-3].lower()
+    )
+    mode = "replicate" if kind == "ReplicationPad" else mode
+    pads = padding if isinstance(padding, tuple) else (padding,) * (2 * nd)
+    opts = _pad_opts(shape, pads, mode)
+    return f"{name}{args} {shape}", lambda L: getattr(nn(L), name)(*args), [(d.x(*shape), True)], opts
 
 
 @case("GLU")
@@ -1159,17 +1165,7 @@ def _triplet_distance(d):
 # --- functional-only ---
 
 
-@case("F.pad", 80)
-def _pad(d):
-    mode = d.pick("constant", "reflect", "replicate", "circular")
-    k = d.int(1, 3)
-    shape = (d.pick((), (2,)) if mode == "constant" else d.pick((1,), (2, 1))) + tuple(
-        d.int(1, 4) for _ in range(k)
-    )
-    pads = tuple(d.int(-2, 3) for _ in range(2 * k))
-    kw = {"mode": mode}
-    if mode == "constant":
-        kw["value"] = d.pick(0.0, 1.5)
+def _pad_opts(shape, pads, mode):
     opts = {}
     dims = list(zip(shape[::-1], pads[0::2], pads[1::2]))
     if mode == "circular" and any(
@@ -1182,6 +1178,21 @@ def _pad(d):
         opts["descend_raises"] = "wrap|too small"
     if any(n + lo + hi == 0 for n, lo, hi in dims):
         opts["backward"] = False  # torch's reflection backward leaves an empty output's grad uninitialised
+    return opts
+
+
+@case("F.pad", 80)
+def _pad(d):
+    mode = d.pick("constant", "reflect", "replicate", "circular")
+    k = d.int(1, 3)
+    shape = (d.pick((), (2,)) if mode == "constant" else d.pick((1,), (2, 1))) + tuple(
+        d.int(1, 4) for _ in range(k)
+    )
+    pads = tuple(d.int(-2, 3) for _ in range(2 * k))
+    kw = {"mode": mode}
+    if mode == "constant":
+        kw["value"] = d.pick(0.0, 1.5)
+    opts = _pad_opts(shape, pads, mode)
     return (
         f"F.pad({pads},{kw}) {shape}",
         lambda L: lambda x: F(L).pad(x, pads, **kw),
