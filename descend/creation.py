@@ -20,7 +20,7 @@ import numpy as np
 
 from ._defaults import default_float_dtype
 from .autograd import _GradMode
-from .random import _rng
+from .random import _generator, _rng
 from .tensor import Tensor, _dtype, _parse_to, _wrap, bool_, int64
 
 __all__ = [
@@ -305,7 +305,12 @@ def randn(*args, size=None, generator=None, out=None, dtype=None, device=None, r
     """
     shape = _shape(args, size, "randn")
     dt = _float_dtype(dtype, out, "randn")
-    return _result(_draw(_rng(generator).standard_normal, shape, dt), requires_grad, out, device)
+    g = _generator(generator)
+    if g is not None:
+        arr = g.normal(shape, 0.0, 1.0, dt)
+    else:
+        arr = _draw(_rng(generator).standard_normal, shape, dt)
+    return _result(arr, requires_grad, out, device)
 
 
 def rand(*args, size=None, generator=None, out=None, dtype=None, device=None, requires_grad=False):
@@ -317,7 +322,9 @@ def rand(*args, size=None, generator=None, out=None, dtype=None, device=None, re
     """
     shape = _shape(args, size, "rand")
     dt = _float_dtype(dtype, out, "rand")
-    return _result(_draw(_rng(generator).random, shape, dt), requires_grad, out, device)
+    g = _generator(generator)
+    arr = g.uniform(shape, 0.0, 1.0, dt) if g is not None else _draw(_rng(generator).random, shape, dt)
+    return _result(arr, requires_grad, out, device)
 
 
 def _randint_bounds(low, high, fn):
@@ -360,7 +367,9 @@ def randint(*args, size=None, low=None, high=None, generator=None, out=None, dty
     low, high = _randint_bounds(0 if low is None else low, high, "randint")
     shape = _shape((size,), None, "randint")
     dt = _dtype(dtype) or (out._data.dtype if out is not None else int64)
-    arr = _rng(generator).integers(low, high, size=shape, dtype=np.int64)
+    g = _generator(generator)
+    arr = g.randint(shape, low, high) if g is not None else _rng(generator).integers(low, high, size=shape,
+                                                                                      dtype=np.int64)
     return _result(arr.astype(dt, copy=False), requires_grad, out, device)
 
 
@@ -376,7 +385,9 @@ def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_g
     if n < 0:
         raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
     dt = _dtype(dtype) or (out._data.dtype if out is not None else int64)
-    return _result(_rng(generator).permutation(int(n)).astype(dt), requires_grad, out, device)
+    g = _generator(generator)
+    perm = g.randperm(int(n)) if g is not None else _rng(generator).permutation(int(n))
+    return _result(perm.astype(dt), requires_grad, out, device)
 
 
 # --- *_like ---

@@ -465,7 +465,7 @@ def test_nn_tutorial_cnn_and_sequential_train():
     ):
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         first = F.cross_entropy(model(xb), yb).item()
-        for _ in range(20):
+        for _ in range(30):  # PyTorch, from the same seed's weights: 0.599 and 0.607 of the first loss
             loss = F.cross_entropy(model(xb), yb)
             loss.backward()
             opt.step()

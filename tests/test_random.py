@@ -40,12 +40,13 @@ def test_manual_seed_returns_the_default_generator():
 
 def test_state_round_trips_as_uint8_tensor():
     g = descend.Generator().manual_seed(3)
-    descend.randn(7, generator=g)  # leaves a cached half-draw in some bit generators
+    descend.randn(7, generator=g)  # an odd count of normals leaves the pair's second one cached
     state = g.get_state()
-    assert state.dtype == descend.uint8 and state.shape == (45,)
-    first = descend.rand(4, generator=g).numpy()
+    assert state.dtype == descend.uint8 and state.shape == (2517,)  # MT19937's words, the cache, the seed
+    first = descend.randn(3, generator=g).numpy()  # starts with the cached value
     other = descend.Generator().set_state(state)
-    np.testing.assert_array_equal(descend.rand(4, generator=other).numpy(), first)
+    np.testing.assert_array_equal(descend.randn(3, generator=other).numpy(), first)
+    assert other.initial_seed() == 3
     assert other.initial_seed() == 3
     # the global state, through descend.get_rng_state / set_rng_state
     s = descend.get_rng_state()
@@ -77,7 +78,7 @@ def test_generator_errors():
         descend.manual_seed(2**64)
     with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
         descend.Generator(device="cuda")
-    with pytest.raises(RuntimeError, match="uint8 tensor of 45 bytes.*shape \\(3,\\)"):
+    with pytest.raises(RuntimeError, match="uint8 tensor of 2517 bytes.*shape \\(3,\\)"):
         descend.Generator().set_state(descend.zeros(3, dtype=descend.uint8))
     with pytest.raises(TypeError, match="generator must be a descend.Generator, got int"):
         descend.rand(2, generator=3)
@@ -477,3 +478,45 @@ def test_bigram_character_model_runs_as_torch_code():
     pairs = [(stoi[a], stoi[b]) for w in first["words"] for a, b in zip("." + w, w + ".")]
     expected = -np.mean([np.log(probs[i, j]) for i, j in pairs])
     assert abs(float(first["nll"].item()) - expected) < 1e-5
+
+
+# --- PyTorch's numbers for the same seed (values recorded from torch 2.13 on the CPU) ---
+
+
+def test_seeded_draws_are_pytorchs_numbers():
+    descend.manual_seed(42)  # the values every PyTorch tutorial prints after torch.manual_seed(42)
+    assert descend.rand(5).tolist() == [0.8822692632675171, 0.9150039553642273, 0.38286375999450684,
+                                        0.9593056440353394, 0.3904482126235962]
+    descend.manual_seed(0)
+    assert descend.randn(3).tolist() == [1.5409960746765137, -0.293428897857666, -2.1787893772125244]
+    descend.manual_seed(0)  # 16 or more float32 normals: PyTorch's vectorised Box-Muller (AVX2 kernel)
+    assert descend.randn(20).tolist()[:4] == [-1.1258398294448853, -1.152360200881958, -0.2505785822868347,
+                                              -0.4338788092136383]
+    descend.manual_seed(0)  # 17 float64 normals: the last 16 are redrawn, as PyTorch does
+    tail = descend.randn(17, dtype=descend.float64).tolist()[-3:]
+    assert tail == [-0.4484158047114511, -0.8910030351707375, 0.6748575435940039]
+    descend.manual_seed(0)
+    assert descend.randint(0, 10, (8,)).tolist() == [4, 9, 3, 0, 3, 9, 7, 3]
+    descend.manual_seed(0)
+    assert descend.randperm(10).tolist() == [4, 1, 7, 5, 3, 9, 0, 8, 6, 2]
+    descend.manual_seed(0)
+    drawn = descend.empty(3).exponential_().tolist()
+    assert drawn == [3.508326292037964, 1.2303847074508667, 0.615044116973877]
+    descend.manual_seed(0)
+    assert descend.empty(3, dtype=descend.float64).normal_(1.0, 2.0).tolist() == [
+        4.081992216488087, 0.41314218847810724, -3.357578764149115]
+
+
+def test_seeded_sampling_and_initialisation_are_pytorchs():
+    g = descend.Generator().manual_seed(2147483647)  # makemore's generator
+    p = descend.rand(27, generator=g)
+    p = p / p.sum()
+    assert descend.multinomial(p, 5, replacement=True, generator=g).tolist() == [22, 16, 10, 18, 19]
+    assert descend.multinomial(p, 1, generator=g).tolist() == [11]
+    descend.manual_seed(0)
+    layer = descend.nn.Linear(3, 2)  # kaiming_uniform_ weight and uniform bias, as PyTorch draws them
+    assert layer.weight.tolist() == [[-0.004322517663240433, 0.3097158372402191, -0.4751853346824646],
+                                     [-0.4248946011066437, -0.2223689705133438, 0.15482072532176971]]
+    assert layer.bias.tolist() == [-0.011439144611358643, 0.45777493715286255]
+    descend.manual_seed(0)
+    assert descend.empty(10).bernoulli_(0.5).tolist() == [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0]

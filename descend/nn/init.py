@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 
 from ..autograd import no_grad
-from ..random import _rng
+from ..random import _generator, _rng
 
 __all__ = [
     "calculate_gain",
@@ -113,6 +113,9 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
         >>> uniform_(descend.empty(3), -1.0, 1.0).shape
         descend.Size([3])
     """
+    g = _generator(generator)  # PyTorch's uniform_ kernel: the same numbers as torch for the same seed
+    if g is not None and tensor._data.dtype.kind == "f":
+        return _fill(tensor, g.uniform(tensor.shape, a, b, tensor._data.dtype))
     return _fill(tensor, _rng(generator).uniform(a, b, size=tensor.shape))
 
 
@@ -123,6 +126,9 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
         >>> normal_(descend.empty(3), 0.0, 0.02).shape
         descend.Size([3])
     """
+    g = _generator(generator)  # PyTorch's normal_ kernel: the same numbers as torch for the same seed
+    if g is not None and tensor._data.dtype.kind == "f":
+        return _fill(tensor, g.normal(tensor.shape, mean, std, tensor._data.dtype))
     return _fill(tensor, _rng(generator).normal(mean, std, size=tensor.shape))
 
 
@@ -321,7 +327,12 @@ def orthogonal_(tensor, gain=1.0, generator=None):
         return tensor
     rows = tensor.shape[0]
     cols = math.prod(tensor.shape) // rows
-    flat = _rng(generator).standard_normal((rows, cols))
+    g = _generator(generator)  # PyTorch's draw: normal_(0, 1) on a (rows, cols) tensor of this dtype
+    dtype = tensor._data.dtype if tensor._data.dtype.kind == "f" else np.dtype(np.float32)
+    if g is not None:
+        flat = g.normal((rows, cols), 0.0, 1.0, dtype)
+    else:
+        flat = _rng(generator).standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

@@ -1,7 +1,10 @@
 """Random sampling: `multinomial`, `normal`, `bernoulli`, `poisson` and the in-place fills.
 
 Every function takes `generator=` (a `descend.Generator`); without one it draws from the global
-generator (`descend.manual_seed`). Samples are not differentiable: as in PyTorch, `normal`,
+generator (`descend.manual_seed`). `multinomial`, `normal`, `bernoulli`, `uniform_`, `normal_`,
+`bernoulli_`, `random_` and `exponential_` draw PyTorch's numbers for the same seed (see
+`descend.random`); the others draw from the same stream through NumPy's samplers. Samples are not
+differentiable: as in PyTorch, `normal`,
 `bernoulli` and `poisson` record a node whose gradient for their inputs is zero, and the in-place
 fills (`uniform_`, `normal_`, `bernoulli_`, `random_`, `exponential_`, `geometric_`, `cauchy_`,
 `log_normal_`) write new values into a tensor's storage and bump its version counter.
@@ -14,7 +17,7 @@ import numbers
 import numpy as np
 
 from ..autograd import _GradMode, record
-from ..random import _rng
+from ..random import _generator, _rng
 from ..tensor import Tensor, _parse_to, _wrap
 from ._core import op
 
@@ -85,6 +88,10 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):  # no
     if n_cat == 0 or (totals <= 0).any():
         bad = int(np.argmax(totals <= 0)) if n_cat else 0
         raise RuntimeError(f"invalid multinomial distribution (sum of probabilities <= 0) in row {bad}")
+    g = _generator(generator)
+    if g is not None:
+        out = g.multinomial(rows, num_samples, replacement)
+        return _wrap(out.reshape(-1) if P.ndim == 1 else out)
     rng = _rng(generator)
     if replacement:
         cdf = np.cumsum(w, axis=1) / totals[:, None]
@@ -131,7 +138,12 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     """
     from ..creation import _result
 
+    g = _generator(generator)
     rng = _rng(generator)
+
+    def standard(shape, dt):  # PyTorch: normal_(0, 1) on the output, then * std + mean
+        return g.normal(shape, 0.0, 1.0, dt) if g is not None else rng.standard_normal(shape).astype(dt)
+
     m_t, s_t = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not m_t and not s_t:
         if not (_is_number(mean) and _is_number(std)):
@@ -144,7 +156,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
 
         shape = _shape((size,), None, "normal")
         dt = _float_dtype(dtype, out, "normal")
-        arr = (mean + std * rng.standard_normal(shape)).astype(dt)
+        if g is not None:
+            arr = g.normal(shape, mean, std, dt)
+        else:
+            arr = (mean + std * rng.standard_normal(shape)).astype(dt)
         return _result(arr, requires_grad, out, device)
     if size is not None or dtype is not None or requires_grad:
         raise TypeError("normal(): size, dtype and requires_grad go with a float mean and std, not tensors")
@@ -164,7 +179,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
             "broadcastable"
         ) from None
     dt = np.result_type(*[a.dtype for a in (M, S) if isinstance(a, np.ndarray)])
-    arr = (M + S * rng.standard_normal(shape)).astype(dt, copy=False)
+    arr = (standard(shape, dt) * np.asarray(S, dt) + np.asarray(M, dt)).astype(dt, copy=False)
     parents = tuple(t for t in (mean, std) if isinstance(t, Tensor))
     vjps = tuple(_zero_vjp(t.shape, t._data.dtype) for t in parents)
     name = "NormalBackward3" if m_t and s_t else "NormalBackward1" if m_t else "NormalBackward2"
@@ -204,7 +219,9 @@ def bernoulli(input, p=None, *, generator=None, out=None):  # noqa: A002
         if not _is_number(p) or not 0 <= p <= 1:
             raise RuntimeError(f"bernoulli expects p to be in [0, 1], but got p={p}")
         prob = p
-    arr = (_rng(generator).random(X.shape) < prob).astype(X.dtype)
+    g = _generator(generator)
+    draws = g.bernoulli(X.shape, prob) if g is not None else _rng(generator).random(X.shape) < prob
+    arr = draws.astype(X.dtype)
     result = record("BernoulliBackward0", arr, (input,), (_zero_vjp(X.shape, X.dtype),))
     return result if out is None else _result(result._data, False, out)
 
@@ -264,7 +281,10 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None):
     shape = _float_self(self, "uniform_")
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}")
-    return _fill(self, _rng(generator).uniform(from_, to, shape), "UniformBackward0")
+    g = _generator(generator)
+    values = g.uniform(shape, from_, to, self._data.dtype) if g is not None else _rng(generator).uniform(
+        from_, to, shape)
+    return _fill(self, values, "UniformBackward0")
 
 
 @op("normal_", function=False)
@@ -278,7 +298,12 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     shape = _float_self(self, "normal_")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _fill(self, mean + std * _rng(generator).standard_normal(shape), "NormalBackward0")
+    g = _generator(generator)
+    if g is not None:
+        values = g.normal(shape, mean, std, self._data.dtype, self._data.flags.c_contiguous)
+    else:
+        values = mean + std * _rng(generator).standard_normal(shape)
+    return _fill(self, values, "NormalBackward0")
 
 
 @op("bernoulli_", function=False)
@@ -297,7 +322,13 @@ def bernoulli_(self, p=0.5, *, generator=None):
         prob = p
     else:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    return _fill(self, _rng(generator).random(self._data.shape) < prob, "BernoulliBackward1")
+    g = _generator(generator)
+    shape = self._data.shape
+    if g is None:
+        values = _rng(generator).random(shape) < prob
+    else:  # a tensor p draws as bernoulli(input) does; a float p as bernoulli_'s own kernel
+        values = g.bernoulli(shape, np.asarray(prob, dtype=np.float32) if isinstance(p, Tensor) else prob)
+    return _fill(self, values, "BernoulliBackward1")
 
 
 def _random_bound(dt):
@@ -326,7 +357,13 @@ def random_(self, from_=0, to=None, *, generator=None):
     high = _random_bound(dt) + 1 if to is None else int(to)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    values = _rng(generator).integers(low, high, self._data.shape, dtype=np.int64)
+    g = _generator(generator)
+    if g is None:
+        values = _rng(generator).integers(low, high, self._data.shape, dtype=np.int64)
+    elif to is None and from_ == 0:  # no bounds: PyTorch's own rule per dtype
+        values = g.random_full(self._data.shape, dt)
+    else:
+        values = g.randint(self._data.shape, low, high)
     return _fill(self, values, "RandomBackward2")
 
 
@@ -341,7 +378,10 @@ def exponential_(self, lambd=1.0, *, generator=None):
     shape = _float_self(self, "exponential_")
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    return _fill(self, _rng(generator).exponential(1.0 / lambd, shape), "ExponentialBackward0")
+    g = _generator(generator)
+    values = g.exponential(shape, lambd, self._data.dtype) if g is not None else _rng(generator).exponential(
+        1.0 / lambd, shape)
+    return _fill(self, values, "ExponentialBackward0")
 
 
 @op("geometric_", function=False)
