@@ -24,9 +24,8 @@ import warnings
 
 import numpy as np
 
-from . import ops
+from . import ops, random
 from .autograd import record, unbroadcast
-from .random import generator
 from .tensor import _wrap
 
 __all__ = [
@@ -324,8 +323,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1 / (1 - p) ("inverted" dropout).
 
     The expected value of every element is unchanged, so nothing needs rescaling at evaluation time,
-    when (training=False) the input is returned as it is. Randomness comes from
-    `descend.random.generator()`, so `descend.manual_seed` makes masks repeatable.
+    when (training=False) the input is returned as it is. The mask is PyTorch's for the same seed
+    (`descend.manual_seed`): `bernoulli_(1 - p)` from the global generator, divided by 1 - p.
 
     Args:
         input: a tensor.
@@ -351,9 +350,10 @@ def dropout(input, p=0.5, training=True, inplace=False):
     else:
         # NOTE: one fused primitive: the mask is drawn, scaled and kept as one array that backward reuses.
         dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
-        scale = (generator().random(X.shape, dtype=np.float32) >= p).astype(dtype)
-        scale *= 1.0 / (1.0 - p)
-    return record("NativeDropoutBackward0", X * scale, (x,), (lambda g: g * scale,))
+        scale = random.default_generator.bernoulli(X.shape, 1.0 - p).astype(dtype)
+        scale /= dtype.type(1.0 - p)
+    # PyTorch's CPU dropout multiplies by the mask: MulBackward0
+    return record("MulBackward0", X * scale, (x,), (lambda g: g * scale,))
 
 
 # --- losses: shared checks ---

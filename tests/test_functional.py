@@ -181,7 +181,12 @@ def test_dropout_gradient_is_the_same_mask():
     out = F.dropout(x, p=0.5)
     out.sum().backward()
     np.testing.assert_array_equal(x.grad._data, out._data)
-    assert out.grad_fn.name() == "NativeDropoutBackward0"
+    assert out.grad_fn.name() == "MulBackward0"  # PyTorch's CPU dropout multiplies by its mask
+
+
+def test_dropout_masks_are_pytorchs_for_the_same_seed():
+    descend.manual_seed(0)  # values recorded from torch 2.13: bernoulli_(1 - p) / (1 - p)
+    assert F.dropout(descend.ones(8), 0.5).tolist() == [0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 2.0, 2.0]
 
 
 def test_dropout_inactive_when_not_training_or_p_zero():
