@@ -739,3 +739,22 @@ def test_persistent_workers_serve_several_epochs():
     assert first == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
     assert seeds_first == seeds_second  # the same processes, seeded once
     loader._pool.shutdown()
+
+
+def test_shuffling_and_splits_are_pytorchs_for_the_same_seed():
+    # recorded from torch 2.13: torch.manual_seed(0), then DataLoader(shuffle=True) over 10 samples
+    from descend.data import DataLoader, RandomSampler, TensorDataset, random_split
+
+    descend.manual_seed(0)
+    loader = DataLoader(TensorDataset(descend.arange(10)), batch_size=4, shuffle=True)
+    assert [b[0].tolist() for b in loader] == [[6, 7, 1, 4], [2, 0, 9, 8], [3, 5]]
+    g = descend.Generator().manual_seed(3)  # a shared generator also moves on by PyTorch's extra randperm
+    shared = DataLoader(TensorDataset(descend.arange(12)), batch_size=4, shuffle=True, generator=g)
+    epochs = [[b[0].tolist() for b in shared] for _ in range(2)]
+    assert epochs == [[[1, 4, 2, 6], [0, 9, 7, 11], [10, 5, 3, 8]],
+                      [[5, 3, 6, 11], [2, 4, 10, 0], [1, 8, 9, 7]]]
+    descend.manual_seed(0)
+    train, valid = random_split(range(10), [0.7, 0.3])
+    assert list(train.indices) == [4, 1, 7, 5, 3, 9, 0] and list(valid.indices) == [8, 6, 2]
+    descend.manual_seed(1)
+    assert len(list(RandomSampler(range(10), replacement=True, num_samples=40))) == 40

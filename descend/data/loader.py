@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..random import Generator, _rng, manual_seed
+from ..random import Generator, _generator, _rng, manual_seed
 from ..tensor import Tensor, _wrap, as_tensor, from_numpy
 
 __all__ = [
@@ -431,6 +431,8 @@ class RandomSampler(Sampler):
 
     def __iter__(self):
         n = len(self.data_source)
+        if _generator(self.generator) is not None:  # PyTorch's draws: the same order for the same seed
+            return iter(_pytorch_random_indices(n, self.num_samples, self.replacement, self.generator))
         rng = _rng(self.generator)
         if self.replacement:
             return iter(rng.integers(0, n, self.num_samples).tolist())
@@ -440,6 +442,27 @@ class RandomSampler(Sampler):
 
     def __len__(self):
         return self.num_samples
+
+
+def _int64_seed(generator=None):
+    """`int(torch.empty((), dtype=torch.int64).random_(generator=generator))`: PyTorch's seed draw."""
+    return int(_generator(generator).random_full((), np.int64))
+
+
+def _pytorch_random_indices(n, num_samples, replacement, generator):
+    """RandomSampler's indices as PyTorch draws them: without a generator, a fresh one seeded from a
+    draw of the global one; permutations by randperm, draws with replacement by randint, 32 at a time."""
+    g = Generator().manual_seed(_int64_seed()) if generator is None else generator
+    if replacement:
+        draws = [g.randint((32,), 0, n) for _ in range(num_samples // 32)]
+        return np.concatenate(draws + [g.randint((num_samples % 32,), 0, n)]).tolist()
+    if n == 0:
+        return []
+    full, rest = divmod(num_samples, n)
+    # PyTorch draws one permutation more than it uses whole, even when none of it is needed (rest 0):
+    # a shared generator moves on by it at the end of every epoch
+    perms = [g.randperm(n) for _ in range(full)] + [g.randperm(n)[:rest]]
+    return np.concatenate(perms).tolist()
 
 
 class SubsetRandomSampler(Sampler):
@@ -455,7 +478,10 @@ class SubsetRandomSampler(Sampler):
         self.generator = _check_generator(generator)
 
     def __iter__(self):
-        return iter([self.indices[i] for i in _rng(self.generator).permutation(len(self.indices))])
+        g = _generator(self.generator)  # PyTorch's randperm from the given (or the global) generator
+        perm = g.randperm(len(self.indices)) if g is not None else _rng(self.generator).permutation(
+            len(self.indices))
+        return iter([self.indices[i] for i in perm])
 
     def __len__(self):
         return len(self.indices)
@@ -779,7 +805,8 @@ class DataLoader:
     ``shuffle=True`` the order is a fresh random permutation every epoch: with a ``seed`` epoch ``e``
     uses a stream derived from ``(seed, e)``, so successive epochs differ but a run repeats exactly;
     with a ``generator`` (a `descend.Generator`) the permutations are drawn from it; otherwise from
-    descend's global generator (``descend.manual_seed``).
+    descend's global generator (``descend.manual_seed``). Without a ``seed`` the draws are PyTorch's
+    (its RandomSampler's), so the same seed gives PyTorch's batches.
 
     The dataset is any map-style dataset or sequence (a list of ``(x, y)`` pairs, a ``range``, a list
     of dicts or strings), or an `IterableDataset`. Samples are merged as PyTorch's `default_collate`
@@ -942,10 +969,16 @@ class DataLoader:
         return _rng(self.generator)
 
     def _order(self, epoch):
-        """This epoch's sample order: a permutation when shuffling, None for the natural order."""
+        """This epoch's sample order: a permutation when shuffling, None for the natural order.
+
+        Without a `seed`, the order is PyTorch's RandomSampler's for the same generator state.
+        """
         if not self.shuffle:
             return None
-        return self._rng(epoch, 0).permutation(len(self.dataset))
+        n = len(self.dataset)
+        if self.seed is None and _generator(self.generator) is not None:
+            return np.asarray(_pytorch_random_indices(n, n, False, self.generator), dtype=np.int64)
+        return self._rng(epoch, 0).permutation(n)
 
     def _index_batches(self, epoch):
         """This epoch's batches as index slices/arrays (or lists, from a sampler)."""
@@ -973,7 +1006,10 @@ class DataLoader:
         self.epoch += 1
         # NOTE: the workers' base seed is drawn with or without workers (as PyTorch does), so a loader
         # sharing a generator shuffles the same way whatever num_workers is.
-        base_seed = int(self._rng(epoch, 1).integers(0, 2**62))
+        if self.seed is None and _generator(self.generator) is not None:
+            base_seed = _int64_seed(self.generator)  # PyTorch's draw, before the sampler's
+        else:
+            base_seed = int(self._rng(epoch, 1).integers(0, 2**62))
         if self._iterable:
             if self.num_workers == 0:
                 return self._iterable_batches()
@@ -1066,7 +1102,10 @@ def random_split(dataset, lengths, seed=None, generator=None):
         raise TypeError(f"lengths must be all ints or all fractions, got {list(lengths)}")
     if sum(sizes) != n:
         raise ValueError(f"sum of lengths {sizes} is {sum(sizes)}, but the dataset has {n} samples")
-    rng = np.random.default_rng(seed) if seed is not None else _rng(generator)
-    perm = rng.permutation(n)
+    g = None if seed is not None else _generator(generator)
+    if g is not None:  # PyTorch's randperm: the same split for the same generator state
+        perm = g.randperm(n)
+    else:
+        perm = (np.random.default_rng(seed) if seed is not None else _rng(generator)).permutation(n)
     bounds = np.cumsum([0] + sizes)
-    return [Subset(dataset, perm[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [Subset(dataset, perm[a:b].tolist()) for a, b in zip(bounds[:-1], bounds[1:])]
