@@ -26,6 +26,7 @@ import numpy as np
 
 from . import ops, random
 from .autograd import record, unbroadcast
+from .ops._core import float_dtype_of, masked
 from .tensor import _wrap
 
 __all__ = [
@@ -190,8 +191,13 @@ def tanh(input):
     return ops.tanh(_tensor(input))
 
 
-_SQRT_HALF = 1.0 / math.sqrt(2.0)
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+# C's M_SQRT1_2, M_SQRT2 and M_2_SQRTPI, and the constants PyTorch's GELU kernels derive from them
+_M_SQRT1_2 = 0.70710678118654752440
+_M_SQRT2 = 1.41421356237309504880
+_M_2_SQRTPI = 1.12837916709551257390
+_GELU_PDF = _M_2_SQRTPI * _M_SQRT1_2 * 0.5  # 1 / sqrt(2 pi)
+_GELU_BETA = _M_SQRT2 * _M_2_SQRTPI * 0.5  # sqrt(2 / pi)
+_GELU_KAPPA = 0.044715
 
 
 def gelu(input, approximate="none"):
@@ -209,12 +215,35 @@ def gelu(input, approximate="none"):
         >>> F.gelu(descend.tensor([1.0]))
         tensor([0.8413])
     """
+    # NOTE: one fused node (GeluBackward0), PyTorch's CPU kernel formulas in their order of operations,
+    # with the fused multiply-adds its compiled kernel has; float32's erf is PyTorch's vectorised one.
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     x = _tensor(input)
+    X = _float_data(x)
+    dt = X.dtype.type
     if approximate == "none":
-        return 0.5 * x * (1.0 + ops.erf(x * _SQRT_HALF))
-    if approximate == "tanh":
-        return 0.5 * x * (1.0 + ops.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        def cdf(X):
+            return dt(0.5) * (1 + _kernel_erf(X * dt(_M_SQRT1_2)))
+
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = X * dt(0.5) * (1 + _kernel_erf(X * dt(_M_SQRT1_2)))
+        return _fused("GeluBackward0", x, X, out,
+                      lambda g, X: g * _fma(X, dt(_GELU_PDF) * np.exp(X * X * dt(-0.5)), cdf(X)))
+
+    def inner(X):
+        return dt(_GELU_BETA) * _fma(dt(_GELU_KAPPA), X * X * X, X)
+
+    def vjp(g, X):
+        t = np.tanh(inner(X))
+        left = dt(0.5) * X
+        tanh_derivative = _fma(-t, t, dt(1))
+        inner_derivative = dt(_GELU_BETA) * _fma(dt(3) * dt(_GELU_KAPPA), X * X, dt(1))
+        return g * _fma(left * tanh_derivative, inner_derivative, dt(0.5) * (1 + t))
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = dt(0.5) * X * (1 + np.tanh(inner(X)))
+    return _fused("GeluBackward0", x, X, out, vjp)
 
 
 def _softmax_dim(name, ndim, dim):
@@ -974,6 +1003,53 @@ def _elementwise(name, x, out, grad):
                   (lambda g: (g * grad()).astype(X.dtype, copy=False),), saved=(x,))
 
 
+def _float_data(x):
+    """The input's array, integers and bools as the default float dtype (as the engine's unary ops)."""
+    X = x._data
+    return X if X.dtype.kind == "f" else X.astype(float_dtype_of(X.dtype))
+
+
+def _fused(name, x, X, out, vjp):
+    """Record a fused activation as one node: `vjp(g, X)` is PyTorch's backward formula, written in
+    its order of operations, on the input's array `X`."""
+    def backward(g):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return np.asarray(vjp(g, X)).astype(X.dtype, copy=False)
+
+    return record(name, np.asarray(out).astype(X.dtype, copy=False), (x,), (backward,), saved=(x,))
+
+
+def _fma(a, b, c):
+    """a * b + c rounded once, as the fused multiply-adds of PyTorch's compiled CPU kernels.
+
+    The arguments' dtype is kept. float32 (and float16) goes through float64, where the product is
+    exact; float64 through long double (where that is wider). The constants must already be of the
+    dtype (PyTorch's `scalar_t(c)`).
+    """
+    dtype = np.result_type(a, b, c)
+    wide = np.multiply(a, b, dtype=np.float64 if dtype.itemsize < 8 else np.longdouble)
+    wide += c
+    return wide.astype(dtype, copy=False)
+
+
+def _kernel_erf(z):
+    """erf as PyTorch's vectorised CPU kernels compute it.
+
+    float32 (and float16): Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7) with
+    PyTorch's fused multiply-adds: t = 1 / (p |z| + 1), erf = sign(z) (1 - t r(t) exp(-z^2)).
+    float64: erf to the last digit.
+    """
+    if z.dtype == np.float64:
+        from .ops.elementwise import _erf
+
+        return _erf(z)
+    f = z.dtype.type
+    t = f(1) / _fma(f(0.3275911), np.abs(z), f(1))
+    r = _fma(_fma(_fma(_fma(f(1.061405429), t, f(-1.453152027)), t, f(1.421413741)), t, f(-0.284496736)), t,
+             f(0.254829592))
+    return np.copysign(_fma(-np.exp(-(z * z)) * t, r, f(1)), z)
+
+
 def hardshrink(input, lambd=0.5):
     """x where |x| > lambd, else 0; the gradient is 1 there and 0 elsewhere.
 
@@ -981,10 +1057,12 @@ def hardshrink(input, lambd=0.5):
         >>> F.hardshrink(descend.tensor([-1.0, 0.2, 0.7]))
         tensor([-1.0000,  0.0000,  0.7000])
     """
+    # PyTorch's kernels: 0 on [-lambd, lambd] (NaN passes through); the gradient flows outside it
     x = _tensor(input)
     X = x._data
-    keep = np.abs(X) > lambd
-    return _elementwise("HardshrinkBackward0", x, np.where(keep, X, 0), lambda: keep)
+    zero = (X >= -lambd) & (X <= lambd)
+    keep = (X < -lambd) | (X > lambd)
+    return _elementwise("HardshrinkBackward0", x, np.where(zero, 0, X), lambda: keep)
 
 
 def softshrink(input, lambd=0.5):
@@ -998,8 +1076,10 @@ def softshrink(input, lambd=0.5):
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     x = _tensor(input)
     X = x._data
-    keep = np.abs(X) > lambd
-    out = np.where(X > lambd, X - lambd, np.where(X < -lambd, X + lambd, 0))
+    keep = (X < -lambd) | (X > lambd)
+    # PyTorch's kernel: x * 0 between (-0.0 for negative x, NaN for NaN)
+    with np.errstate(invalid="ignore"):
+        out = np.where(X > lambd, X - lambd, np.where(X < -lambd, X + lambd, X * 0))
     return _elementwise("SoftshrinkBackward0", x, out, lambda: keep)
 
 
@@ -1076,16 +1156,28 @@ def softplus(input, beta=1.0, threshold=20.0):
         >>> F.softplus(descend.tensor([0.0, 30.0]))
         tensor([ 0.6931, 30.0000])
     """
-    # NOTE: fused for stability: log1p(exp(-|z|)) + max(z, 0) never overflows, and the derivative is
-    # sigmoid(beta x), read from the input, instead of a chain exp -> log1p that overflows for large x.
+    # NOTE: fused (SoftplusBackward0), PyTorch's formulas: log1p(exp(beta x)) / beta and, backward,
+    # g z / (z + 1) with z = exp(beta x). Where exp(beta x) overflows (a threshold above ~88 in
+    # float32) PyTorch gives inf forward and NaN backward; this gives the finite limits instead,
+    # x + log1p(exp(-beta x)) / beta and g.
     x = _tensor(input)
-    X = x._data
-    z = X * beta
-    linear_part = z > threshold
-    soft = (np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)) / beta
-    out = np.where(linear_part, X, soft)
-    return _elementwise("SoftplusBackward0", x, out,
-                        lambda: np.where(linear_part, 1.0, 0.5 * (np.tanh(0.5 * z) + 1)))
+    X = _float_data(x)
+    dt = X.dtype.type
+    beta_, threshold_ = dt(beta), dt(threshold)
+    z = X * beta_
+    linear = z > threshold_
+    with np.errstate(over="ignore"):
+        e = np.exp(z)  # kept for the backward (PyTorch recomputes it: same values)
+    out = np.where(linear, X, np.log1p(e) / beta_)
+    overflow = np.isinf(e) & ~linear
+    if overflow.any():
+        out = np.where(overflow, X + np.log1p(np.exp(-z)) / beta_, out)
+        linear = linear | overflow
+
+    def vjp(g, X):
+        return np.where(linear, g, g * e / (e + 1))
+
+    return _fused("SoftplusBackward0", x, X, out, vjp)
 
 
 def logsigmoid(input):
@@ -1095,12 +1187,27 @@ def logsigmoid(input):
         >>> F.logsigmoid(descend.tensor([0.0]))
         tensor([-0.6931])
     """
-    # NOTE: fused for stability: min(x, 0) - log1p(exp(-|x|)) is finite for every finite x, where
-    # log(sigmoid(x)) underflows to -inf below about -100 in float32.
+    # NOTE: fused for stability, PyTorch's kernels: min(x, 0) - log1p(exp(-|x|)) is finite for every
+    # finite x (log(sigmoid(x)) underflows to -inf below about -100 in float32); the backward is
+    # (max' - sign (b / (1 + b))) g with b = exp(-|x|), max' 1 and sign 1 for x < 0, else 0 and -1.
     x = _tensor(input)
-    X = x._data
-    out = np.minimum(X, 0) - np.log1p(np.exp(-np.abs(X)))
-    return _elementwise("LogSigmoidBackward0", x, out, lambda: 0.5 * (np.tanh(-0.5 * X) + 1))
+    X = _float_data(x)
+    buffer = np.abs(X)  # exp(-|x|), PyTorch's saved buffer, computed in place
+    np.negative(buffer, out=buffer)
+    np.exp(buffer, out=buffer)
+    out = np.minimum(X, 0)
+    out -= np.log1p(buffer)
+
+    def vjp(g, X):
+        # (1 - 1 q) and (0 - -1 q) are 1 - q and q exactly: one masked subtraction instead of two
+        # selects and a multiply
+        q = buffer + 1
+        np.divide(buffer, q, out=q)
+        np.subtract(1, q, out=q, where=X < 0)
+        q *= g
+        return q
+
+    return _fused("LogSigmoidBackward0", x, X, out, vjp)
 
 
 @_honours_inplace
@@ -1111,8 +1218,25 @@ def silu(input, inplace=False):
         >>> F.silu(descend.tensor([1.0]))
         tensor([0.7311])
     """
+    # NOTE: one fused node (SiluBackward0), PyTorch's kernel formulas: x / (1 + exp(-x)) forward, and
+    # g s (1 + x (1 - s)) backward with s = 1 / (1 + exp(-x)) and the sum fused into a multiply-add.
     x = _tensor(input)
-    return x * ops.sigmoid(x)
+    X = _float_data(x)
+    dt = X.dtype.type
+    denominator = np.negative(X)  # 1 + exp(-x), in place; kept for the backward (PyTorch recomputes it)
+    with np.errstate(over="ignore", invalid="ignore"):
+        np.exp(denominator, out=denominator)
+        denominator += 1
+        out = X / denominator  # -inf / inf is NaN, as in PyTorch
+
+    def vjp(g, X):
+        s = np.divide(1, denominator)
+        grad = g * s
+        np.subtract(1, s, out=s)
+        grad *= _fma(X, s, dt(1))
+        return grad
+
+    return _fused("SiluBackward0", x, X, out, vjp)
 
 
 @_honours_inplace
@@ -1123,18 +1247,51 @@ def mish(input, inplace=False):
         >>> F.mish(descend.tensor([1.0]))
         tensor([0.8651])
     """
+    # NOTE: one fused node (MishBackward0), PyTorch's kernel formulas: x tanh(log1p(exp(x))) forward
+    # (exp(x) = inf for large x gives tanh(inf) = 1, so x), and g (t + x s (1 - t t)) backward with
+    # t = tanh(log1p(exp(x))), s = 1 / (1 + exp(-x)) and its two multiply-adds fused.
     x = _tensor(input)
-    return x * ops.tanh(softplus(x))
+    X = _float_data(x)
+    dt = X.dtype.type
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = np.tanh(np.log1p(np.exp(X)))  # kept for the backward (PyTorch recomputes it: same values)
+        out = X * t  # -inf * 0 is NaN, as in PyTorch
+
+    def vjp(g, X):
+        with np.errstate(over="ignore"):
+            s = 1 / (1 + np.exp(-X))
+        return g * _fma(X * s, _fma(-t, t, dt(1)), t)
+
+    return _fused("MishBackward0", x, X, out, vjp)
 
 
-def _elu(name, input, alpha, scale, input_scale):
+def _elu(name, input, alpha, scale, input_scale, backward_input_scale=None):
+    """PyTorch's ELU kernel: expm1(x input_scale) alpha scale for x <= 0, x scale above; backward
+    ((g input_scale) (alpha scale)) exp(x input_scale) and g scale, the coefficients in the dtype."""
     x = _tensor(input)
-    X = x._data
-    pos = X > 0
-    expm1 = np.expm1(np.minimum(X, 0) * input_scale)
-    out = np.where(pos, scale * X, scale * alpha * expm1)
-    return _elementwise(name, x, out,
-                        lambda: np.where(pos, scale, scale * alpha * input_scale * (expm1 + 1)))
+    X = _float_data(x)
+    dt = X.dtype.type
+    negcoef = dt(alpha) * dt(scale)
+    poscoef = dt(scale)
+    forward_scale = dt(input_scale)
+    backward_scale = dt(input_scale if backward_input_scale is None else backward_input_scale)
+    positive = X > 0
+
+    def times(a, c):  # a * c, skipping the exact multiplication by 1
+        return a if c == 1 else a * c
+
+    # NOTE: the exponentials of min(x s, 0): the same values where they are used, and no overflow
+    # where they are not (or expm1's slow path: 0.7x of its time on a (128, 256) normal input)
+    negative = times(np.expm1(np.minimum(times(X, forward_scale), 0)), negcoef)
+    out = np.where(positive, times(X, poscoef), negative)
+
+    def vjp(g, X):
+        negative = times(times(g, backward_scale), negcoef) * np.exp(np.minimum(times(X, backward_scale), 0))
+        if poscoef == 1 and backward_scale == 1 and negcoef == 1:
+            return negative  # g exp(0) = g where x > 0: no select needed
+        return np.where(positive, times(g, poscoef), negative)
+
+    return _fused(name, x, X, out, vjp)
 
 
 @_honours_inplace
@@ -1173,7 +1330,9 @@ def celu(input, alpha=1.0, inplace=False):
     """
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: celu: alpha must not be 0")
-    return _elu("EluBackward0", input, alpha, 1.0, 1.0 / alpha)
+    # PyTorch: elu with input_scale 1 / alpha, recorded as CeluBackward0, whose backward takes the
+    # input scale as 1.0 / float32(alpha) (its derivative formula's `1.0 / alpha.toFloat()`)
+    return _elu("CeluBackward0", input, alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
 
 
 @_honours_inplace
@@ -1211,10 +1370,14 @@ def hardsigmoid(input, inplace=False):
         >>> F.hardsigmoid(descend.tensor([0.0]))
         tensor([0.5000])
     """
+    # PyTorch's kernels: min(max(x + 3, 0), 6) / 6; the gradient is g * float32(1 / 6) strictly
+    # between -3 and 3 (the constant is float32's 1/6 in every dtype, float64 too), else 0
     x = _tensor(input)
-    X = x._data
-    out = np.clip(X / 6 + 0.5, 0, 1)
-    return _elementwise("HardsigmoidBackward0", x, out, lambda: ((X > -3) & (X < 3)) / 6)
+    X = _float_data(x)
+    dt = X.dtype.type
+    out = np.minimum(np.maximum(X + dt(3), dt(0)), dt(6)) / dt(6)
+    sixth = dt(np.float32(1.0) / np.float32(6.0))
+    return _fused("HardsigmoidBackward0", x, X, out, lambda g, X: masked(g * sixth, (X > -3) & (X < 3)))
 
 
 @_honours_inplace
@@ -1225,12 +1388,27 @@ def hardswish(input, inplace=False):
         >>> F.hardswish(descend.tensor([1.0]))
         tensor([0.6667])
     """
+    # PyTorch's kernels: x * min(max(x + 3, 0), 6) / 6; the derivative is 0 up to -3, g (x / 3 + 0.5)
+    # strictly between -3 and 3 (NaN at NaN), g from 3 on
     x = _tensor(input)
-    X = x._data
-    out = X * np.clip(X / 6 + 0.5, 0, 1)
-    # PyTorch's derivative: 0 up to -3, x / 3 + 0.5 strictly between -3 and 3, 1 from 3 on.
-    return _elementwise("HardswishBackward0", x, out,
-                        lambda: np.where(X <= -3, 0.0, np.where(X < 3, X / 3 + 0.5, 1.0)))
+    X = _float_data(x)
+    dt = X.dtype.type
+    out = X + dt(3)  # x * min(max(x + 3, 0), 6) / 6, in place
+    np.maximum(out, dt(0), out=out)
+    np.minimum(out, dt(6), out=out)
+    with np.errstate(invalid="ignore"):
+        out *= X  # -inf * 0 is NaN, as in PyTorch
+    out /= dt(6)
+
+    def vjp(g, X):
+        slope = X / dt(3)
+        slope += dt(0.5)
+        np.copyto(slope, dt(1), where=X >= 3)  # g * 1 is g exactly
+        slope *= g
+        np.copyto(slope, dt(0), where=X <= -3)
+        return slope
+
+    return _fused("HardswishBackward0", x, X, out, vjp)
 
 
 def softsign(input):
@@ -1252,10 +1430,11 @@ def threshold(input, threshold, value, inplace=False):
         >>> F.threshold(descend.tensor([0.5, 2.0]), 1.0, -1.0)
         tensor([-1.,  2.])
     """
+    # PyTorch's kernel: `value` where x <= threshold, else x (NaN passes, and so does its gradient)
     x = _tensor(input)
     X = x._data
-    keep = X > threshold
-    return _elementwise("ThresholdBackward0", x, np.where(keep, X, value), lambda: keep)
+    drop = X <= threshold
+    return _elementwise("ThresholdBackward0", x, np.where(drop, value, X), lambda: ~drop)
 
 
 def prelu(input, weight):
