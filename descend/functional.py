@@ -439,7 +439,7 @@ def _check_same_shape(input, target, name):
         )
 
 
-def _reduce_elementwise(name, parents, loss, partials, reduction):
+def _reduce_elementwise(name, parents, loss, partials, reduction, *, full=False):
     """Record an elementwise loss with its reduction folded into one primitive.
 
     Args:
@@ -449,6 +449,9 @@ def _reduce_elementwise(name, parents, loss, partials, reduction):
         partials: per parent, a function returning d(loss element)/d(parent) elementwise (called only
             during backward), or None when that parent can get no gradient.
         reduction: "mean", "sum" or "none".
+        full: the partials are instead `partial(g, n)`, returning the gradient itself in PyTorch's
+            order of operations, given the output gradient `g` and n, the element count for "mean"
+            (None otherwise), so each loss applies the mean's 1 / n where PyTorch does.
     """
     n = loss.size
     if reduction == "none":
@@ -466,6 +469,10 @@ def _reduce_elementwise(name, parents, loss, partials, reduction):
         shape, dtype = parent.shape, parent.dtype
 
         def vjp(g):
+            if full:
+                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                    grad = partial(g, n if reduction == "mean" else None)
+                return unbroadcast(np.asarray(grad), shape).astype(dtype, copy=False)
             d = partial()
             grad = d * (g * factor) if factor != 1.0 else d * g
             return unbroadcast(grad, shape).astype(dtype, copy=False)
@@ -516,11 +523,15 @@ def mse_loss(input, target, *, reduction="mean"):
             out, scale = (total / n if n else np.nan), 2.0 / max(n, 1)
         out = np.asarray(out, dtype=diff.dtype)
 
+    # PyTorch's backward: (norm (x - y)) g, norm = scalar_t(2 / n) for "mean" (2 otherwise); the
+    # target's is its negation, exactly
+    norm = diff.dtype.type(scale)
+
     def vjp_input(g):
-        return unbroadcast(diff * (g * scale), input.shape).astype(input.dtype, copy=False)
+        return unbroadcast((norm * diff) * g, input.shape).astype(input.dtype, copy=False)
 
     def vjp_target(g):
-        return unbroadcast(diff * (g * -scale), target.shape).astype(target.dtype, copy=False)
+        return unbroadcast(-((norm * diff) * g), target.shape).astype(target.dtype, copy=False)
 
     return record("MseLossBackward0", out, (input, target), (vjp_input, vjp_target))
 
@@ -532,11 +543,15 @@ def l1_loss(input, target, *, reduction="mean"):
         >>> F.l1_loss(descend.tensor([1.0, 5.0]), descend.tensor([2.0, 2.0]))
         tensor(2.)
     """
-    input, target, diff = _regression_inputs(input, target, "l1_loss", reduction)
-    return _reduce_elementwise(
-        "L1LossBackward0", (input, target), np.abs(diff),
-        (lambda: np.sign(diff), lambda: -np.sign(diff)), reduction,
-    )
+    # PyTorch's composite, (input - target).abs() reduced: the graph it records (MeanBackward0,
+    # SumBackward0 or AbsBackward0 over SubBackward0) and the same gradient
+    _check_reduction(reduction)
+    input, target, _ = _float_pair(input, target, "l1_loss")
+    _check_broadcast(input, target, "l1_loss")
+    loss = ops.abs(input - target)
+    if reduction == "none":
+        return loss
+    return ops.sum(loss) if reduction == "sum" else ops.mean(loss)
 
 
 def rmse_loss(input, target, *, reduction="mean"):
@@ -606,10 +621,17 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     input, target, diff = _regression_inputs(input, target, "huber_loss", reduction)
     ad = np.abs(diff)
     loss = np.where(ad < delta, 0.5 * diff * diff, delta * (ad - 0.5 * delta)).astype(diff.dtype, copy=False)
+    # PyTorch's backward: (norm clamp(x - y, -delta, delta)) g, norm = scalar_t(1 / n) for "mean"
     return _reduce_elementwise(
         "HuberLossBackward0", (input, target), loss,
-        (lambda: np.clip(diff, -delta, delta), lambda: -np.clip(diff, -delta, delta)), reduction,
+        (lambda g, n: _normed(np.clip(diff, -delta, delta), n) * g,
+         lambda g, n: -(_normed(np.clip(diff, -delta, delta), n) * g)), reduction, full=True,
     )
+
+
+def _normed(d, n):
+    """PyTorch's regression backward kernels' first product: scalar_t(1 / n) * d for a mean."""
+    return d if n is None else d.dtype.type(1.0 / n) * d
 
 
 # --- losses: binary classification ---
@@ -659,21 +681,25 @@ def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
     with np.errstate(divide="ignore"):
         log_x = np.maximum(np.log(X), -100)
         log_1mx = np.maximum(np.log1p(-X), -100)
-    loss = -(Y * log_x + (1 - Y) * log_1mx)
+    loss = (Y - 1) * log_1mx - Y * log_x  # PyTorch's kernel, in its order
     if w is not None:
         loss = loss * w
+    eps = X.dtype.type(1e-12)
 
-    def d_input():
-        # PyTorch's backward: (x - y) / max(x (1 - x), 1e-12), finite at x = 0 or 1.
-        d = (X - Y) / np.maximum(X * (1 - X), 1e-12)
-        return d if w is None else d * w
+    def finish(d, n):  # PyTorch: times the weight, then divided by n for "mean"
+        if w is not None:
+            d = d * w
+        return d if n is None else d / X.dtype.type(n)
 
-    def d_target():
-        d = log_1mx - log_x
-        return d if w is None else d * w
+    def d_input(g, n):
+        # PyTorch's backward: g (x - y) / max((1 - x) x, 1e-12), finite at x = 0 or 1
+        return finish(g * (X - Y) / np.maximum((1 - X) * X, eps), n)
+
+    def d_target(g, n):
+        return finish(-np.log(X / (1 - X)) * g, n)  # -logit(x) g
 
     return _reduce_elementwise("BinaryCrossEntropyBackward0", (input, target), loss, (d_input, d_target),
-                               reduction)
+                               reduction, full=True)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="mean", pos_weight=None):
@@ -710,18 +736,28 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="m
     if w is not None:
         loss = loss * w
 
-    def d_input():
-        sig = np.exp(-sp_neg)  # sigmoid(x), in (0, 1] without overflow
-        d = sig - Y if pw is None else sig * (1 - Y + pw * Y) - pw * Y
-        return d if w is None else d * w
+    def finish(d, g, n):  # PyTorch: times g, times the weight, then divided by n for "mean"
+        d = d * g
+        if w is not None:
+            d = d * w
+        return d if n is None else d / X.dtype.type(n)
 
-    def d_target():
-        # d/dy [(1 - y) x + (1 + (p - 1) y) sp_neg] = -x + (p - 1) sp_neg
-        d = -X if pw is None else -X + (pw - 1) * sp_neg
-        return d if w is None else d * w
+    def d_input(g, n):
+        with np.errstate(over="ignore"):
+            sig = 1 / (1 + np.exp(-X))  # PyTorch's sigmoid: exp(-x) = inf gives 0, never NaN
+        if pw is None:
+            return finish(sig - Y, g, n)
+        t = pw * Y
+        return finish((t + 1 - Y) * sig - t, g, n)
+
+    def d_target(g, n):
+        if pw is None:
+            return finish(-X, g, n)
+        # PyTorch's log_sigmoid(-x) - log_sigmoid(x) p
+        return finish((np.minimum(-X, 0) - tail) - (np.minimum(X, 0) - tail) * pw, g, n)
 
     return _reduce_elementwise("BinaryCrossEntropyWithLogitsBackward0", (input, target), loss,
-                               (d_input, d_target), reduction)
+                               (d_input, d_target), reduction, full=True)
 
 
 # --- losses: multi-class ---
@@ -889,6 +925,16 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
         # p * coef - (1 - eps) w[y] onehot(y) - (eps / C) w, on non-ignored rows, p = softmax
         p = z - lse[:, None]
         np.exp(p, out=p)
+        if not eps:
+            # PyTorch's NllLossBackward0 then LogSoftmaxBackward0: the row's one nonzero nll gradient
+            # s = w[y] * -(g / total weight), then s onehot(y) - exp(log_softmax) s, a fused
+            # multiply-add on the target's column and a plain product elsewhere
+            sn = np.negative(s) if wy is None else wy * np.negative(s)
+            sn = np.broadcast_to(np.asarray(sn, dtype), (n_rows,))
+            at_target = _fma(-p[ar, t_safe], sn, sn)
+            p *= -sn[:, None]
+            p[ar, t_safe] = at_target
+            return unrows(p.astype(input.dtype, copy=False))
         ones = np.ones(n_rows, dtype) if wy is None else wy
         if eps:
             W = n_classes if w is None else w.sum()
@@ -1972,14 +2018,14 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _legacy_reduction(size_average, reduce, reduction)
     input, target, diff = _regression_inputs(input, target, "smooth_l1_loss", reduction)
     ad = np.abs(diff)
-    if beta == 0:
-        loss = ad
-        slope = np.sign(diff)
-    else:
-        loss = np.where(ad < beta, 0.5 * diff * diff / beta, ad - 0.5 * beta).astype(diff.dtype, copy=False)
-        slope = np.clip(diff / beta, -1, 1)
+    if beta == 0:  # PyTorch's smooth_l1_loss is l1_loss there, graph included
+        return l1_loss(input, target, reduction=reduction)
+    loss = np.where(ad < beta, 0.5 * diff * diff / beta, ad - 0.5 * beta).astype(diff.dtype, copy=False)
+    slope = np.clip(diff / diff.dtype.type(beta), -1, 1)
+    # PyTorch's backward: (norm slope) g, norm = scalar_t(1 / n) for "mean"
     return _reduce_elementwise("SmoothL1LossBackward0", (input, target), loss,
-                               (lambda: slope, lambda: -slope), reduction)
+                               (lambda g, n: _normed(slope, n) * g, lambda g, n: -(_normed(slope, n) * g)),
+                               reduction, full=True)
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-08, reduce=None,
