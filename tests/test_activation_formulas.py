@@ -278,3 +278,138 @@ def test_extremes_stay_finite(fn):
     y.backward(descend.ones(4))
     assert np.isfinite(y.detach().numpy()).all()
     assert np.isfinite(x.grad.numpy()).all()
+
+
+# --- losses: PyTorch's elementwise order of operations in the backward ---
+
+
+def _loss_grads(fn, arrays, g):
+    ts = [descend.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*ts)
+    out.backward(descend.tensor(np.asarray(g, arrays[0].dtype)))
+    return out.detach().numpy(), [t.grad.numpy() for t in ts]
+
+
+def _pair(dtype, shape=(8, 30), seed=10):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(shape) * 2).astype(dtype), (rng.standard_normal(shape) * 2).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_mse_mean_backward_scales_the_difference_first(dtype):
+    x, y = _pair(dtype)
+    n = x.size
+    _, (gx, gy) = _loss_grads(F.mse_loss, [x, y], 1.3)
+    expected = (dtype(2 / n) * (x - y)) * dtype(1.3)  # PyTorch: (norm * (x - y)) * g
+    _same(gx, expected)
+    _same(gy, -expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("delta", [1.0, 0.5])
+def test_huber_and_smooth_l1_backward_is_norm_times_slope_times_g(dtype, reduction, delta):
+    x, y = _pair(dtype)
+    d = x - y
+    g = np.full((), 1.3, dtype) if reduction != "none" else _pair(dtype, seed=11)[0]
+    norm = dtype(1 / x.size) if reduction == "mean" else dtype(1)
+    _, (gx, gy) = _loss_grads(lambda a, b: F.huber_loss(a, b, reduction=reduction, delta=delta), [x, y], g)
+    _same(gx, (norm * np.clip(d, -delta, delta)) * g)
+    _same(gy, -((norm * np.clip(d, -delta, delta)) * g))
+    _, (sx, _) = _loss_grads(lambda a, b: F.smooth_l1_loss(a, b, reduction=reduction, beta=delta), [x, y], g)
+    _same(sx, (norm * np.clip(d / dtype(delta), -1, 1)) * g)
+
+
+@pytest.mark.parametrize("reduction, node", [("mean", "MeanBackward0"), ("sum", "SumBackward0"),
+                                             ("none", "AbsBackward0")])
+def test_l1_loss_records_pytorchs_composite(reduction, node):
+    x = descend.tensor([1.0, 5.0, 2.0], requires_grad=True)
+    y = descend.tensor([2.0, 2.0, 2.0])
+    loss = F.l1_loss(x, y, reduction=reduction)
+    assert loss.grad_fn.name() == node
+    assert F.smooth_l1_loss(x, y, reduction=reduction, beta=0.0).grad_fn.name() == node
+    loss.backward(descend.ones_like(loss))
+    scale = 1 / 3 if reduction == "mean" else 1.0
+    np.testing.assert_array_equal(x.grad.numpy(), np.array([-1.0, 1.0, 0.0], np.float32) * np.float32(scale))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_cross_entropy_is_pytorchs_kernel(dtype, reduction, weighted):
+    rng = np.random.default_rng(12)
+    x = (rng.random((6, 20)) * 0.98 + 0.01).astype(dtype)
+    y = rng.random((6, 20)).astype(dtype)
+    w = (rng.random(20) + 0.5).astype(dtype)
+    g = np.full((), 1.3, dtype) if reduction != "none" else rng.standard_normal((6, 20)).astype(dtype)
+    call = (lambda a, b: F.binary_cross_entropy(a, b, weight=descend.tensor(w) if weighted else None,
+                                                reduction=reduction))
+    out, (gx, gy) = _loss_grads(call, [x, y], g)
+
+    def finish(d):
+        d = d * w if weighted else d
+        return d / dtype(x.size) if reduction == "mean" else d
+
+    loss = (y - 1) * np.maximum(np.log1p(-x), -100) - y * np.maximum(np.log(x), -100)
+    if reduction == "none":
+        _same(out, loss * w if weighted else loss)
+    _same(gx, finish(g * (x - y) / np.maximum((1 - x) * x, dtype(1e-12))))
+    _same(gy, finish(-np.log(x / (1 - x)) * g))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+@pytest.mark.parametrize("with_pos_weight", [False, True])
+def test_binary_cross_entropy_with_logits_backward_is_pytorchs(dtype, reduction, with_pos_weight):
+    rng = np.random.default_rng(13)
+    x = (rng.standard_normal((6, 20)) * 3).astype(dtype)
+    y = rng.random((6, 20)).astype(dtype)
+    w = (rng.random(20) + 0.5).astype(dtype)
+    pw = (rng.random(20) * 3).astype(dtype)
+    g = np.full((), 1.3, dtype) if reduction != "none" else rng.standard_normal((6, 20)).astype(dtype)
+    call = (lambda a, b: F.binary_cross_entropy_with_logits(
+        a, b, weight=descend.tensor(w), reduction=reduction,
+        pos_weight=descend.tensor(pw) if with_pos_weight else None))
+    _, (gx, gy) = _loss_grads(call, [x, y], g)
+
+    def finish(d):
+        d = d * g * w
+        return d / dtype(x.size) if reduction == "mean" else d
+
+    sig = 1 / (1 + np.exp(-x))
+    tail = np.log1p(np.exp(-np.abs(x)))
+    if with_pos_weight:
+        t = pw * y
+        _same(gx, finish((t + 1 - y) * sig - t))
+        _same(gy, finish((np.minimum(-x, 0) - tail) - (np.minimum(x, 0) - tail) * pw))
+    else:
+        _same(gx, finish(sig - y))
+        _same(gy, finish(-x))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_gradient_fuses_the_target_column(dtype, reduction, weighted):
+    # PyTorch: nll's gradient s = w[y] * -(g / total weight) at the target, then log_softmax's
+    # backward s onehot - exp(log_softmax) s: one fused multiply-add there, -(p s) elsewhere
+    rng = np.random.default_rng(14)
+    x = (rng.standard_normal((16, 7)) * 3).astype(dtype)
+    t = rng.integers(0, 7, 16)
+    w = (rng.random(7) + 0.5).astype(dtype)
+    g = np.full((), 1.3, dtype) if reduction != "none" else rng.standard_normal(16).astype(dtype)
+    xt = descend.tensor(x, requires_grad=True)
+    loss = F.cross_entropy(xt, descend.tensor(t), weight=descend.tensor(w) if weighted else None,
+                           reduction=reduction)
+    loss.backward(descend.tensor(g))
+    z = x - x.max(axis=1, keepdims=True)
+    p = np.exp(z - np.log(np.exp(z).sum(axis=1))[:, None])
+    wy = w[t] if weighted else np.ones(16, dtype)
+    if reduction == "mean":
+        s = wy * -(g / float(wy.sum()))
+    else:
+        s = wy * -g
+    s = np.broadcast_to(np.asarray(s, dtype), (16,))
+    expected = -(p * s[:, None])
+    expected[np.arange(16), t] = _fma(-p[np.arange(16), t], s, s)
+    _same(xt.grad.numpy(), expected)
