@@ -1,4 +1,4 @@
-"""Activations against PyTorch 2.13: the node torch records, and its numbers bit for bit where they can be.
+"""Activations and losses against PyTorch 2.13: the node torch records, and its numbers bit for bit.
 
 Three checks per activation, on fixed seeded inputs (float32 and float64, 4096 values, a multiple of
 the vector width so every torch value comes from its vectorised kernel) plus extremes (±0, ±3, ±6,
@@ -18,6 +18,14 @@ the vector width so every torch value comes from its vectorised kernel) plus ext
   within a tolerance: 1e-4 relative + 1e-6 absolute in float32, the absolute part times 1 + x^2 for
   tanh-GELU (its 1 + tanh cancels below x = -3 and amplifies tanh's last bit), 1e-10 + 1e-13 in
   float64.
+
+Losses (mse, l1, huber, smooth_l1 with beta 0.5 and 0, binary_cross_entropy, BCE-with-logits; mean,
+sum, none; float32 and float64): torch's grad_fn name, and bit for bit wherever no transcendental
+enters: the elementwise losses ("none") and every gradient of the regression losses, BCE's input
+gradient, BCE-with-logits' target gradient; the rest (and every reduced value, whose summation
+order differs) within 1e-5 + 1e-7 (float32) or 1e-12 + 1e-15 (float64). cross_entropy (indices,
+weights, label smoothing, each reduction) within the same tolerance: its values go through
+log-softmax's summed exponentials.
 
 Not compared: softplus where exp(beta x) overflows below the threshold (torch gives inf and a NaN
 gradient, descend the finite limits), and torch's scalar tail (the elements past the last full
@@ -206,3 +214,82 @@ def test_gelu_float32_erf_is_torchs_vectorised_erf():
         ty = TF.gelu(torch.tensor(x)).numpy()
     exact = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.astype(np.float64)])
     np.testing.assert_allclose(ty, exact, rtol=0, atol=1e-6)
+
+
+# --- losses: the elementwise order of operations (reductions' summation order is not compared) ---
+
+LOSSES = {
+    "mse_loss": lambda F, a, b, r: F.mse_loss(a, b, reduction=r),
+    "l1_loss": lambda F, a, b, r: F.l1_loss(a, b, reduction=r),
+    "huber_loss": lambda F, a, b, r: F.huber_loss(a, b, reduction=r, delta=0.5),
+    "smooth_l1_loss": lambda F, a, b, r: F.smooth_l1_loss(a, b, reduction=r, beta=0.5),
+    "smooth_l1_loss_beta0": lambda F, a, b, r: F.smooth_l1_loss(a, b, reduction=r, beta=0.0),
+    "binary_cross_entropy": lambda F, a, b, r: F.binary_cross_entropy(a, b, reduction=r),
+    "binary_cross_entropy_with_logits": (
+        lambda F, a, b, r: F.binary_cross_entropy_with_logits(a, b, reduction=r)),
+}
+# (bit for bit: forward of "none", input gradient, target gradient); the rest within the tolerance
+LOSS_BITWISE = {
+    "mse_loss": (True, True, True), "l1_loss": (True, True, True), "huber_loss": (True, True, True),
+    "smooth_l1_loss": (True, True, True), "smooth_l1_loss_beta0": (True, True, True),
+    "binary_cross_entropy": (False, True, False),  # log/logit: NumPy's against glibc's and Sleef's
+    "binary_cross_entropy_with_logits": (False, False, True),  # log1p, exp and sigmoid's exp
+}
+
+
+def _loss_inputs(name, dtype):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((32, 40)) * 2
+    b = rng.standard_normal((32, 40)) * 2
+    if name.startswith("binary"):
+        b = rng.random((32, 40))
+        if name == "binary_cross_entropy":
+            a = rng.random((32, 40)) * 0.98 + 0.01
+    return a.astype(dtype), b.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_loss_backward_in_torchs_order(name, reduction, dtype):
+    a, b = _loss_inputs(name, dtype)
+    g = np.asarray(1.3, dtype)
+    if reduction == "none":
+        g = np.random.default_rng(8).standard_normal(a.shape).astype(dtype)
+    results = []
+    for lib, F in ((torch, TF), (descend, DF)):
+        ta, tb = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        out = LOSSES[name](F, ta, tb, reduction)
+        out.backward(lib.tensor(g))
+        node = type(out.grad_fn).__name__ if lib is torch else out.grad_fn.name()
+        results.append((node, out.detach().numpy(), ta.grad.numpy(), tb.grad.numpy()))
+    (tn, *theirs), (dn, *ours) = results
+    assert dn == tn
+    exact = LOSS_BITWISE[name]
+    rtol, atol = (1e-5, 1e-7) if dtype == np.float32 else (1e-12, 1e-15)
+    for i, (o, t) in enumerate(zip(ours, theirs)):
+        if exact[i] and (i or reduction == "none"):
+            assert _differ(o, t).sum() == 0, ("forward", "input gradient", "target gradient")[i]
+        else:
+            np.testing.assert_allclose(o, t, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "kw", [{}, {"reduction": "sum"}, {"reduction": "none"}, {"label_smoothing": 0.1}, {"weight": True}]
+)
+def test_cross_entropy_within_tolerance(kw, dtype):
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal((64, 10)) * 3).astype(dtype)
+    t = rng.integers(0, 10, 64)
+    w = (rng.random(10) + 0.5).astype(dtype)
+    results = []
+    for lib, F in ((torch, TF), (descend, DF)):
+        args = dict(kw, weight=lib.tensor(w)) if kw.get("weight") else kw
+        xt = lib.tensor(x, requires_grad=True)
+        out = F.cross_entropy(xt, lib.tensor(t), **args)
+        out.backward(lib.ones_like(out))
+        results.append((out.detach().numpy(), xt.grad.numpy()))
+    rtol, atol = (1e-5, 1e-7) if dtype == np.float32 else (1e-12, 1e-15)
+    for o, t_ in zip(results[1], results[0]):
+        np.testing.assert_allclose(o, t_, rtol=rtol, atol=atol)
