@@ -179,7 +179,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
             "broadcastable"
         ) from None
     dt = np.result_type(*[a.dtype for a in (M, S) if isinstance(a, np.ndarray)])
-    arr = (standard(shape, dt) * np.asarray(S, dt) + np.asarray(M, dt)).astype(dt, copy=False)
+    if m_t and not s_t and g is not None:  # PyTorch: normal_(0, std) on the output, then + mean
+        arr = (g.normal(shape, 0.0, std, dt) + M).astype(dt, copy=False)
+    else:  # PyTorch: normal_(0, 1), then * std + mean
+        arr = (standard(shape, dt) * np.asarray(S, dt) + np.asarray(M, dt)).astype(dt, copy=False)
     parents = tuple(t for t in (mean, std) if isinstance(t, Tensor))
     vjps = tuple(_zero_vjp(t.shape, t._data.dtype) for t in parents)
     name = "NormalBackward3" if m_t and s_t else "NormalBackward1" if m_t else "NormalBackward2"
@@ -327,7 +330,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
     if g is None:
         values = _rng(generator).random(shape) < prob
     else:  # a tensor p draws as bernoulli(input) does; a float p as bernoulli_'s own kernel
-        values = g.bernoulli(shape, np.asarray(prob, dtype=np.float32) if isinstance(p, Tensor) else prob)
+        values = g.bernoulli(shape, prob)
     return _fill(self, values, "BernoulliBackward1")
 
 
