@@ -223,26 +223,22 @@ def gelu(input, approximate="none"):
     X = _float_data(x)
     dt = X.dtype.type
     if approximate == "none":
-        def cdf(X):
-            return dt(0.5) * (1 + _kernel_erf(X * dt(_M_SQRT1_2)))
-
         with np.errstate(over="ignore", invalid="ignore"):
-            out = X * dt(0.5) * (1 + _kernel_erf(X * dt(_M_SQRT1_2)))
+            erf = _kernel_erf(X * dt(_M_SQRT1_2))  # kept for the backward (PyTorch recomputes it)
+            out = X * dt(0.5) * (1 + erf)
         return _fused("GeluBackward0", x, X, out,
-                      lambda g, X: g * _fma(X, dt(_GELU_PDF) * np.exp(X * X * dt(-0.5)), cdf(X)))
+                      lambda g, X: g * _fma(X, dt(_GELU_PDF) * np.exp(X * X * dt(-0.5)), dt(0.5) * (1 + erf)))
 
-    def inner(X):
-        return dt(_GELU_BETA) * _fma(dt(_GELU_KAPPA), X * X * X, X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = np.tanh(dt(_GELU_BETA) * _fma(dt(_GELU_KAPPA), X * X * X, X))  # kept for the backward
+        out = dt(0.5) * X * (1 + t)
 
     def vjp(g, X):
-        t = np.tanh(inner(X))
         left = dt(0.5) * X
         tanh_derivative = _fma(-t, t, dt(1))
         inner_derivative = dt(_GELU_BETA) * _fma(dt(3) * dt(_GELU_KAPPA), X * X, dt(1))
         return g * _fma(left * tanh_derivative, inner_derivative, dt(0.5) * (1 + t))
 
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = dt(0.5) * X * (1 + np.tanh(inner(X)))
     return _fused("GeluBackward0", x, X, out, vjp)
 
 
@@ -527,11 +523,14 @@ def mse_loss(input, target, *, reduction="mean"):
     # target's is its negation, exactly
     norm = diff.dtype.type(scale)
 
+    def grad(g):  # (2 d) g is d (2 g) exactly: one pass for "sum" and "none"
+        return (norm * diff) * g if reduction == "mean" else diff * (g * norm)
+
     def vjp_input(g):
-        return unbroadcast((norm * diff) * g, input.shape).astype(input.dtype, copy=False)
+        return unbroadcast(grad(g), input.shape).astype(input.dtype, copy=False)
 
     def vjp_target(g):
-        return unbroadcast(-((norm * diff) * g), target.shape).astype(target.dtype, copy=False)
+        return unbroadcast(-grad(g), target.shape).astype(target.dtype, copy=False)
 
     return record("MseLossBackward0", out, (input, target), (vjp_input, vjp_target))
 
@@ -543,15 +542,21 @@ def l1_loss(input, target, *, reduction="mean"):
         >>> F.l1_loss(descend.tensor([1.0, 5.0]), descend.tensor([2.0, 2.0]))
         tensor(2.)
     """
-    # PyTorch's composite, (input - target).abs() reduced: the graph it records (MeanBackward0,
-    # SumBackward0 or AbsBackward0 over SubBackward0) and the same gradient
-    _check_reduction(reduction)
-    input, target, _ = _float_pair(input, target, "l1_loss")
-    _check_broadcast(input, target, "l1_loss")
-    loss = ops.abs(input - target)
-    if reduction == "none":
-        return loss
-    return ops.sum(loss) if reduction == "sum" else ops.mean(loss)
+    # NOTE: fused (PyTorch's composite (x - y).abs().mean() measured 1.7x slower on a (128, 256)
+    # input), named as the composite's last node (MeanBackward0, SumBackward0 or AbsBackward0), with
+    # its gradient: sign(x - y) times g / n for "mean" (MeanBackward0's division)
+    input, target, diff = _regression_inputs(input, target, "l1_loss", reduction)
+    node = {"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AbsBackward0"}[reduction]
+
+    sign = []
+
+    def d_input(g, n):
+        if not sign:  # computed once for both gradients; [d > 0] - [d < 0] is PyTorch's sgn (0 at NaN)
+            sign.append(np.subtract(diff > 0, diff < 0, dtype=diff.dtype))
+        return sign[0] * (g if n is None else g / diff.dtype.type(n))
+
+    return _reduce_elementwise(node, (input, target), np.abs(diff),
+                               (d_input, lambda g, n: -d_input(g, n)), reduction, full=True)
 
 
 def rmse_loss(input, target, *, reduction="mean"):
@@ -929,10 +934,9 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
             # PyTorch's NllLossBackward0 then LogSoftmaxBackward0: the row's one nonzero nll gradient
             # s = w[y] * -(g / total weight), then s onehot(y) - exp(log_softmax) s, a fused
             # multiply-add on the target's column and a plain product elsewhere
-            sn = np.negative(s) if wy is None else wy * np.negative(s)
-            sn = np.broadcast_to(np.asarray(sn, dtype), (n_rows,))
+            sn = np.asarray(np.negative(s) if wy is None else wy * np.negative(s), dtype)
             at_target = _fma(-p[ar, t_safe], sn, sn)
-            p *= -sn[:, None]
+            p *= np.negative(sn) if sn.ndim == 0 else np.negative(sn)[:, None]
             p[ar, t_safe] = at_target
             return unrows(p.astype(input.dtype, copy=False))
         ones = np.ones(n_rows, dtype) if wy is None else wy
@@ -1042,11 +1046,39 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
 # --- more activations ---
 
 
-def _elementwise(name, x, out, grad):
-    """Record a fused elementwise activation whose derivative `grad()` is computed during backward."""
+def _elementwise(name, x, out, keep):
+    """Record a fused elementwise activation whose gradient is `g` where the mask `keep()` (computed
+    during backward) holds and +0 elsewhere, as PyTorch's vectorised masks select it."""
     X = x._data
     return record(name, out.astype(X.dtype, copy=False), (x,),
-                  (lambda g: (g * grad()).astype(X.dtype, copy=False),), saved=(x,))
+                  (lambda g: _select(keep(), np.asarray(g, X.dtype)),), saved=(x,))
+
+
+_INTS = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _select(keep, values, out=None):
+    """`values` where `keep`, +0.0 elsewhere, bit for bit: PyTorch's vectorised `mask & values`
+    (never NaN from inf * 0, and no -0.0). Into `out` when given (it may be `values`).
+
+    NOTE: a bitwise and, not np.where: 3x faster on a (128, 256) float32 gradient.
+    """
+    values = np.asarray(values)
+    bits = values.view(_INTS[values.itemsize])
+    mask = np.multiply(keep, -1, dtype=bits.dtype)  # all ones where kept
+    if out is None:
+        return np.bitwise_and(bits, mask).view(values.dtype)
+    np.bitwise_and(bits, mask, out=out.view(bits.dtype))
+    return out
+
+
+def _blend(mask, a, b):
+    """`a` where `mask`, else `b`, bit for bit (np.where's result, PyTorch's blendv), as two bitwise
+    selects and an or; `a` and `b` are arrays of the result's shape and dtype."""
+    out = _select(mask, a)
+    bits = out.view(_INTS[out.itemsize])
+    np.bitwise_or(bits, _select(~mask, b).view(bits.dtype), out=bits)
+    return out
 
 
 def _float_data(x):
@@ -1076,8 +1108,9 @@ def _fma(a, b, c):
     dtype = np.result_type(a, b, c)
     if dtype.itemsize < 8:
         wide = np.multiply(a, b, dtype=np.float64)
-        wide += c
-        return wide.astype(dtype, copy=False)
+        out = np.empty(wide.shape, dtype)
+        np.add(wide, c, out=out, casting="same_kind")  # the sum in float64, rounded once to the dtype
+        return out
     return _fma_float64(np.asarray(a, np.float64), np.asarray(b, np.float64), np.asarray(c, np.float64))
 
 
@@ -1133,7 +1166,7 @@ def hardshrink(input, lambd=0.5):
     X = x._data
     zero = (X >= -lambd) & (X <= lambd)
     keep = (X < -lambd) | (X > lambd)
-    return _elementwise("HardshrinkBackward0", x, np.where(zero, 0, X), lambda: keep)
+    return _elementwise("HardshrinkBackward0", x, _select(~zero, X), lambda: keep)
 
 
 def softshrink(input, lambd=0.5):
@@ -1150,7 +1183,7 @@ def softshrink(input, lambd=0.5):
     keep = (X < -lambd) | (X > lambd)
     # PyTorch's kernel: x * 0 between (-0.0 for negative x, NaN for NaN)
     with np.errstate(invalid="ignore"):
-        out = np.where(X > lambd, X - lambd, np.where(X < -lambd, X + lambd, X * 0))
+        out = _blend(X > lambd, X - lambd, _blend(X < -lambd, X + lambd, X * 0))
     return _elementwise("SoftshrinkBackward0", x, out, lambda: keep)
 
 
@@ -1235,18 +1268,21 @@ def softplus(input, beta=1.0, threshold=20.0):
     X = _float_data(x)
     dt = X.dtype.type
     beta_, threshold_ = dt(beta), dt(threshold)
-    z = X * beta_
+    z = X if beta_ == 1 else X * beta_  # (x * 1 and / 1 are exact: skipped)
     linear = z > threshold_
     with np.errstate(over="ignore"):
         e = np.exp(z)  # kept for the backward (PyTorch recomputes it: same values)
-    out = np.where(linear, X, np.log1p(e) / beta_)
-    overflow = np.isinf(e) & ~linear
-    if overflow.any():
+    soft = np.log1p(e)
+    out = _blend(linear, X, soft if beta_ == 1 else soft / beta_)
+    # exp(z) overflows only above log(max): never when the threshold is below it (the default 20)
+    overflow = np.isinf(e) & ~linear if threshold_ >= np.log(np.finfo(X.dtype).max) else None
+    if overflow is not None and overflow.any():
         out = np.where(overflow, X + np.log1p(np.exp(-z)) / beta_, out)
         linear = linear | overflow
 
     def vjp(g, X):
-        return np.where(linear, g, g * e / (e + 1))
+        g = np.asarray(g, X.dtype)
+        return _blend(linear, np.broadcast_to(g, X.shape), g * e / (e + 1))
 
     return _fused("SoftplusBackward0", x, X, out, vjp)
 
@@ -1270,11 +1306,11 @@ def logsigmoid(input):
     out -= np.log1p(buffer)
 
     def vjp(g, X):
-        # (1 - 1 q) and (0 - -1 q) are 1 - q and q exactly: one masked subtraction instead of two
-        # selects and a multiply
+        # (1 - 1 q) and (0 - -1 q) are 1 - q and q exactly (0 <= q <= 1/2), no selects or multiply
         q = buffer + 1
         np.divide(buffer, q, out=q)
-        np.subtract(1, q, out=q, where=X < 0)
+        np.subtract((X < 0).astype(q.dtype), q, out=q)  # 1 - q, or -q (made q by the abs)
+        np.abs(q, out=q)
         q *= g
         return q
 
@@ -1355,13 +1391,13 @@ def _elu(name, input, alpha, scale, input_scale, backward_input_scale=None):
     # where they are not (or expm1's slow path: 0.7x of its time on a (128, 256) normal input)
     scaled = times(X, forward_scale)
     negative = times(np.expm1(np.copysign(np.minimum(scaled, 0), scaled)), negcoef)  # expm1(-0) is -0
-    out = np.where(positive, times(X, poscoef), negative)
+    out = _blend(positive, times(X, poscoef), negative)
 
     def vjp(g, X):
         negative = times(times(g, backward_scale), negcoef) * np.exp(np.minimum(times(X, backward_scale), 0))
         if poscoef == 1 and backward_scale == 1 and negcoef == 1:
             return negative  # g exp(0) = g where x > 0: no select needed
-        return np.where(positive, times(g, poscoef), negative)
+        return _blend(positive, np.broadcast_to(times(g, poscoef), X.shape), negative)
 
     return _fused(name, x, X, out, vjp)
 
@@ -1451,8 +1487,7 @@ def hardsigmoid(input, inplace=False):
     sixth = dt(np.float32(1.0) / np.float32(6.0))
     def vjp(g, X):
         grad = g * sixth
-        np.copyto(grad, dt(0), where=~((X > -3) & (X < 3)))  # +0 there, whatever the sign of g
-        return grad
+        return _select((X > -3) & (X < 3), grad, out=grad)  # +0 outside, whatever the sign of g
 
     return _fused("HardsigmoidBackward0", x, X, out, vjp)
 
@@ -1478,12 +1513,11 @@ def hardswish(input, inplace=False):
     out /= dt(6)
 
     def vjp(g, X):
-        slope = X / dt(3)
-        slope += dt(0.5)
-        np.copyto(slope, dt(1), where=X >= 3)  # g * 1 is g exactly
-        slope *= g
-        np.copyto(slope, dt(0), where=X <= -3)
-        return slope
+        grad = X / dt(3)
+        grad += dt(0.5)
+        grad *= g
+        high = X >= 3
+        return _blend(~((X <= -3) | high), grad, _select(high, np.asarray(g, X.dtype)))
 
     return _fused("HardswishBackward0", x, X, out, vjp)
 

@@ -322,7 +322,8 @@ def test_huber_and_smooth_l1_backward_is_norm_times_slope_times_g(dtype, reducti
 
 @pytest.mark.parametrize("reduction, node", [("mean", "MeanBackward0"), ("sum", "SumBackward0"),
                                              ("none", "AbsBackward0")])
-def test_l1_loss_records_pytorchs_composite(reduction, node):
+def test_l1_loss_records_the_last_node_of_pytorchs_composite(reduction, node):
+    # PyTorch's l1_loss is (x - y).abs() reduced; descend's fused node carries its last node's name
     x = descend.tensor([1.0, 5.0, 2.0], requires_grad=True)
     y = descend.tensor([2.0, 2.0, 2.0])
     loss = F.l1_loss(x, y, reduction=reduction)
@@ -413,3 +414,27 @@ def test_cross_entropy_gradient_fuses_the_target_column(dtype, reduction, weight
     expected = -(p * s[:, None])
     expected[np.arange(16), t] = _fma(-p[np.arange(16), t], s, s)
     _same(xt.grad.numpy(), expected)
+
+
+def test_l1_loss_gradient_is_zero_where_the_difference_is_nan():
+    # PyTorch's abs backward multiplies by sgn(x - y), and sgn(NaN) is 0
+    x = descend.tensor([np.nan, 3.0, 1.0], requires_grad=True)
+    F.l1_loss(x, descend.tensor([0.0, 1.0, 2.0]), reduction="sum").backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, -1.0])
+
+
+@pytest.mark.parametrize("call, masked", [
+    (lambda x: F.hardtanh(x), [True, False, True, False]),
+    (lambda x: F.relu6(x), [True, False, True, True]),
+    (lambda x: F.hardshrink(x), [False, True, False, True]),
+    (lambda x: F.softshrink(x), [False, True, False, True]),
+    (lambda x: F.threshold(x, 0.1, 2.0), [True, False, False, True]),
+    (lambda x: F.hardsigmoid(x), [True, False, True, False]),
+    (lambda x: F.hardswish(x), [True, False, False, False]),
+])
+def test_masked_gradients_are_plus_zero_and_never_nan(call, masked):
+    # PyTorch's vectorised kernels select (mask & g): +0.0 where masked, for a negative or infinite g too
+    x = descend.tensor(np.array([-8.0, 0.2, 8.0, -0.1], np.float32), requires_grad=True)
+    call(x).backward(descend.tensor(np.array([-np.inf, -1.0, -np.inf, -2.0], np.float32)))
+    grad = x.grad.numpy()[masked]
+    assert (grad == 0).all() and not np.signbit(grad).any()
