@@ -293,3 +293,25 @@ def test_cross_entropy_within_tolerance(kw, dtype):
     rtol, atol = (1e-5, 1e-7) if dtype == np.float32 else (1e-12, 1e-15)
     for o, t_ in zip(results[1], results[0]):
         np.testing.assert_allclose(o, t_, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name, kw", [("elu", {}), ("elu", {"alpha": 0.5}), ("selu", {}),
+                                      ("celu", {"alpha": 0.3})])
+def test_inplace_elu_family_reads_the_result(name, kw, dtype):
+    # EluBackward1 / CeluBackward1: the gradient differs from torch's only where the forward does
+    x = _inputs(dtype, special=False)
+    g = _inputs(dtype, special=False, seed=1)
+    found = []
+    for lib, F in ((torch, TF), (descend, DF)):
+        leaf = lib.tensor(x, requires_grad=True)
+        y = getattr(F, name)(leaf * 1, inplace=True, **kw)
+        y.backward(lib.tensor(g))
+        found.append((type(y.grad_fn).__name__ if lib is torch else y.grad_fn.name(), y.detach().numpy(),
+                      leaf.grad.numpy()))
+    (tn, ty, tg), (dn, dy, dg) = found
+    assert dn == tn
+    assert not (_differ(tg, dg) & ~_differ(ty, dy)).any()
+    # y + alpha cancels for very negative x: one ulp of y is the absolute tolerance
+    tol = (1e-5, 1e-6) if dtype == np.float32 else (1e-12, 1e-15)
+    np.testing.assert_allclose(dg, tg, rtol=tol[0], atol=tol[1])

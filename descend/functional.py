@@ -1372,9 +1372,18 @@ def mish(input, inplace=False):
     return _fused("MishBackward0", x, X, out, vjp)
 
 
-def _elu(name, input, alpha, scale, input_scale, backward_input_scale=None):
+def _elu(name, input, alpha, scale, input_scale, backward_input_scale=None, inplace=False, from_result=False):
     """PyTorch's ELU kernel: expm1(x input_scale) alpha scale for x <= 0, x scale above; backward
-    ((g input_scale) (alpha scale)) exp(x input_scale) and g scale, the coefficients in the dtype."""
+    ((g input_scale) (alpha scale)) exp(x input_scale) and g scale, the coefficients in the dtype.
+
+    In place, PyTorch records EluBackward1 (CeluBackward1), whose backward reads the result y
+    instead: (g input_scale) (y + alpha scale) where y <= 0.
+    """
+    if inplace:
+        from .ops.inplace import apply
+
+        return apply(_tensor(input), lambda t: _elu(name[:-1] + "1", t, alpha, scale, input_scale,
+                                                    backward_input_scale, from_result=True))
     x = _tensor(input)
     X = _float_data(x)
     dt = X.dtype.type
@@ -1393,16 +1402,19 @@ def _elu(name, input, alpha, scale, input_scale, backward_input_scale=None):
     negative = times(np.expm1(np.copysign(np.minimum(scaled, 0), scaled)), negcoef)  # expm1(-0) is -0
     out = _blend(positive, times(X, poscoef), negative)
 
+    def vjp_from_result(g, X):
+        negative = times(g, backward_scale) * (out + negcoef)
+        return _blend(out > 0, np.broadcast_to(times(g, poscoef), X.shape), negative)
+
     def vjp(g, X):
         negative = times(times(g, backward_scale), negcoef) * np.exp(np.minimum(times(X, backward_scale), 0))
         if poscoef == 1 and backward_scale == 1 and negcoef == 1:
             return negative  # g exp(0) = g where x > 0: no select needed
         return _blend(positive, np.broadcast_to(times(g, poscoef), X.shape), negative)
 
-    return _fused(name, x, X, out, vjp)
+    return _fused(name, x, X, out, vjp_from_result if from_result else vjp)
 
 
-@_honours_inplace
 def elu(input, alpha=1.0, inplace=False):
     """x for x > 0, alpha (exp(x) - 1) otherwise.
 
@@ -1410,14 +1422,13 @@ def elu(input, alpha=1.0, inplace=False):
         >>> F.elu(descend.tensor([-1.0, 2.0]))
         tensor([-0.6321,  2.0000])
     """
-    return _elu("EluBackward0", input, alpha, 1.0, 1.0)
+    return _elu("EluBackward0", input, alpha, 1.0, 1.0, inplace=inplace)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-@_honours_inplace
 def selu(input, inplace=False):
     """scale * elu(x, alpha) with the self-normalising constants (alpha 1.6733, scale 1.0507).
 
@@ -1425,10 +1436,9 @@ def selu(input, inplace=False):
         >>> F.selu(descend.tensor([1.0]))
         tensor([1.0507])
     """
-    return _elu("EluBackward0", input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+    return _elu("EluBackward0", input, _SELU_ALPHA, _SELU_SCALE, 1.0, inplace=inplace)
 
 
-@_honours_inplace
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha (exp(x / alpha) - 1)).
 
@@ -1440,7 +1450,8 @@ def celu(input, alpha=1.0, inplace=False):
         raise RuntimeError("ZeroDivisionError: celu: alpha must not be 0")
     # PyTorch: elu with input_scale 1 / alpha, recorded as CeluBackward0, whose backward takes the
     # input scale as 1.0 / float32(alpha) (its derivative formula's `1.0 / alpha.toFloat()`)
-    return _elu("CeluBackward0", input, alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
+    return _elu("CeluBackward0", input, alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)),
+                inplace=inplace)
 
 
 @_honours_inplace

@@ -438,3 +438,29 @@ def test_masked_gradients_are_plus_zero_and_never_nan(call, masked):
     call(x).backward(descend.tensor(np.array([-np.inf, -1.0, -np.inf, -2.0], np.float32)))
     grad = x.grad.numpy()[masked]
     assert (grad == 0).all() and not np.signbit(grad).any()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "name, kw, alpha, scale, backward_scale, node",
+    [
+        ("elu", {}, 1.0, 1.0, 1.0, "EluBackward1"),
+        ("elu", {"alpha": 0.5}, 0.5, 1.0, 1.0, "EluBackward1"),
+        ("selu", {}, 1.6732632423543772848170429916717, 1.0507009873554804934193349852946, 1.0,
+         "EluBackward1"),
+        ("celu", {"alpha": 0.3}, 0.3, 1.0, 1 / float(np.float32(0.3)), "CeluBackward1"),
+    ],
+)
+def test_inplace_elu_family_backward_reads_the_result(name, kw, alpha, scale, backward_scale, node, dtype):
+    # PyTorch's elu_/selu_/celu_ record EluBackward1/CeluBackward1: (g s) (y + alpha scale) for y <= 0
+    x = _inputs(dtype)
+    g = _inputs(dtype, seed=15)
+    leaf = descend.tensor(x, requires_grad=True)
+    y = getattr(F, name)(leaf * 1, inplace=True, **kw)
+    assert y.grad_fn.name() == node
+    y.backward(descend.tensor(g))
+    out = y.detach().numpy()
+    with np.errstate(invalid="ignore"):
+        negative = (g * dtype(backward_scale)) * (out + dtype(alpha) * dtype(scale))
+        expected = np.where(out > 0, g * dtype(scale), negative)
+    _same(leaf.grad.numpy(), expected)
