@@ -109,7 +109,11 @@ class Tensor:
 
     # `_view`: None, or (base, fn, version) for a view of `base` (see autograd._mark_view);
     # `_nr`: which output of a multi-output node this is (set only on such outputs).
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_version", "_view", "_nr", "__weakref__")
+    # `_multi` (set only on such views): this view comes from an op returning several views (unbind,
+    # split), whose outputs PyTorch refuses to change in place in a graph: (the op's name, output
+    # number), or True on a view of such a view.
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_version", "_view", "_nr", "_multi",
+                 "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor calls Tensor.__radd__, keeping the graph
 
     def __init__(self, *args, dtype=None, requires_grad=False):

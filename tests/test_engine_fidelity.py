@@ -577,3 +577,19 @@ def test_zero_d_in_place_update_and_accumulation_match_the_array_path(dtype):
     for _ in range(2):
         (v * 3.0).backward()
     assert v.grad.dtype == dt and v.grad.item() == 6.0
+
+
+def test_outputs_of_ops_returning_several_views_refuse_in_place_changes_in_a_graph():
+    y = torch.ones(3, requires_grad=True) * 2
+    cases = [(lambda: y.unbind()[1], "Output 1 of Unbind"), (lambda: list(y)[0], "Output 0 of Unbind"),
+             (lambda: y.split(1)[0], "Output 0 of Split"), (lambda: y.chunk(3)[2], "Output 2 of Split"),
+             (lambda: y.unbind()[0].view(1), "Output 0 of View")]  # PyTorch's messages
+    for make, name in cases:
+        with pytest.raises(RuntimeError, match=f"{name} is a view and is being modified inplace"):
+            make().add_(1)
+    with torch.no_grad():  # outside a graph, or off a tensor that needs no gradient, it is allowed
+        y.unbind()[0].add_(1)
+    plain = torch.ones(3)
+    plain.unbind()[0].add_(1)
+    y.tensor_split(3)[0].add_(1)  # tensor_split's views may change, as in PyTorch
+    assert plain.tolist() == [2.0, 1.0, 1.0] and y.tolist() == [4.0, 2.0, 2.0]

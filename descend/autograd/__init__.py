@@ -574,6 +574,8 @@ def _mark_view(out, base, fn):
     else:
         out._view = (base, fn, base._version[0])
     out._version = base._version
+    if getattr(base, "_multi", None):  # a view of a multi-output view inherits PyTorch's refusal
+        out._multi = True
 
 
 def _view_index(info):

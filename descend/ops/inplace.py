@@ -37,7 +37,18 @@ _OVERLAP_ERROR = (
 
 
 def check_inplace(t):
-    """Refuse, under grad mode, an in-place change of a leaf that requires grad or of a view of one."""
+    """Refuse, under grad mode, an in-place change of a leaf that requires grad or of a view of one,
+    and of a view that an op returning several views made (unbind, split, chunk), as PyTorch does."""
+    multi = getattr(t, "_multi", None)
+    if multi and t._requires_grad:
+        # the op's name and output number, or (a view of such a view) the last view op's name, output 0
+        name, k = multi if multi is not True else (
+            t.grad_fn.name().rstrip("0123456789").removesuffix("Backward"), 0)
+        raise RuntimeError(
+            f"Output {k} of {name} is a view and is being modified inplace. This view is the output of a "
+            "function that returns multiple views. Such functions do not allow the output views to be "
+            "modified inplace. You should replace the inplace operation by an out-of-place one."
+        )
     if t._requires_grad and t.grad_fn is None and t._view is None:
         raise RuntimeError(_LEAF_ERROR)
     if t._view is not None:

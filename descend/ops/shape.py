@@ -314,6 +314,9 @@ def unbind(input, dim=0):
     else:
         for o, get in zip(outs, getters):
             _mark_view(o, x, get)
+    if outs and outs[0]._requires_grad:
+        for k, o in enumerate(outs):
+            o._multi = ("Unbind", k)
     return tuple(outs)
 
 
@@ -340,7 +343,18 @@ def _unbind_vjp(d, dtype):
 
 @op("split")
 def split(tensor, split_size_or_sections, dim=0):
-    """Views of consecutive chunks along `dim`: equal chunks of a size, or the given sizes."""
+    """Views of consecutive chunks along `dim`: equal chunks of a size, or the given sizes.
+
+    As in PyTorch, its outputs (and chunk's) may not change in place while they are in a graph.
+    """
+    out = _split(tensor, split_size_or_sections, dim)
+    if out and out[0]._requires_grad:
+        for k, o in enumerate(out):
+            o._multi = ("Split", k)
+    return out
+
+
+def _split(tensor, split_size_or_sections, dim):
     d = _dims(dim, tensor.ndim)[0]
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):
@@ -387,7 +401,7 @@ def tensor_split(input, indices_or_sections, dim=0):
     else:
         idx = [0] + [builtins.min(builtins.max(int(i), 0), n) for i in indices_or_sections] + [n]
         sizes = [builtins.max(b - a, 0) for a, b in zip(idx[:-1], idx[1:])]
-    return split(input, sizes, d)
+    return _split(input, sizes, d)  # PyTorch's tensor_split views may change in place
 
 
 @op("diagonal")
