@@ -464,3 +464,19 @@ def test_inplace_elu_family_backward_reads_the_result(name, kw, alpha, scale, ba
         negative = (g * dtype(backward_scale)) * (out + dtype(alpha) * dtype(scale))
         expected = np.where(out > 0, g * dtype(scale), negative)
     _same(leaf.grad.numpy(), expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim", [-1, 0])
+def test_glu_is_one_node_with_pytorchs_kernel_formulas(dtype, dim):
+    x = _inputs(dtype, n=256, seed=16)[:256].reshape(16, 16)
+    g = _inputs(dtype, n=128, seed=17)[:128].reshape((16, 8) if dim == -1 else (8, 16))
+    t = descend.tensor(x, requires_grad=True)
+    y = F.glu(t, dim)
+    assert y.grad_fn.name() == "GluBackward0"
+    y.backward(descend.tensor(g))
+    a, b = np.split(x, 2, axis=dim)
+    with np.errstate(over="ignore"):
+        s = 1 / (1 + np.exp(-b))
+    _same(y.detach().numpy(), a * s)
+    _same(t.grad.numpy(), np.concatenate([s * g, (1 - s) * s * a * g], axis=dim))
