@@ -20,6 +20,10 @@ the vector width so every torch value comes from its vectorised kernel) plus ext
   tanh-GELU (its 1 + tanh cancels below x = -3 and amplifies tanh's last bit), 1e-10 + 1e-13 in
   float64.
 
+prelu (per-channel and single weight, NaN and -inf inputs): PreluKernelBackward0, forward and input
+gradient bit for bit, the weight's gradient (a sum over the broadcast dims) within 1e-5 / 1e-12. The
+in-place ELU family: EluBackward1/CeluBackward1, gradients differing only where the forward does.
+
 Losses (mse, l1, huber, smooth_l1 with beta 0.5 and 0, binary_cross_entropy, BCE-with-logits; mean,
 sum, none; float32 and float64): torch's grad_fn name, and bit for bit wherever no transcendental
 enters: the elementwise losses ("none") and every gradient of the regression losses, BCE's input
@@ -317,3 +321,24 @@ def test_inplace_elu_family_reads_the_result(name, kw, dtype):
     # y + alpha cancels for very negative x: one ulp of y is the absolute tolerance
     tol = (1e-5, 1e-6) if dtype == np.float32 else (1e-12, 1e-15)
     np.testing.assert_allclose(dg, tg, rtol=tol[0], atol=tol[1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, wshape", [((64, 8, 5), (8,)), ((300,), (1,)), ((5, 4, 3, 3), (1,))])
+def test_prelu_is_torchs_kernel(shape, wshape, dtype):
+    rng = np.random.default_rng(19)
+    x = (rng.standard_normal(shape) * 2).astype(dtype)
+    x.flat[:3] = [np.nan, 0.0, -np.inf]
+    w = (rng.random(wshape) * 0.5).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    found = []
+    for lib, F in ((torch, TF), (descend, DF)):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = F.prelu(xt, wt)
+        y.backward(lib.tensor(g))
+        found.append((type(y.grad_fn).__name__ if lib is torch else y.grad_fn.name(), y.detach().numpy(),
+                      xt.grad.numpy(), wt.grad.numpy()))
+    (tn, ty, tgx, tgw), (dn, dy, dgx, dgw) = found
+    assert dn == tn
+    assert _differ(ty, dy).sum() == 0 and _differ(tgx, dgx).sum() == 0
+    np.testing.assert_allclose(dgw, tgw, rtol=1e-5 if dtype == np.float32 else 1e-12)  # summation order

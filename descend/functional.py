@@ -1586,7 +1586,21 @@ def prelu(input, weight):
             w = ops.reshape(w, (channels,) + (1,) * (x.ndim - 2))
     elif w.ndim:
         w = ops.reshape(w, ())
-    return ops.where(x > 0, x, w * x)
+    # NOTE: one fused node (PreluKernelBackward0), PyTorch's kernel: x where x > 0, else w x; backward
+    # g or w g for the input, 0 or x g for the weight (summed over the broadcast dims)
+    X = _float_data(x)
+    W = w._data.astype(X.dtype, copy=False)
+    positive = X > 0
+    out = _blend(positive, X, np.broadcast_to(W, X.shape) * X)
+
+    def vjp_input(g):
+        g = np.asarray(g, X.dtype)
+        return _blend(positive, np.broadcast_to(g, X.shape), np.broadcast_to(W * g, X.shape))
+
+    def vjp_weight(g):
+        return unbroadcast(_select(~positive, X * g), w.shape).astype(w.dtype, copy=False)
+
+    return record("PreluKernelBackward0", out, (x, w), (vjp_input, vjp_weight), saved=(x, w))
 
 
 def softmin(input, dim=None, dtype=None):

@@ -480,3 +480,20 @@ def test_glu_is_one_node_with_pytorchs_kernel_formulas(dtype, dim):
         s = 1 / (1 + np.exp(-b))
     _same(y.detach().numpy(), a * s)
     _same(t.grad.numpy(), np.concatenate([s * g, (1 - s) * s * a * g], axis=dim))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_prelu_is_one_node_with_pytorchs_kernel(dtype):
+    rng = np.random.default_rng(18)
+    x = (rng.standard_normal((6, 3, 4)) * 2).astype(dtype)
+    x[0, 0, :3] = [np.nan, 0.0, -np.inf]
+    w = np.array([0.25, -0.5, 2.0], dtype)
+    g = rng.standard_normal((6, 3, 4)).astype(dtype)
+    xt, wt = descend.tensor(x, requires_grad=True), descend.tensor(w, requires_grad=True)
+    y = F.prelu(xt, wt)
+    assert y.grad_fn.name() == "PreluKernelBackward0"
+    y.backward(descend.tensor(g))
+    wb = w.reshape(3, 1)
+    _same(y.detach().numpy(), np.where(x > 0, x, wb * x))
+    _same(xt.grad.numpy(), np.where(x > 0, g, wb * g))
+    np.testing.assert_allclose(wt.grad.numpy(), np.where(x > 0, 0, x * g).sum(axis=(0, 2)), rtol=1e-6)
