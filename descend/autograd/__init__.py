@@ -749,8 +749,9 @@ def _run_hooks(hooks, g):
 def _quiet_floats():
     """(context variable, value) that silence NumPy's floating-point warnings while set, or None.
 
-    NOTE: NumPy 2 keeps its error state in a context variable: setting it to the state of
-    `errstate(all="ignore")` costs ~0.5k instructions per backward, a fifth of a fresh errstate.
+    NOTE: NumPy 2 keeps its error state in a context variable: setting and resetting it to the state
+    of `errstate(all="ignore")` costs 1.7k instructions (callgrind), a sixth of a fresh `errstate`'s
+    10.3k; with run_backward's extra call it is about 2% of a `(w - 3) ** 2` step.
     """
     try:
         from numpy._core._multiarray_umath import _extobj_contextvar
