@@ -288,13 +288,15 @@ class Generator:
 
 
 def _fma64(a, b, c):
-    """float64 a * b + c rounded once, as PyTorch's compiled kernels fuse it.
+    """float64 a * b + c rounded once, as PyTorch's compiled kernels fuse it (a * 1 + 0 is a + 0).
 
     The product splits exactly into p + e (Dekker's TwoProduct) and p + c + e is summed in long double,
     which rounds right unless the sum lands next to a float64 midpoint (a few in 10,000 with
     cancellation); those few are redone in exact rational arithmetic.
     """
     a = np.asarray(a, _F64)
+    if np.ndim(b) == 0 and np.ndim(c) == 0 and b == 1 and c == 0:  # NOTE: randn(10**6) f64: 252 -> 72 ms
+        return a + 0.0
     b = np.broadcast_to(np.asarray(b, _F64), a.shape)
     c = np.broadcast_to(np.asarray(c, _F64), a.shape)
     p = a * b
@@ -318,10 +320,11 @@ def _fma64(a, b, c):
 
 def _fma32(a, b, c):
     """float32 a * b + c rounded once (a fused multiply-add): the product of two float32 is exact in
-    long double, then the sum rounds (agreeing with torch on 200,000 randn and 100,000 uniform_ draws)."""
-    wide = np.longdouble
-    return (np.asarray(a, _F32).astype(wide) * np.asarray(b, _F32).astype(wide)
-            + np.asarray(c, _F32).astype(wide)).astype(_F32)
+    float64, and the float64 sum rounds to float32 as one rounding would except at a float32 tie the
+    float64 rounding made (about one case in 2**29); agrees with torch on every one of 5 million
+    randn and 100,000 uniform_ draws. (Long double is exact there too, and six times slower.)"""
+    return (np.asarray(a, _F32).astype(_F64) * np.asarray(b, _F32).astype(_F64)
+            + np.asarray(c, _F32).astype(_F64)).astype(_F32)
 
 
 _LOG_P = (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
