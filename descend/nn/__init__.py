@@ -39,6 +39,7 @@ from .losses import (
 )
 from .losses import __all__ as _loss_names
 from .module import Module, Parameter
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "BCELoss",
@@ -69,4 +70,5 @@ __all__ = [
     "utils",
 ]
 __all__ += _conv_names
+__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
 __all__ += [n for n in _layer_names + _loss_names if n not in __all__]
