@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 
 import numpy as np
@@ -1097,21 +1098,45 @@ def _fused(name, x, X, out, vjp):
     return record(name, np.asarray(out).astype(X.dtype, copy=False), (x,), (backward,), saved=(x,))
 
 
-def _fma(a, b, c):
+def _fma(a, b, c, out=None):
     """a * b + c rounded once, as the fused multiply-adds of PyTorch's compiled CPU kernels.
 
     The arguments' dtype is kept; constants must already be of it (PyTorch's `scalar_t(c)`).
     float32 (and float16) goes through float64, where the product is exact. float64 takes the
     error-free product and sum (Dekker, Knuth): long double's 64-bit product is not exact, and
-    differed from the fused result in 9% of GELU-tanh float64 gradients.
+    differed from the fused result in 9% of GELU-tanh float64 gradients. Into `out` when given
+    (float32: it may be one of the arguments).
     """
     dtype = np.result_type(a, b, c)
     if dtype.itemsize < 8:
-        wide = np.multiply(a, b, dtype=np.float64)
-        out = np.empty(wide.shape, dtype)
+        shape = np.broadcast_shapes(np.shape(a), np.shape(b), np.shape(c))
+        wide = _scratch(shape)
+        np.multiply(a, b, out=wide, dtype=np.float64)
+        if out is None:
+            out = np.empty(shape, dtype)
         np.add(wide, c, out=out, casting="same_kind")  # the sum in float64, rounded once to the dtype
         return out
-    return _fma_float64(np.asarray(a, np.float64), np.asarray(b, np.float64), np.asarray(c, np.float64))
+    result = _fma_float64(np.asarray(a, np.float64), np.asarray(b, np.float64), np.asarray(c, np.float64))
+    if out is None:
+        return result
+    out[...] = result
+    return out
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(shape):
+    """A reused float64 work array of `shape` (one per thread).
+
+    NOTE: a fresh float64 temporary of a (128, 256) activation is 256 KiB, above malloc's mmap
+    threshold: its page faults made the float32 multiply-add 5x slower than the two passes it takes.
+    """
+    n = math.prod(shape)
+    buf = getattr(_SCRATCH, "buf", None)
+    if buf is None or buf.size < n:
+        buf = _SCRATCH.buf = np.empty(max(n, 1), np.float64)
+    return buf[:n].reshape(shape)
 
 
 _SPLITTER = 134217729.0  # 2**27 + 1: Veltkamp's split of a float64 into two 26-bit halves
@@ -1348,7 +1373,7 @@ def silu(input, inplace=False):
         s = np.divide(1, denominator)
         grad = g * s
         np.subtract(1, s, out=s)
-        grad *= _fma(X, s, dt(1))
+        grad *= _fma(X, s, dt(1), out=s)
         return grad
 
     return _fused("SiluBackward0", x, X, out, vjp)
