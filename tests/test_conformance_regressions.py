@@ -349,3 +349,14 @@ def test_errors_have_pytorchs_types_and_messages(call, error, message):
 
 def test_argmin_over_a_non_empty_dim_of_an_empty_tensor_is_empty():
     assert descend.zeros(0, 3).argmin(dim=1).shape == (0,)
+
+
+def test_two_norm_gradient_masks_x_over_norm_not_the_incoming_gradient():
+    # PyTorch: grad * (x / norm).masked_fill_(norm == 0, 0): an infinite gradient at a zero norm
+    # (log of the norm) meets the masked 0 and gives NaN; a finite one gives 0
+    x = descend.zeros(2, 2, dtype=descend.float64, requires_grad=True)
+    descend.log(x.norm(dim=0)).sum().backward()
+    assert np.isnan(x.grad.numpy()).all()
+    y = descend.tensor([[3.0, 0.0], [4.0, 0.0]], dtype=descend.float64, requires_grad=True)
+    y.norm(dim=0).sum().backward()
+    assert y.grad.tolist() == [[0.6, 0.0], [0.8, 0.0]]

@@ -348,8 +348,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     def vjp(g):
         gk = np.reshape(g, kept)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if p == 2:
-                return np.where(out_kept == 0, 0, X * (gk / out_kept))
+            if p == 2:  # PyTorch: grad * (x / norm) with x / norm masked to 0 where the norm is 0
+                return gk * np.where(out_kept == 0, 0, X / out_kept)
             # PyTorch's formulas (norm_backward), so zeros, infinities and NaNs come out as its do
             sgn = np.where(np.isnan(X), 0, np.sign(X)) if p < 2 else None  # sgn(NaN) is 0 in PyTorch
             if p == 1:
