@@ -340,6 +340,10 @@ def test_erfc_keeps_its_relative_precision_in_the_tail():
          r"size of the tensor \(2\) must match the existing size \(3\) at non-singleton dimension 0"),
         (lambda: descend.zeros(3).expand(2, 4), RuntimeError,
          r"size of the tensor \(4\) must match the existing size \(3\) at non-singleton dimension 1"),
+        (lambda: descend.zeros(3).narrow(0, 4, 0), IndexError, r"start out of range .*\[-3, 3\], but got 4"),
+        (lambda: descend.tensor(1.0).narrow(0, 0, 1), RuntimeError, r"narrow\(\) cannot be applied to a 0"),
+        (lambda: descend.zeros(0, 3).norm(p=float("inf"), dim=0), RuntimeError,
+         "cannot compute the inf norm on the dimension 0 because this dimension is empty"),
     ],
 )
 def test_errors_have_pytorchs_types_and_messages(call, error, message):

@@ -327,6 +327,14 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     kept = _kept_shape(X.shape, axes)
     A = np.abs(X)
     if p == math.inf or p == -math.inf:
+        which, why = ("inf" if p > 0 else "-inf"), "the operation does not have an identity"
+        if X.size == 0 and axes is None:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {which} norm on an empty tensor "
+                               f"because {why}")
+        for a in axes or ():
+            if X.shape[a] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {which} norm on the dimension {a} "
+                                   f"because this dimension is empty and {why}")
         ufunc = np.maximum if p > 0 else np.minimum
         out, even = _reduce_extreme(_wrap(A), axes, keepdim, ufunc, "amax" if p > 0 else "amin")
         sgn = np.where(np.isnan(X), 0, np.sign(X))

@@ -258,10 +258,14 @@ def broadcast_to(input, size):
 @op("narrow")
 def narrow(input, dim, start, length):
     """The slice start:start+length of dim `dim` (a view)."""
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = _dims(dim, input.ndim)[0]
     n = input.shape[d]
+    if not -n <= int(start) <= n:  # PyTorch's error types: a start out of range is an IndexError
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {int(start)})")
     start = int(start) + (n if int(start) < 0 else 0)
-    if not (0 <= start <= n and 0 <= length <= n - start):
+    if not 0 <= length <= n - start:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     index = (slice(None),) * d + (slice(start, start + length),)
     from .indexing import getitem
