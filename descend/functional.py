@@ -1068,7 +1068,7 @@ def _select(keep, values, out=None):
     bits = values.view(_INTS[values.itemsize])
     mask = np.multiply(keep, -1, dtype=bits.dtype)  # all ones where kept
     if out is None:
-        return np.bitwise_and(bits, mask).view(values.dtype)
+        return np.asarray(np.bitwise_and(bits, mask)).view(values.dtype)  # (0-d gives a scalar)
     np.bitwise_and(bits, mask, out=out.view(bits.dtype))
     return out
 
@@ -1083,19 +1083,25 @@ def _blend(mask, a, b):
 
 
 def _float_data(x):
-    """The input's array, integers and bools as the default float dtype (as the engine's unary ops)."""
+    """The input's array, integers and bools as the default float dtype (as the engine's unary ops);
+    a 0-d input as one element (NumPy gives scalars, not arrays, for 0-d results: no `out=`)."""
     X = x._data
-    return X if X.dtype.kind == "f" else X.astype(float_dtype_of(X.dtype))
+    X = X if X.dtype.kind == "f" else X.astype(float_dtype_of(X.dtype))
+    return X.reshape(1) if X.ndim == 0 else X
 
 
 def _fused(name, x, X, out, vjp):
     """Record a fused activation as one node: `vjp(g, X)` is PyTorch's backward formula, written in
     its order of operations, on the input's array `X`."""
+    out = np.asarray(out).astype(X.dtype, copy=False)
+    inner_shape = out.shape  # one element for a 0-d input (see `_float_data`)
+
     def backward(g):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return np.asarray(vjp(g, X)).astype(X.dtype, copy=False)
+            grad = vjp(np.reshape(g, inner_shape), X)
+        return np.asarray(grad).astype(X.dtype, copy=False).reshape(x.shape)
 
-    return record(name, np.asarray(out).astype(X.dtype, copy=False), (x,), (backward,), saved=(x,))
+    return record(name, out.reshape(x.shape) if x.ndim == 0 else out, (x,), (backward,), saved=(x,))
 
 
 def _fma(a, b, c, out=None):
@@ -1619,13 +1625,14 @@ def prelu(input, weight):
     out = _blend(positive, X, np.broadcast_to(W, X.shape) * X)
 
     def vjp_input(g):
-        g = np.asarray(g, X.dtype)
-        return _blend(positive, np.broadcast_to(g, X.shape), np.broadcast_to(W * g, X.shape))
+        g = np.reshape(np.asarray(g, X.dtype), X.shape)
+        return _blend(positive, g, np.broadcast_to(W * g, X.shape)).reshape(x.shape)
 
     def vjp_weight(g):
-        return unbroadcast(_select(~positive, X * g), w.shape).astype(w.dtype, copy=False)
+        grad = _select(~positive, X * np.reshape(g, X.shape)).reshape(x.shape)
+        return unbroadcast(grad, w.shape).astype(w.dtype, copy=False)
 
-    return record("PreluKernelBackward0", out, (x, w), (vjp_input, vjp_weight), saved=(x, w))
+    return record("PreluKernelBackward0", out.reshape(x.shape), (x, w), (vjp_input, vjp_weight), saved=(x, w))
 
 
 def softmin(input, dim=None, dtype=None):

@@ -497,3 +497,22 @@ def test_prelu_is_one_node_with_pytorchs_kernel(dtype):
     _same(y.detach().numpy(), np.where(x > 0, x, wb * x))
     _same(xt.grad.numpy(), np.where(x > 0, g, wb * g))
     np.testing.assert_allclose(wt.grad.numpy(), np.where(x > 0, 0, x * g).sum(axis=(0, 2)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    F.silu, F.mish, F.gelu, lambda x: F.gelu(x, approximate="tanh"), F.softplus, F.logsigmoid, F.elu, F.selu,
+    F.celu, F.hardsigmoid, F.hardswish, F.hardtanh, F.relu6, F.softshrink, F.hardshrink,
+    lambda x: F.threshold(x, 0.1, 2.0), lambda x: F.prelu(x, descend.tensor([0.25])),
+    lambda x: F.silu(x * 1, inplace=True), lambda x: F.elu(x * 1, inplace=True),
+])
+@pytest.mark.parametrize("value", [-4.0, 0.3])
+def test_zero_dimensional_inputs_keep_their_shape(call, value):
+    # NumPy gives scalars, not arrays, for 0-d results: the fused kernels must still work there
+    x = descend.tensor(np.float32(value), requires_grad=True)
+    y = call(x)
+    y.backward()
+    assert y.shape == () and x.grad.shape == ()
+    ref = descend.tensor(np.array([value], np.float32), requires_grad=True)
+    r = call(ref)
+    r.backward(descend.ones(1))
+    assert y.item() == r.detach().numpy()[0] and x.grad.item() == ref.grad.numpy()[0]
