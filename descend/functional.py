@@ -1066,9 +1066,10 @@ def _select(keep, values, out=None):
     """
     values = np.asarray(values)
     bits = values.view(_INTS[values.itemsize])
-    mask = np.multiply(keep, -1, dtype=bits.dtype)  # all ones where kept
+    mask = np.asarray(keep).astype(bits.dtype)
+    np.negative(mask, out=mask)  # all ones where kept
     if out is None:
-        return np.asarray(np.bitwise_and(bits, mask)).view(values.dtype)  # (0-d gives a scalar)
+        out = mask.view(values.dtype) if mask.shape == values.shape else np.empty(values.shape, values.dtype)
     np.bitwise_and(bits, mask, out=out.view(bits.dtype))
     return out
 
