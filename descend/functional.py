@@ -1134,6 +1134,7 @@ def _fma(a, b, c, out=None):
 
 
 _SCRATCH = threading.local()
+_SCRATCH_MAX = 1 << 21  # elements (16 MiB of float64) kept per slot and thread at most
 
 
 def _scratch(shape, slot):
@@ -1143,6 +1144,8 @@ def _scratch(shape, slot):
     threshold: its page faults made the float32 multiply-add 5x slower than the two passes it takes.
     """
     n = math.prod(shape)
+    if n > _SCRATCH_MAX:  # not kept: a large array's faults are small beside its passes
+        return np.empty(shape, np.float64)
     bufs = getattr(_SCRATCH, "bufs", None)
     if bufs is None:
         bufs = _SCRATCH.bufs = [np.empty(0), np.empty(0)]
