@@ -26,6 +26,7 @@ import warnings
 import numpy as np
 
 from . import ops, random
+from ._fma import fma64
 from .autograd import record, unbroadcast
 from .ops._core import float_dtype_of
 from .tensor import _wrap
@@ -1109,10 +1110,10 @@ def _fma(a, b, c, out=None):
     """a * b + c rounded once, as the fused multiply-adds of PyTorch's compiled CPU kernels.
 
     The arguments' dtype is kept; constants must already be of it (PyTorch's `scalar_t(c)`).
-    float32 (and float16) goes through float64, where the product is exact. float64 takes the
-    error-free product and sum (Dekker, Knuth): long double's 64-bit product is not exact, and
-    differed from the fused result in 9% of GELU-tanh float64 gradients. Into `out` when given
-    (float32: it may be one of the arguments).
+    float32 (and float16) goes through float64, where the product is exact. float64 takes
+    `descend._fma.fma64` (exact): long double's 64-bit product alone differed from the fused result
+    in 9% of GELU-tanh float64 gradients. Into `out` when given (float32: it may be one of the
+    arguments).
     """
     dtype = np.result_type(a, b, c)
     if dtype.itemsize < 8:
@@ -1126,7 +1127,7 @@ def _fma(a, b, c, out=None):
             out = np.empty(shape, dtype)
         np.copyto(out, wide, casting="same_kind")  # the sum in float64, rounded once to the dtype
         return out
-    result = _fma_float64(np.asarray(a, np.float64), np.asarray(b, np.float64), np.asarray(c, np.float64))
+    result = fma64(np.asarray(a, np.float64), np.asarray(b, np.float64), np.asarray(c, np.float64))
     if out is None:
         return result
     out[...] = result
@@ -1152,28 +1153,6 @@ def _scratch(shape, slot):
     if bufs[slot].size < n:
         bufs[slot] = np.empty(n, np.float64)
     return bufs[slot][:n].reshape(shape)
-
-
-_SPLITTER = 134217729.0  # 2**27 + 1: Veltkamp's split of a float64 into two 26-bit halves
-
-
-def _fma_float64(a, b, c):
-    with np.errstate(over="ignore", invalid="ignore"):
-        p = a * b
-        t = _SPLITTER * a
-        a_hi = t - (t - a)
-        a_lo = a - a_hi
-        t = _SPLITTER * b
-        b_hi = t - (t - b)
-        b_lo = b - b_hi
-        e = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo  # a * b = p + e exactly
-        s = p + c
-        v = s - p
-        out = s + (((p - (s - v)) + (c - v)) + e)  # p + c = s + (that sum's rounding error) exactly
-        odd = ~np.isfinite(out)
-        if odd.any():  # infinities, NaN, or a split that overflowed: the plain expression
-            out = np.where(odd, p + c, out)
-    return out
 
 
 def _kernel_erf(z):

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import math
-from fractions import Fraction
 
 import numpy as np
+
+from ._fma import fma64 as _fma64
 
 __all__ = [
     "Generator",
@@ -285,37 +286,6 @@ class Generator:
         if num_samples == 1:
             return np.argmax(keys, axis=1)[:, None].astype(np.int64)
         return np.argsort(-keys, axis=1, kind="stable")[:, :num_samples].astype(np.int64)
-
-
-def _fma64(a, b, c):
-    """float64 a * b + c rounded once, as PyTorch's compiled kernels fuse it (a * 1 + 0 is a + 0).
-
-    The product splits exactly into p + e (Dekker's TwoProduct) and p + c + e is summed in long double,
-    which rounds right unless the sum lands next to a float64 midpoint (a few in 10,000 with
-    cancellation); those few are redone in exact rational arithmetic.
-    """
-    a = np.asarray(a, _F64)
-    if np.ndim(b) == 0 and np.ndim(c) == 0 and b == 1 and c == 0:  # NOTE: randn(10**6) f64: 252 -> 72 ms
-        return a + 0.0
-    b = np.broadcast_to(np.asarray(b, _F64), a.shape)
-    c = np.broadcast_to(np.asarray(c, _F64), a.shape)
-    p = a * b
-    t = 134217729.0 * a  # Veltkamp's split of each factor into two 26-bit halves (2**27 + 1)
-    ah = t - (t - a)
-    t = 134217729.0 * b
-    bh = t - (t - b)
-    al, bl = a - ah, b - bh
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # a * b == p + e exactly
-    wide = np.longdouble
-    total = (p.astype(wide) + c.astype(wide)) + e.astype(wide)
-    out = total.astype(_F64)
-    with np.errstate(invalid="ignore", over="ignore"):
-        toward = np.nextafter(out, np.where(total > out, np.inf, -np.inf))
-        midpoint = (out.astype(wide) + toward.astype(wide)) / 2
-        near = np.abs(total - midpoint) <= np.abs(total) * wide(2.0**-58)
-    for i in zip(*np.nonzero(near & np.isfinite(out))):
-        out[i] = float(Fraction(float(a[i])) * Fraction(float(b[i])) + Fraction(float(c[i])))
-    return out
 
 
 def _fma32(a, b, c):

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .._fma import fma64
 from ..autograd import record, unbroadcast
 from ..tensor import Tensor, _wrap
 from ._core import _binary, _operand, _tensor, float_dtype_of, masked, op, result_type
@@ -43,11 +44,12 @@ def _unary(name, node, forward, vjp_of, reads="x", doc=""):
 def _one_minus_square(y):
     """1 - y * y rounded once, as the fused multiply-add of PyTorch's compiled tanh backward.
 
-    float32 (and float16) through float64 is exact: the product is exact there and the difference
-    rounds once more, to the nearest float32. float64 goes through long double where it is wider.
+    float32 (and float16) through float64: the product is exact there and the difference rounds
+    once more, to the nearest float32. float64 through `descend._fma.fma64` (exact).
     """
-    wide = np.float64 if y.dtype.itemsize < 8 else np.longdouble
-    w = y.astype(wide)
+    if y.dtype.itemsize >= 8:
+        return fma64(-y, y, 1.0)
+    w = y.astype(np.float64)
     return (1 - w * w).astype(y.dtype)
 
 
