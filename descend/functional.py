@@ -20,13 +20,12 @@ Example:
 from __future__ import annotations
 
 import math
-import threading
 import warnings
 
 import numpy as np
 
 from . import ops, random
-from ._fma import fma64
+from ._fma import fma as _fma
 from .autograd import record, unbroadcast
 from .ops._core import float_dtype_of
 from .tensor import _wrap
@@ -1104,55 +1103,6 @@ def _fused(name, x, X, out, vjp):
         return np.asarray(grad).astype(X.dtype, copy=False).reshape(x.shape)
 
     return record(name, out.reshape(x.shape) if x.ndim == 0 else out, (x,), (backward,), saved=(x,))
-
-
-def _fma(a, b, c, out=None):
-    """a * b + c rounded once, as the fused multiply-adds of PyTorch's compiled CPU kernels.
-
-    The arguments' dtype is kept; constants must already be of it (PyTorch's `scalar_t(c)`).
-    float32 (and float16) goes through float64, where the product is exact. float64 takes
-    `descend._fma.fma64` (exact): long double's 64-bit product alone differed from the fused result
-    in 9% of GELU-tanh float64 gradients. Into `out` when given (float32: it may be one of the
-    arguments).
-    """
-    dtype = np.result_type(a, b, c)
-    if dtype.itemsize < 8:
-        shape = np.broadcast_shapes(np.shape(a), np.shape(b), np.shape(c))
-        wide, other = _scratch(shape, 0), _scratch(shape, 1)
-        np.copyto(wide, a)  # (two plain casts and a float64 product: 0.85x of a casting multiply)
-        np.copyto(other, b)
-        np.multiply(wide, other, out=wide)
-        np.add(wide, c, out=wide)
-        if out is None:
-            out = np.empty(shape, dtype)
-        np.copyto(out, wide, casting="same_kind")  # the sum in float64, rounded once to the dtype
-        return out
-    result = fma64(np.asarray(a, np.float64), np.asarray(b, np.float64), np.asarray(c, np.float64))
-    if out is None:
-        return result
-    out[...] = result
-    return out
-
-
-_SCRATCH = threading.local()
-_SCRATCH_MAX = 1 << 21  # elements (16 MiB of float64) kept per slot and thread at most
-
-
-def _scratch(shape, slot):
-    """A reused float64 work array of `shape` (two slots per thread).
-
-    NOTE: a fresh float64 temporary of a (128, 256) activation is 256 KiB, above malloc's mmap
-    threshold: its page faults made the float32 multiply-add 5x slower than the two passes it takes.
-    """
-    n = math.prod(shape)
-    if n > _SCRATCH_MAX:  # not kept: a large array's faults are small beside its passes
-        return np.empty(shape, np.float64)
-    bufs = getattr(_SCRATCH, "bufs", None)
-    if bufs is None:
-        bufs = _SCRATCH.bufs = [np.empty(0), np.empty(0)]
-    if bufs[slot].size < n:
-        bufs[slot] = np.empty(n, np.float64)
-    return bufs[slot][:n].reshape(shape)
 
 
 def _kernel_erf(z):

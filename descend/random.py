@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from ._fma import fma64 as _fma64
+from ._fma import fma
 
 __all__ = [
     "Generator",
@@ -171,10 +171,10 @@ class Generator:
         n = math.prod(shape)
         x = self._unit(n, dtype if dtype in _DIGITS else np.dtype(np.float32))
         if x.dtype == _F64:
-            out = _fma64(x, float(high) - float(low), float(low))
+            out = fma(x, float(high) - float(low), float(low))
         else:  # float32 arithmetic with one rounding (the compiler's fused multiply-add)
             lo, hi = _F32(low), _F32(high)
-            out = _fma32(x, hi - lo, lo)
+            out = fma(x, hi - lo, lo)
         return out.reshape(shape).astype(dtype, copy=False)
 
     def normal(self, shape, mean, std, dtype, contiguous=True):
@@ -185,7 +185,7 @@ class Generator:
         if n >= 16 and contiguous and dtype in (np.dtype(np.float32), np.dtype(np.float64)):
             out = self._normal_fill(n, mean, std, dtype)
         else:  # normal_distribution<double>, then z * std + mean fused, in float64
-            out = _fma64(np.array([self._normal_one() for _ in range(n)], dtype=_F64), std, mean)
+            out = fma(np.array([self._normal_one() for _ in range(n)], dtype=_F64), std, mean)
         return out.reshape(shape).astype(dtype, copy=False)
 
     def _normal_one(self):
@@ -215,14 +215,14 @@ class Generator:
         if blocks.dtype == _F64:  # normal_fill_16<double>: libm's log, cos and sin
             radius = np.sqrt(-2 * np.log(u1))
             theta = 2.0 * math.pi * u2
-            out[:, :8] = _fma64(radius * np.cos(theta), std, mean)
-            out[:, 8:] = _fma64(radius * np.sin(theta), std, mean)
+            out[:, :8] = fma(radius * np.cos(theta), std, mean)
+            out[:, 8:] = fma(radius * np.sin(theta), std, mean)
             return out
         # float32: normal_fill_16_AVX2, with avx_mathfun's log and sincos (fused as compiled)
         radius = np.sqrt(_F32(-2) * _log_avx(u1))
         sin, cos = _sincos_avx(_F32(2.0 * math.pi) * u2)
-        out[:, :8] = _fma32(radius * cos, _F32(std), _F32(mean))
-        out[:, 8:] = _fma32(radius * sin, _F32(std), _F32(mean))
+        out[:, :8] = fma(radius * cos, _F32(std), _F32(mean))
+        out[:, 8:] = fma(radius * sin, _F32(std), _F32(mean))
         return out
 
     def randint(self, shape, low, high):
@@ -288,15 +288,6 @@ class Generator:
         return np.argsort(-keys, axis=1, kind="stable")[:, :num_samples].astype(np.int64)
 
 
-def _fma32(a, b, c):
-    """float32 a * b + c rounded once (a fused multiply-add): the product of two float32 is exact in
-    float64, and the float64 sum rounds to float32 as one rounding would except at a float32 tie the
-    float64 rounding made (about one case in 2**29); agrees with torch on every one of 5 million
-    randn and 100,000 uniform_ draws. (Long double is exact there too, and six times slower.)"""
-    return (np.asarray(a, _F32).astype(_F64) * np.asarray(b, _F32).astype(_F64)
-            + np.asarray(c, _F32).astype(_F64)).astype(_F32)
-
-
 _LOG_P = (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
           -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1)
 
@@ -313,10 +304,10 @@ def _log_avx(x):
     z = m * m
     y = np.full_like(m, _F32(_LOG_P[0]))
     for p in _LOG_P[1:]:
-        y = _fma32(y, m, _F32(p))
-    y = _fma32(y * m, z, e * _F32(-2.12194440e-4))
-    y = _fma32(z, _F32(-0.5), y)
-    out = _fma32(e, _F32(0.693359375), m + y)
+        y = fma(y, m, _F32(p))
+    y = fma(y * m, z, e * _F32(-2.12194440e-4))
+    y = fma(z, _F32(-0.5), y)
+    out = fma(e, _F32(0.693359375), m + y)
     return np.where(x <= 0, _F32(np.nan), out)
 
 
@@ -329,17 +320,17 @@ def _sincos_avx(x):
     j = (j + 1) & ~1
     y = j.astype(_F32)
     for dp in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8):  # x - j pi / 4
-        x = _fma32(y, _F32(dp), x)
+        x = fma(y, _F32(dp), x)
     sin_negative = negative ^ ((j & 4) != 0)
     cos_negative = ((j - 2) & 4) == 0
     use_sin_poly = (j & 2) == 0
     z = x * x
-    yc = _fma32(_fma32(np.full_like(z, _F32(2.443315711809948e-5)), z, _F32(-1.388731625493765e-3)), z,
+    yc = fma(fma(np.full_like(z, _F32(2.443315711809948e-5)), z, _F32(-1.388731625493765e-3)), z,
                 _F32(4.166664568298827e-2))
-    yc = _fma32(yc * z, z, -(z * _F32(0.5))) + _F32(1)
-    ys = _fma32(_fma32(np.full_like(z, _F32(-1.9515295891e-4)), z, _F32(8.3321608736e-3)), z,
+    yc = fma(yc * z, z, -(z * _F32(0.5))) + _F32(1)
+    ys = fma(fma(np.full_like(z, _F32(-1.9515295891e-4)), z, _F32(8.3321608736e-3)), z,
                 _F32(-1.6666654611e-1))
-    ys = _fma32(ys * z, x, x)
+    ys = fma(ys * z, x, x)
     sin = np.where(use_sin_poly, ys, yc)
     cos = np.where(use_sin_poly, yc, ys)
     return np.where(sin_negative, -sin, sin), np.where(cos_negative, -cos, cos)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._fma import fma64
+from .._fma import fma
 from ..autograd import record, unbroadcast
 from ..tensor import Tensor, _wrap
 from ._core import _binary, _operand, _tensor, float_dtype_of, masked, op, result_type
@@ -42,15 +42,8 @@ def _unary(name, node, forward, vjp_of, reads="x", doc=""):
 
 
 def _one_minus_square(y):
-    """1 - y * y rounded once, as the fused multiply-add of PyTorch's compiled tanh backward.
-
-    float32 (and float16) through float64: the product is exact there and the difference rounds
-    once more, to the nearest float32. float64 through `descend._fma.fma64` (exact).
-    """
-    if y.dtype.itemsize >= 8:
-        return fma64(-y, y, 1.0)
-    w = y.astype(np.float64)
-    return (1 - w * w).astype(y.dtype)
+    """1 - y * y rounded once, as the fused multiply-add of PyTorch's compiled tanh backward."""
+    return fma(-y, y, y.dtype.type(1))
 
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
