@@ -113,9 +113,9 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
         >>> uniform_(descend.empty(3), -1.0, 1.0).shape
         descend.Size([3])
     """
-    g = _generator(generator)  # PyTorch's uniform_ kernel: the same numbers as torch for the same seed
-    if g is not None and tensor._data.dtype.kind == "f":
-        return _fill(tensor, g.uniform(tensor.shape, a, b, tensor._data.dtype))
+    if tensor._data.dtype.kind == "f" and _generator(generator) is not None:
+        with no_grad():  # the tensor's own uniform_, as PyTorch's init calls it: PyTorch's numbers
+            return tensor.uniform_(a, b, generator=generator)
     return _fill(tensor, _rng(generator).uniform(a, b, size=tensor.shape))
 
 
@@ -126,9 +126,9 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
         >>> normal_(descend.empty(3), 0.0, 0.02).shape
         descend.Size([3])
     """
-    g = _generator(generator)  # PyTorch's normal_ kernel: the same numbers as torch for the same seed
-    if g is not None and tensor._data.dtype.kind == "f":
-        return _fill(tensor, g.normal(tensor.shape, mean, std, tensor._data.dtype))
+    if tensor._data.dtype.kind == "f" and _generator(generator) is not None:
+        with no_grad():  # the tensor's own normal_, as PyTorch's init calls it: PyTorch's numbers
+            return tensor.normal_(mean, std, generator=generator)
     return _fill(tensor, _rng(generator).normal(mean, std, size=tensor.shape))
 
 
