@@ -880,13 +880,8 @@ def _run_backward(roots, seeds, retain_graph, inputs, accumulate):
                     if e.n_out == 1:
                         prev = grads.get(e)
                         grads[e] = pg if prev is None else prev + pg
-                    else:  # output nrs[i] of a multi-output node (_give inline)
-                        lst = grads.get(e)
-                        if lst is None:
-                            lst = grads[e] = [None] * e.n_out
-                        k = nrs[i]
-                        prev = lst[k]
-                        lst[k] = pg if prev is None else prev + pg
+                    else:  # output nrs[i] of a multi-output node
+                        _give(grads, e, nrs[i], pg)
                 if consumers is None:
                     if kid is None:
                         kid = e

@@ -319,9 +319,15 @@ def unbind(input, dim=0):
     else:
         for o, get in zip(outs, getters):
             _mark_view(o, x, get)
+    return _multi_output_views(outs, "Unbind")
+
+
+def _multi_output_views(outs, name):
+    """Mark the views of an op that returns several (`unbind`, `split`): in a graph, PyTorch refuses
+    to change them in place (see ops.inplace.check_inplace)."""
     if outs and outs[0]._requires_grad:
         for k, o in enumerate(outs):
-            o._multi = ("Unbind", k)
+            o._multi = (name, k)
     return tuple(outs)
 
 
@@ -352,11 +358,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
     As in PyTorch, its outputs (and chunk's) may not change in place while they are in a graph.
     """
-    out = _split(tensor, split_size_or_sections, dim)
-    if out and out[0]._requires_grad:
-        for k, o in enumerate(out):
-            o._multi = ("Split", k)
-    return out
+    return _multi_output_views(_split(tensor, split_size_or_sections, dim), "Split")
 
 
 def _split(tensor, split_size_or_sections, dim):
