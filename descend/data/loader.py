@@ -432,7 +432,8 @@ class RandomSampler(Sampler):
     def __iter__(self):
         n = len(self.data_source)
         if _generator(self.generator) is not None:  # PyTorch's draws: the same order for the same seed
-            return iter(_pytorch_random_indices(n, self.num_samples, self.replacement, self.generator))
+            order = _pytorch_random_indices(n, self.num_samples, self.replacement, self.generator)
+            return iter(order.tolist())
         rng = _rng(self.generator)
         if self.replacement:
             return iter(rng.integers(0, n, self.num_samples).tolist())
@@ -451,18 +452,19 @@ def _int64_seed(generator=None):
 
 def _pytorch_random_indices(n, num_samples, replacement, generator):
     """RandomSampler's indices as PyTorch draws them: without a generator, a fresh one seeded from a
-    draw of the global one; permutations by randperm, draws with replacement by randint, 32 at a time."""
+    draw of the global one; permutations by randperm, draws with replacement by randint, 32 at a time.
+    Returns an int64 array."""
     g = Generator().manual_seed(_int64_seed()) if generator is None else generator
     if replacement:
         draws = [g.randint((32,), 0, n) for _ in range(num_samples // 32)]
-        return np.concatenate(draws + [g.randint((num_samples % 32,), 0, n)]).tolist()
+        return np.concatenate(draws + [g.randint((num_samples % 32,), 0, n)])
     if n == 0:
-        return []
+        return np.empty(0, dtype=np.int64)
     full, rest = divmod(num_samples, n)
     # PyTorch draws one permutation more than it uses whole, even when none of it is needed (rest 0):
     # a shared generator moves on by it at the end of every epoch
     perms = [g.randperm(n) for _ in range(full)] + [g.randperm(n)[:rest]]
-    return np.concatenate(perms).tolist()
+    return np.concatenate(perms)
 
 
 class SubsetRandomSampler(Sampler):
@@ -977,7 +979,7 @@ class DataLoader:
             return None
         n = len(self.dataset)
         if self.seed is None and _generator(self.generator) is not None:
-            return np.asarray(_pytorch_random_indices(n, n, False, self.generator), dtype=np.int64)
+            return _pytorch_random_indices(n, n, False, self.generator)
         return self._rng(epoch, 0).permutation(n)
 
     def _index_batches(self, epoch):
