@@ -28,6 +28,7 @@ from . import ops, random
 from ._fma import fma as _fma
 from .autograd import record, unbroadcast
 from .ops._core import float_dtype_of
+from .ops.elementwise import _sigmoid
 from .tensor import _wrap
 
 __all__ = [
@@ -749,8 +750,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="m
         return d if n is None else d / X.dtype.type(n)
 
     def d_input(g, n):
-        with np.errstate(over="ignore"):
-            sig = 1 / (1 + np.exp(-X))  # PyTorch's sigmoid: exp(-x) = inf gives 0, never NaN
+        sig = _sigmoid(X)
         if pw is None:
             return finish(sig - Y, g, n)
         t = pw * Y
@@ -1188,8 +1188,7 @@ def glu(input, dim=-1):
     # forward; backward sigmoid(b) g for a and (((1 - s) s) a) g for b
     X = _float_data(x)
     A, B = np.split(X, 2, axis=d)
-    with np.errstate(over="ignore"):
-        sig = 1 / (1 + np.exp(-B))
+    sig = _sigmoid(B)
     out = A * sig
 
     def vjp(g, X):
@@ -1342,8 +1341,7 @@ def mish(input, inplace=False):
         out = X * t  # -inf * 0 is NaN, as in PyTorch
 
     def vjp(g, X):
-        with np.errstate(over="ignore"):
-            s = 1 / (1 + np.exp(-X))
+        s = _sigmoid(X)
         return g * _fma(X * s, _fma(-t, t, dt(1)), t)
 
     return _fused("MishBackward0", x, X, out, vjp)

@@ -41,6 +41,12 @@ def _unary(name, node, forward, vjp_of, reads="x", doc=""):
     return fn
 
 
+def _sigmoid(x):
+    """PyTorch's 1 / (1 + exp(-x)): exp(-x) = inf for x << 0 gives exactly 0, never NaN."""
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
+
+
 def _one_minus_square(y):
     """1 - y * y rounded once, as the fused multiply-add of PyTorch's compiled tanh backward."""
     return fma(-y, y, y.dtype.type(1))
@@ -71,8 +77,7 @@ _UNARY = [
     ("asinh", "AsinhBackward0", np.arcsinh, lambda g, x, y: g * (1 / np.sqrt(x * x + 1)), "x"),
     ("acosh", "AcoshBackward0", np.arccosh, lambda g, x, y: g * (1 / np.sqrt(x * x - 1)), "x"),
     ("atanh", "AtanhBackward0", np.arctanh, lambda g, x, y: g / (1 - x * x), "x"),
-    # PyTorch's 1 / (1 + exp(-x)): exp(-x) = inf for x << 0 gives exactly 0, never NaN
-    ("sigmoid", "SigmoidBackward0", lambda x: 1 / (1 + np.exp(-x)), lambda g, x, y: g * (1 - y) * y, "y"),
+    ("sigmoid", "SigmoidBackward0", lambda x: _sigmoid(x), lambda g, x, y: g * (1 - y) * y, "y"),
     ("erf", "ErfBackward0", lambda x: _erf(x), lambda g, x, y: g * (_TWO_OVER_SQRT_PI * np.exp(-x * x)), "x"),
     ("erfc", "ErfcBackward0", lambda x: _erfc(x), lambda g, x, y: g * (-_TWO_OVER_SQRT_PI * np.exp(-x * x)),
      "x"),
