@@ -6,6 +6,7 @@ loop and pictures built on it.
 """
 
 from . import (
+    _malloc,  # noqa: F401  (tunes glibc's malloc for NumPy's large temporaries; see its docstring)
     ops,  # noqa: E402  (binds the op table onto Tensor)
     random,
 )
