@@ -146,61 +146,143 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 def einsum(equation, *operands):
     """Einstein summation (`einsum("ij,jk->ik", a, b)`), differentiable in every operand.
 
-    The gradient of operand i is the einsum of the output gradient with the other operands, writing
-    operand i's subscripts as the output (with repeated or summed-out subscripts handled by NumPy).
+    As PyTorch's: subscripts are letters a-z and A-Z; `...` stands for the dims no letter names (they
+    broadcast across operands, aligned from the right); without `->` the output is the ellipsis dims
+    followed by the letters that appear exactly once, in alphabetical order (upper case first); a
+    letter of size 1 in one operand broadcasts against the others; an input letter (or ellipsis) missing
+    from an explicit output is summed over.
+
+    Each `...` is first rewritten as letters the equation does not use, and a broadcast size-1 dim is
+    dropped from its operand (that operand then has no subscript for it), so the rest is plain
+    letters. The gradient of operand i is the einsum of the output gradient with the other operands,
+    writing operand i's subscripts as the output: letters found nowhere else are broadcast back, a
+    repeated letter (a diagonal) is scattered back onto it, a dropped size-1 dim sums into it.
+
+    Example:
+        >>> a, b = descend.ones(5, 2, 3), descend.ones(5, 3, 4)
+        >>> descend.einsum("...ij,...jk->...ik", a, b).shape
+        descend.Size([5, 2, 4])
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ts = [_tensor(o) for o in operands]
     eq = equation.replace(" ", "")
-    if "..." in eq:
-        raise NotImplementedError("einsum: '...' (ellipsis) subscripts are not supported by descend yet")
-    lhs, _, rhs = eq.partition("->")
+    lhs, arrow, rhs = eq.partition("->")
     ins = lhs.split(",")
-    if len(ins) != len(ts):
-        raise RuntimeError(
-            "einsum(): more operands were provided than specified in the equation"
-            if len(ts) > len(ins)
-            else "einsum(): fewer operands were provided than specified"
-        )
-    if not _:
-        letters = sorted(c for c in set(lhs.replace(",", "")) if lhs.replace(",", "").count(c) == 1)
-        rhs = "".join(letters)
+    if len(ins) > len(ts):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    if len(ins) < len(ts):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
     arrays = [t._data for t in ts]
-    out = np.asarray(np.einsum(f"{lhs}->{rhs}", *arrays))
+    used = set()
+    n_ell = []
+    for i, (sub, arr) in enumerate(zip(ins, arrays)):
+        for k, c in enumerate(sub.replace("...", "")):
+            if c == ".":
+                raise RuntimeError(f"einsum(): found '.' for operand {i} that is not part of any ellipsis")
+            if not c.isascii() or not c.isalpha():
+                raise RuntimeError(
+                    f"einsum(): invalid subscript given at index {k} in the equation string, subscripts "
+                    "must be in [a-zA-Z]"
+                )
+            used.add(c)
+        n_sub = len(sub.replace("...", ""))
+        if "..." in sub:
+            if n_sub > arr.ndim:
+                raise RuntimeError(
+                    f"einsum(): the number of subscripts in the equation ({n_sub}) is more than the number "
+                    f"of dimensions ({arr.ndim}) for operand {i}"
+                )
+            n_ell.append(arr.ndim - n_sub)
+        else:
+            if n_sub != arr.ndim:
+                raise RuntimeError(
+                    f"einsum(): the number of subscripts in the equation ({n_sub}) does not match the "
+                    f"number of dimensions ({arr.ndim}) for operand {i} and no ellipsis was given"
+                )
+            n_ell.append(0)
+    ell = "".join(c for c in _LETTERS if c not in used)[: max(n_ell, default=0)]
+    subs = [sub.replace("...", ell[len(ell) - n :]) for sub, n in zip(ins, n_ell)]
+    if arrow:
+        for c in rhs.replace("...", ""):
+            if c not in used:
+                raise RuntimeError(
+                    f"einsum(): output subscript {c} does not appear in the equation for any input operand"
+                )
+            if rhs.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+        out_sub = rhs.replace("...", ell)
+    else:
+        flat = lhs.replace("...", "").replace(",", "")
+        out_sub = ell + "".join(sorted(c for c in set(flat) if flat.count(c) == 1))
+    # each letter's size; a size-1 dim that broadcasts is dropped from its operand
     sizes = {}
-    for sub, arr in zip(ins, arrays):
-        for c, n in zip(sub, arr.shape):
-            sizes[c] = n
+    for i, (sub, arr) in enumerate(zip(subs, arrays)):
+        for k, (c, n) in enumerate(zip(sub, arr.shape)):
+            if sub.index(c) != k and arr.shape[sub.index(c)] != n:
+                raise RuntimeError(
+                    f"einsum(): subscript {c} is repeated for operand {i} but the sizes don't match, "
+                    f"{n} != {arr.shape[sub.index(c)]}"
+                )
+            if sizes.get(c, 1) == 1:
+                sizes[c] = n
+            elif n not in (1, sizes[c]):
+                if c in ell:
+                    raise RuntimeError(
+                        f"einsum(): dimension {ell.index(c) - (len(ell) - n_ell[i])} covered by ellipsis in "
+                        f"operand {i} has size {n} which does not broadcast with previously seen ellipsis "
+                        f"with size {sizes[c]} for the respective dimension"
+                    )
+                raise RuntimeError(
+                    f"einsum(): subscript {c} has size {n} for operand {i} which does not broadcast with "
+                    f"previously seen size {sizes[c]}"
+                )
+    work, wsubs = [], []
+    for sub, arr in zip(subs, arrays):
+        keep = [k for k, c in enumerate(sub) if not (arr.shape[k] == 1 != sizes[c] and sub.count(c) == 1)]
+        if len(keep) != len(sub):
+            arr = arr.reshape([arr.shape[k] for k in keep])
+            sub = "".join(sub[k] for k in keep)
+        work.append(arr)
+        wsubs.append(sub)
+    # NOTE: optimize picks a contraction order and BLAS (tensordot) where it can, as torch's opt_einsum path
+    out = np.asarray(np.einsum(",".join(wsubs) + "->" + out_sub, *work, optimize=len(work) > 1))
 
     def vjp_for(i):
-        sub = ins[i]
+        sub = wsubs[i]
+        shape = arrays[i].shape
 
         def vjp(g):
-            others = [a for j, a in enumerate(arrays) if j != i]
-            subs = [s for j, s in enumerate(ins) if j != i]
+            others = [a for j, a in enumerate(work) if j != i]
+            osubs = [s for j, s in enumerate(wsubs) if j != i]
             uniq = "".join(dict.fromkeys(sub))
-            grad = np.einsum(",".join([rhs] + subs) + "->" + uniq, g, *others)
+            seen = set(out_sub).union(*osubs)
+            target = "".join(c for c in uniq if c in seen)
+            grad = np.einsum(",".join([out_sub] + osubs) + "->" + target, g, *others, optimize=bool(others))
+            if target != uniq:  # letters summed out of operand i alone: their gradient is broadcast
+                grad = grad.reshape([sizes[c] if c in seen else 1 for c in uniq])
+                grad = np.broadcast_to(grad, [sizes[c] for c in uniq])
             if uniq != sub:  # a repeated subscript (a diagonal): scatter back onto it
-                full = np.zeros(arrays[i].shape, grad.dtype)
-                idx = tuple(np.indices(arrays[i].shape, sparse=True))
-                pos = {c: k for k, c in enumerate(uniq)}
-                mask = np.ones(arrays[i].shape, bool)
-                for a_k, c in enumerate(sub):
-                    first = sub.index(c)
-                    if first != a_k:
-                        mask &= idx[a_k] == idx[first]
+                wshape = work[i].shape
+                full = np.zeros(wshape, grad.dtype)
+                idx = np.indices(wshape, sparse=True)
+                mask = np.ones(wshape, bool)
+                for k, c in enumerate(sub):
+                    if sub.index(c) != k:
+                        mask = mask & (idx[k] == idx[sub.index(c)])
                 src = grad[tuple(idx[sub.index(c)] for c in uniq)]
-                full[mask] = np.broadcast_to(src, arrays[i].shape)[mask]
-                del pos
-                return full
-            return grad
+                full[mask] = np.broadcast_to(src, wshape)[mask]
+                grad = full
+            return np.ascontiguousarray(grad).reshape(shape)
 
         return vjp
 
     return record(
         "EinsumBackward0", out, tuple(ts), tuple(vjp_for(i) for i in range(len(ts))), saved=tuple(ts)
     )
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 @op("tensordot", method=False)
