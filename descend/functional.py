@@ -80,6 +80,7 @@ __all__ = [
     "relu",
     "relu6",
     "rmse_loss",
+    "scaled_dot_product_attention",
     "selu",
     "sigmoid",
     "silu",
@@ -2306,6 +2307,102 @@ def bilinear(input1, input2, weight, bias=None):
 
 
 # --- convolutional networks: the primitives of descend/ops/conv.py, under PyTorch's F.<name> ---
+# --- attention ---
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                                 scale=None, enable_gqa=False):
+    """softmax(Q K^T * scale + mask) V over the last two dims, any leading (broadcast) batch dims.
+
+    As PyTorch's: query (..., L, E), key (..., S, E), value (..., S, Ev) give (..., L, Ev); `scale`
+    defaults to 1 / sqrt(E); a bool `attn_mask` marks with True the pairs that take part (False ones
+    get -inf), a float one is added to the scores; `is_causal` masks the future with an upper-left
+    aligned lower triangle (query i sees keys 0..i) and excludes `attn_mask`; a row in which no key
+    takes part gives 0 (PyTorch's safe softmax), not NaN; `dropout_p` applies `dropout` (always, as
+    the function does not know the module's mode) to the weights, drawing PyTorch's masks for the same
+    seed; `enable_gqa` repeats each key/value head over its group of query heads (dim -3).
+
+    A composite of matmul, add, softmax and dropout (PyTorch's math path), so autograd gives every
+    gradient, the mask's too when it is a float tensor that requires grad.
+
+    Example:
+        >>> q = k = v = descend.ones(2, 3, 4)
+        >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
+        descend.Size([2, 3, 4])
+    """
+    q, k, v = _tensor(query), _tensor(key), _tensor(value)
+    if not (q.dtype == k.dtype == v.dtype):
+        raise RuntimeError(
+            "Expected query, key, and value to have the same dtype, but got query.dtype: "
+            f"{_ctype(q)} key.dtype: {_ctype(k)} and value.dtype: {_ctype(v)} instead."
+        )
+    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
+        raise RuntimeError(
+            "scaled_dot_product_attention: query, key and value need at least 2 dims (..., L, E), got "
+            f"shapes {_sdpa_shape(q)}, {_sdpa_shape(k)} and {_sdpa_shape(v)}"
+        )
+    L, E, S = q.shape[-2], q.shape[-1], k.shape[-2]
+    if k.shape[-1] != E or v.shape[-2] != S:
+        raise RuntimeError(
+            "scaled_dot_product_attention: expected query (..., L, E), key (..., S, E) and value "
+            f"(..., S, Ev), got shapes {_sdpa_shape(q)}, {_sdpa_shape(k)} and {_sdpa_shape(v)}"
+        )
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
+        )
+    if enable_gqa and q.ndim >= 3 and k.ndim >= 3 and q.shape[-3] != k.shape[-3]:
+        hq, hk = q.shape[-3], k.shape[-3]
+        if hq % hk or v.shape[-3] != hk:
+            raise RuntimeError(
+                f"scaled_dot_product_attention: enable_gqa needs the query's heads ({hq}) to be a multiple "
+                f"of the key's ({hk}) and the value's ({v.shape[-3]}) heads"
+            )
+        k = ops.repeat_interleave(k, hq // hk, dim=-3)
+        v = ops.repeat_interleave(v, hq // hk, dim=-3)
+    factor = 1.0 / math.sqrt(E) if scale is None else float(scale)
+    attn = ops.matmul(q, ops.transpose(k, -2, -1)) * factor
+    if is_causal:
+        attn_mask = np.tril(np.ones((L, S), bool))
+    if attn_mask is not None:
+        mask = attn_mask._data if hasattr(attn_mask, "_data") else np.asarray(attn_mask)
+        try:
+            fits = np.broadcast_shapes(mask.shape, attn.shape) == attn.shape
+        except ValueError:
+            fits = False
+        if not fits:  # as PyTorch's math path, which adds the mask in place: it may not grow the scores
+            raise RuntimeError(
+                f"scaled_dot_product_attention: attn_mask of shape {_sdpa_shape(mask)} does not broadcast "
+                f"to the attention weights' shape {_sdpa_shape(attn)} (query {_sdpa_shape(q)}, "
+                f"key {_sdpa_shape(k)})"
+            )
+        if mask.dtype == np.bool_:
+            attn = attn + _wrap(np.where(mask, 0.0, -np.inf).astype(attn.dtype))
+        else:
+            attn = attn + _tensor(attn_mask)
+    empty = np.isneginf(attn._data).all(-1, keepdims=True)
+    if empty.any():  # rows no key takes part in: 0 (PyTorch's _safe_softmax), and no NaN in backward
+        empty = _wrap(empty)
+        attn = ops.softmax(ops.where(empty, 0.0, attn), -1)
+        attn = ops.where(empty, 0.0, attn)
+    else:
+        attn = ops.softmax(attn, -1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, training=True)
+    return ops.matmul(attn, v)
+
+
+def _sdpa_shape(x):
+    return list(x.shape)
+
+
+_CTYPES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
+
+
+def _ctype(t):
+    return _CTYPES.get(t._data.dtype.name, t._data.dtype.name)
+
+
 from .ops.conv import *  # noqa: E402, F403 - re-exports (conv.__all__), after the composites above
 from .ops.conv import __all__ as _conv_names  # noqa: E402
 
