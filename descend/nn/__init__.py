@@ -7,6 +7,8 @@ Example:
 """
 
 from . import functional, init, utils
+from .attention import *  # noqa: F403 - MultiheadAttention and the Transformer family (attention.__all__)
+from .attention import __all__ as _attention_names
 from .conv import *  # noqa: F403 - convolutions, pooling, channel dropout, Unfold/Fold (conv.__all__)
 from .conv import __all__ as _conv_names
 from .layers import *  # noqa: F403 - every layer (layers.__all__)
@@ -71,4 +73,5 @@ __all__ = [
 ]
 __all__ += _conv_names
 __all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
+__all__ += _attention_names
 __all__ += [n for n in _layer_names + _loss_names if n not in __all__]
