@@ -192,6 +192,25 @@ def _binary_dtype(ta, A, tb, B, true_div):
     return dt
 
 
+def _as_int_operand(t, X, dt):
+    """An operand of an integer (or bool) op in the op's dtype `dt`, as PyTorch casts it.
+
+    A tensor of another dtype is cast (wrapping, as PyTorch's cast does); a Python number stays a
+    weak scalar when `dt` holds it and otherwise is wrapped into `dt` first (uint8 and -2 is 254).
+    """
+    if t is not None:
+        return X if X.dtype == dt else X.astype(dt)
+    if dt.kind == "b" or isinstance(X, (bool, np.bool_)):
+        return X
+    lo, hi = _INT_RANGE.get(dt) or _INT_RANGE.setdefault(dt, (int(np.iinfo(dt).min), int(np.iinfo(dt).max)))
+    if lo <= X <= hi:
+        return X
+    return np.asarray(X, dtype=np.int64).astype(dt)[()]
+
+
+_INT_RANGE: dict = {}
+
+
 def _binary(name, a, b, forward, vjp_a, vjp_b, reads_a="", reads_b="", true_div=False):
     """Shared plumbing of the broadcasting binary ops: operands, dtype, graph, unbroadcast.
 
@@ -219,6 +238,10 @@ def _binary(name, a, b, forward, vjp_a, vjp_b, reads_a="", reads_b="", true_div=
                 A = A.astype(dt)
             if tb is not None and B.dtype.kind != "f":
                 B = B.astype(dt)
+        elif dt.kind != "f":
+            # PyTorch computes an integer op in the result dtype: uint8 // (0-d int64 -1) is x // 255
+            # (NumPy would compute in int64), and a Python int beyond the dtype wraps around first
+            A, B = _as_int_operand(ta, A, dt), _as_int_operand(tb, B, dt)
     if ((ta is None or A.ndim == 0) and (tb is None or B.ndim == 0) and dt.kind == "f"
             and forward in _SCALAR_OPS):
         if ta is not None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd import record, unbroadcast
 from ..tensor import Tensor, _wrap
-from ._core import _binary, _operand, _pass, _tensor, float_dtype_of, op, result_type
+from ._core import _as_int_operand, _binary, _operand, _pass, _tensor, float_dtype_of, op, result_type
 
 # --- arithmetic ---
 
@@ -103,15 +103,7 @@ def _div_forward(rounding_mode):
     if rounding_mode is None:
         return operator.truediv
     if rounding_mode == "trunc":
-
-        def trunc_div(A, B):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                q = np.true_divide(A, B)
-            return (
-                np.trunc(q).astype(np.result_type(A, B)) if np.result_type(A, B).kind != "f" else np.trunc(q)
-            )
-
-        return trunc_div
+        return _trunc_div
     if rounding_mode == "floor":
         return _floor_div
     raise RuntimeError(
@@ -119,9 +111,25 @@ def _div_forward(rounding_mode):
     )
 
 
+def _trunc_div(A, B):
+    """The quotient rounded towards zero; integers exactly (a float quotient loses int64's low bits)."""
+    if np.result_type(A, B).kind != "f":
+        q, r = np.divmod(A, B)
+        # floor and trunc differ by one where the remainder is nonzero and the signs differ
+        return q + ((r != 0) & ((np.asarray(A) < 0) != (np.asarray(B) < 0)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.trunc(np.true_divide(A, B))
+
+
 def _floor_div(A, B):
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.floor_divide(A, B)
+
+
+def _no_int_zero_division(dt, B):
+    """PyTorch's integer //, %, fmod and rounded division raise on a zero divisor (floats give inf/nan)."""
+    if dt.kind in "iub" and not np.all(B):
+        raise RuntimeError("ZeroDivisionError")
 
 
 @op("div", "divide", "true_divide")
@@ -134,11 +142,15 @@ def div(input, other, *, rounding_mode=None):
         tensor([ 3.5000, -3.5000])
     """
     if rounding_mode is not None:
-        _, A = _operand(input)
-        _, B = _operand(other)
+        forward = _div_forward(rounding_mode)
+        ta, A = _operand(input)
+        tb, B = _operand(other)
         dt = result_type(input, other)
+        if dt.kind != "f":  # computed in the result dtype, as PyTorch does (uint8 // -1 is x // 255)
+            A, B = _as_int_operand(ta, A, dt), _as_int_operand(tb, B, dt)
+            _no_int_zero_division(dt, B)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.asarray(_div_forward(rounding_mode)(A, B)).astype(dt, copy=False)
+            out = np.asarray(forward(A, B)).astype(dt, copy=False)
         return record(
             "DivBackward2",
             out,
@@ -169,6 +181,10 @@ def _zero_vjp(t):
 
 
 def rdiv(a, b):
+    """b / a for a number `b` (the reflected `2 / tensor`): PyTorch's `a.reciprocal() * b`, which
+    differs from a true division in the last bit for a quarter of float32 inputs, and its gradient."""
+    if isinstance(b, (int, float)) and isinstance(a, Tensor):
+        return mul(reciprocal(a), b)
     return div(b, a)
 
 
@@ -207,6 +223,7 @@ def remainder(input, other):
 
 
 def _np_mod(A, B):
+    _no_int_zero_division(np.result_type(A, B), B)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.mod(A, B)
 
@@ -225,6 +242,7 @@ def fmod(input, other):
     """
 
     def forward(A, B):
+        _no_int_zero_division(np.result_type(A, B), B)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.fmod(A, B)
 
@@ -257,6 +275,8 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
             out = A * A
         else:
             dt = A.dtype if A.dtype.kind == "f" else result_type(ta, p)
+            if dt.kind != "f" and p < 0:
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 out = _scalar_power(A.astype(dt, copy=False), p) if dt.kind == "f" else np.power(A, p)
             out = np.asarray(out)
@@ -344,7 +364,10 @@ def rpow(a, base):
     A = ta._data
     dt = result_type(ta, B)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        out = np.asarray(np.power(np.asarray(B, dtype=dt) if dt.kind == "f" else B, A)).astype(dt, copy=False)
+        if dt.kind == "f":
+            out = np.asarray(np.power(np.asarray(B, dtype=dt), A)).astype(dt, copy=False)
+        else:  # PyTorch's integer powers: 2 ** -1 is 0, (-1) ** -3 is -1 (NumPy raises)
+            out = np.asarray(_int_power(np.asarray(_as_int_operand(None, B, dt), dtype=dt), A.astype(dt)))
     if B == 0:
 
         def vjp(g):

@@ -9,7 +9,7 @@ import numpy as np
 from .._fma import fma
 from ..autograd import record, unbroadcast
 from ..tensor import Tensor, _wrap
-from ._core import _binary, _operand, _tensor, float_dtype_of, masked, op, result_type
+from ._core import _as_int_operand, _binary, _operand, _tensor, float_dtype_of, masked, op, result_type
 
 # --- elementwise ---
 
@@ -408,37 +408,139 @@ op("logical_not")(logical_not)
 # --- comparisons (bool tensors, no gradient) ---
 
 
-def _compare(ufunc):
+_KERNEL_NAMES = {"bool": "Bool", "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def _common(a, b):
+    """(A, B): the operands as NumPy values in PyTorch's common dtype, or None when `b` is None.
+
+    PyTorch compares and combines bits in `result_type(a, b)`: a float32 tensor == 0-d float64 0.1
+    compares in float32, uint8 < (0-d int64 -1) compares with 255, and a Python int beyond the
+    dtype wraps around first (uint8 < -2 is uint8 < 254). NumPy would compare the exact values.
+    """
+    # NOTE: one dtype, or a float tensor and a Python number (NumPy 2 casts a weak number to the
+    # tensor's dtype, as PyTorch does): nothing to cast
+    if type(a) is Tensor:
+        A = a._data
+        if type(b) is Tensor:
+            if A.dtype is b._data.dtype:
+                return A, b._data
+        elif (type(b) is float or type(b) is int) and A.dtype.kind == "f":
+            return A, b
+    ta, A = _operand(a)
+    tb, B = _operand(b)
+    dt = result_type(a if ta is None else ta, b if tb is None else tb)
+    if dt.kind == "f":
+        if ta is not None and A.dtype != dt:
+            A = A.astype(dt)
+        if tb is not None and B.dtype != dt:
+            B = B.astype(dt)
+        return A, B
+    return _as_int_operand(ta, A, dt), _as_int_operand(tb, B, dt)
+
+
+def _broadcasting(ufunc, A, B, name):
+    try:
+        return _wrap(np.asarray(ufunc(A, B)))
+    except ValueError:
+        raise RuntimeError(
+            f"{name}: shapes {tuple(np.shape(A))} and {tuple(np.shape(B))} are not broadcastable"
+        ) from None
+
+
+def _compare(ufunc, promote=True):
     def op(a, b):
-        _, A = _operand(a)
-        tb, B = _operand(b) if b is not None else (None, None)
-        if B is None:
+        if b is None:
             return NotImplemented
-        try:
-            return _wrap(np.asarray(ufunc(A, B)))
-        except ValueError:
-            raise RuntimeError(
-                f"{ufunc.__name__}: shapes {tuple(np.shape(A))} and {tuple(np.shape(B))} "
-                "are not broadcastable"
-            ) from None
+        if promote:
+            A, B = _common(a, b)
+        else:  # logical ops: only truthiness counts, which a cast could change (256 as uint8 is 0)
+            A, B = _operand(a)[1], _operand(b)[1]
+        return _broadcasting(ufunc, A, B, ufunc.__name__)
 
     op.__name__ = ufunc.__name__
     return op
 
 
 for _name, _ufunc in dict(eq=np.equal, ne=np.not_equal, lt=np.less, le=np.less_equal, gt=np.greater,
-                          ge=np.greater_equal, logical_and=np.logical_and, logical_or=np.logical_or).items():
+                          ge=np.greater_equal).items():
     globals()[_name] = _fn = _compare(_ufunc)
     op(_name)(_fn)
-logical_xor = _compare(np.logical_xor)
+for _name, _ufunc in dict(logical_and=np.logical_and, logical_or=np.logical_or,
+                          logical_xor=np.logical_xor).items():
+    globals()[_name] = _fn = _compare(_ufunc, promote=False)
+    op(_name)(_fn)
 
 
-bitwise_and = _compare(np.bitwise_and)  # `&` and `|`: on bool tensors, logical and / or
-bitwise_or = _compare(np.bitwise_or)
+def _no_float_bits(A, B, kernel):
+    for X in (A, B):
+        dt = np.result_type(X)
+        if dt.kind == "f" and not isinstance(X, (int, bool)):
+            raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{_KERNEL_NAMES[dt.name]}\'')
 
 
-def bitwise_not(a):
-    A = _tensor(a)._data
+def _bitwise(name, kernel, ufunc):
+    def fn(input, other):
+        """Elementwise bitwise {name} of integer or bool tensors in their common dtype (as PyTorch's)."""
+        if other is None:
+            return NotImplemented
+        A, B = _common(input, other)
+        _no_float_bits(A, B, kernel)
+        return _broadcasting(ufunc, A, B, name)
+
+    fn.__name__ = name
+    fn.__doc__ = fn.__doc__.format(name=name.replace("bitwise_", ""))
+    return fn
+
+
+def _shift(left):
+    """PyTorch's shifts: a shift by a negative count or by the dtype's width or more gives 0 (or -1 for
+    a negative number shifted right), where C and NumPy leave it undefined."""
+    kernel = "lshift" if left else "rshift"
+
+    def fn(input, other):
+        if other is None:
+            return NotImplemented
+        dt = result_type(input, other)
+        if dt.kind in "bf":
+            raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{_KERNEL_NAMES[dt.name]}\'')
+        A, B = _common(input, other)
+        A, B = np.asarray(A).astype(dt, copy=False), np.asarray(B).astype(dt, copy=False)
+        width = dt.itemsize * 8
+        inside = (B >= 0) & (B < width)
+        safe = np.where(inside, B, 0)
+        try:
+            np.broadcast_shapes(A.shape, B.shape)
+        except ValueError:
+            return _broadcasting(np.left_shift, A, B, kernel)
+        if left:
+            out = np.where(inside, np.left_shift(A, safe), 0)
+        else:
+            out = np.where(inside, np.right_shift(A, safe), np.where(A < 0, -1, 0))
+        return _wrap(np.asarray(out.astype(dt, copy=False)))
+
+    fn.__name__ = "bitwise_left_shift" if left else "bitwise_right_shift"
+    return fn
+
+
+bitwise_and = _bitwise("bitwise_and", "bitwise_and", np.bitwise_and)
+op("bitwise_and")(bitwise_and)
+bitwise_or = _bitwise("bitwise_or", "bitwise_or", np.bitwise_or)
+op("bitwise_or")(bitwise_or)
+bitwise_xor = _bitwise("bitwise_xor", "bitwise_xor", np.bitwise_xor)
+op("bitwise_xor")(bitwise_xor)
+bitwise_left_shift = _shift(left=True)
+op("bitwise_left_shift")(bitwise_left_shift)
+bitwise_right_shift = _shift(left=False)
+op("bitwise_right_shift")(bitwise_right_shift)
+
+
+@op("bitwise_not")
+def bitwise_not(input):
+    """~input: bits inverted for integers, logical not for bool (floats refuse, as in PyTorch)."""
+    A = _tensor(input)._data
+    if A.dtype.kind == "f":
+        raise NotImplementedError(f'"bitwise_not_cpu" not implemented for \'{_KERNEL_NAMES[A.dtype.name]}\'')
     return _wrap(np.asarray(~A if A.dtype.kind != "b" else np.logical_not(A)))
 
 
