@@ -17,10 +17,10 @@ Example:
     >>> mask = torch.nn.Transformer.generate_square_subsequent_mask(7)
     >>> encoder(src, mask=mask, is_causal=True).shape
     descend.Size([3, 7, 16])
-    >>> mha = torch.nn.MultiheadAttention(16, 4)
+    >>> mha = torch.nn.MultiheadAttention(16, 4, batch_first=True)
     >>> out, weights = mha(src, src, src)
     >>> weights.shape
-    descend.Size([7, 3, 3])
+    descend.Size([3, 7, 7])
 """
 
 from __future__ import annotations
