@@ -602,7 +602,21 @@ def _refresh_view(view):
 
 
 def view_to_base_node(view):
-    """Give `view` a fresh grad_fn that reads its gradient out of its base's (AsStridedBackward0)."""
+    """Give `view` a fresh grad_fn that reads its gradient out of its base's (AsStridedBackward0).
+
+    PyTorch refuses this for a view that an op returning several views made (unbind, split,
+    chunk) or a view of one: its history can't be regenerated once its base changed.
+    """
+    multi = getattr(view, "_multi", None)
+    if multi and view._requires_grad:
+        name, k = multi if multi is not True else (
+            view.grad_fn.name().rstrip("0123456789").removesuffix("Backward"), 0)
+        raise RuntimeError(
+            f"Output {k} of {name} is a view and its base or another view of its base has been modified "
+            "inplace. This view is the output of a function that returns multiple views. Such functions "
+            "do not allow the output views to be modified inplace. You should replace the inplace "
+            "operation by an out-of-place one."
+        )
     root, fn, _ = view._view
     idx = _view_index(view._view)
     shape, dtype = root._data.shape, root._data.dtype

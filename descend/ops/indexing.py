@@ -14,6 +14,59 @@ from ._core import _dims, _index, _is_basic, _operand, _tensor, check_fits, op, 
 # --- indexing ---
 
 
+def _is_int(i):
+    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)) or (
+        isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu")
+
+
+def _split_ints(idx):
+    """PyTorch's reading of an index that mixes integers with index arrays, or None for any other.
+
+    PyTorch selects the integers' dims first and then indexes what is left, so an integer never
+    counts as an advanced index (NumPy broadcasts it with the arrays, and so moves the arrays' dims
+    to the front when a slice separates them: x[0, :, [0, 1]] of a (2, 3, 4) tensor is (3, 2) in
+    PyTorch, (2, 3) in NumPy). Returns (first, then): a[first][then] is PyTorch's a[idx], and
+    a[first] is a view of a.
+    """
+    items = idx if isinstance(idx, tuple) else (idx,)
+    items = tuple(np.asarray(i) if isinstance(i, list) else i for i in items)
+    if not builtins.any(_is_int(i) for i in items) or not builtins.any(
+        isinstance(i, np.ndarray) and (i.ndim or i.dtype == bool) for i in items
+    ):
+        return None
+    first, then = [], []
+    for i in items:
+        if _is_int(i):
+            first.append(int(i))
+        elif i is None:
+            then.append(None)
+        elif i is Ellipsis:
+            first.append(Ellipsis)
+            then.append(Ellipsis)
+        else:
+            first.extend([slice(None)] * (i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1))
+            then.append(i)
+    return tuple(first), tuple(then)
+
+
+def as_ints(idx):
+    """`idx` with its 0-d integer arrays as ints: PyTorch indexes with a 0-d integer tensor as with
+    an int (a select, so the result is a view), where NumPy takes it for an index array (a copy)."""
+    if isinstance(idx, tuple):
+        if builtins.any(isinstance(i, np.ndarray) and _is_int(i) for i in idx):
+            return tuple(int(i) if isinstance(i, np.ndarray) and _is_int(i) else i for i in idx)
+        return idx
+    return int(idx) if isinstance(idx, np.ndarray) and _is_int(idx) else idx
+
+
+def locate(a, idx):
+    """(a2, idx2) with a2[idx2] PyTorch's a[idx] (a2 a view of a): see _split_ints."""
+    split = _split_ints(idx)
+    if split is None:
+        return a, idx
+    return a[split[0]], split[1]
+
+
 def _scatter_back(shape, dtype, idx, basic):
     if basic:
 
@@ -25,7 +78,8 @@ def _scatter_back(shape, dtype, idx, basic):
 
         def vjp(g):
             grad = np.zeros(shape, dtype=g.dtype)
-            np.add.at(grad, idx, g)  # repeated indices accumulate
+            target, at = locate(grad, idx)
+            np.add.at(target, at, g)  # repeated indices accumulate
             return grad
 
     return vjp
@@ -40,14 +94,14 @@ def getitem(x, index):
             raise IndexError(f"index {index} is out of bounds for dimension 0 with size {n}")
         vjp, view = _row_vjp(X.shape, index), operator.itemgetter((index, Ellipsis))
         return record("SelectBackward0", X[index, ...], (x,), (vjp,), view_of=x, view_fn=view)
-    idx = _index(index)
+    idx = as_ints(_index(index))
     basic = _is_basic(idx)
     if basic:  # an Ellipsis at the end makes NumPy return a (0-d) view, never a scalar copy
         idx = idx if isinstance(idx, tuple) else (idx,)
         if Ellipsis not in idx:
             idx = idx + (Ellipsis,)
     try:
-        out = X[idx]
+        out = X[idx] if basic else operator.getitem(*locate(X, idx))
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {tuple(X.shape)})") from None
     if type(out) is not np.ndarray:
@@ -87,17 +141,22 @@ def index_put(input, indices, values, accumulate=False):
     idx = _index(indices)
     tv, V = _operand(values)
     out = x._data.copy()
+    target, at = locate(out, idx)
     if accumulate:
-        np.add.at(out, idx, V)
+        np.add.at(target, at, V)
     else:
-        out[idx] = V
+        target[at] = V
 
     def vjp_x(g):
         if accumulate:
             return g
         grad = g.copy()
-        grad[idx] = 0
+        gt, ga = locate(grad, idx)
+        gt[ga] = 0
         return grad
+
+    def picked(g):
+        return operator.getitem(*locate(g, idx))
 
     parents, vjps = (x,), (vjp_x,)
     if tv is not None:
@@ -108,10 +167,10 @@ def index_put(input, indices, values, accumulate=False):
                 vjp_x,
                 lambda g: (
                     unbroadcast(
-                        np.broadcast_to(g[idx], np.broadcast_shapes(np.shape(g[idx]), vshape)), vshape
+                        np.broadcast_to(picked(g), np.broadcast_shapes(np.shape(picked(g)), vshape)), vshape
                     )
-                    if np.shape(g[idx]) != vshape
-                    else g[idx]
+                    if np.shape(picked(g)) != vshape
+                    else picked(g)
                 ),
             ),
         )
@@ -165,7 +224,7 @@ def masked_select(input, mask):
         grad[Mb] = g
         return unbroadcast(grad, ishape)
 
-    return record("MaskedSelectBackward0", X[Mb], (input,), (vjp,))
+    return record("MaskedSelectBackward0", X[Mb], (input,), (vjp,), saved=(input,))  # as PyTorch
 
 
 @op("masked_scatter")
@@ -204,17 +263,22 @@ def index_select(input, dim, index):
     if I.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     X = input._data
+    if X.ndim == 0 and I.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {I.size} value(s)")
     d = _dims(dim, X.ndim)[0] if X.ndim else 0
     n = X.shape[d] if X.ndim else 1
-    if I.size and (I.min() < -n or I.max() >= n):
-        raise IndexError(f"index out of range in self: index {int(I.max())} for dimension {d} of size {n}")
-    out = np.take(X, I.reshape(-1), axis=d) if X.ndim else X.reshape(1)[I]
+    if I.size and (I.min() < 0 or I.max() >= n):  # PyTorch takes no negative index here
+        bad = int(I.min()) if I.min() < 0 else int(I.max())
+        if X.size == 0:
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
+        raise IndexError(f"index out of range in self: index {bad} for dimension {d} of size {n}")
+    out = np.take(X, I.reshape(-1), axis=d) if X.ndim else X.reshape(())
     shape = X.shape
 
     def vjp(g):
         grad = np.zeros(shape, g.dtype)
         moved = np.moveaxis(grad, d, 0) if grad.ndim else grad.reshape(1)
-        np.add.at(moved, I.reshape(-1), np.moveaxis(g, d, 0) if grad.ndim else g)
+        np.add.at(moved, I.reshape(-1), np.moveaxis(g, d, 0) if grad.ndim else np.reshape(g, 1))
         return grad
 
     return record("IndexSelectBackward0", out, (input,), (vjp,))
@@ -248,6 +312,11 @@ def gather(input, dim, index, *, sparse_grad=False):
     """out[i][j] = input[index[i][j]][j] along `dim`; the gradient scatter-adds back."""
     I = _long_index(index, "gather")
     X = input._data
+    if X.ndim == 0 and I.ndim <= 1:  # PyTorch: a 0-d input reads as a 1-element vector
+        from .shape import _dim, reshape
+
+        _dim(dim, 0)
+        return reshape(gather(reshape(input, 1), 0, _wrap(I.reshape(-1))), *I.shape)
     d = _dims(dim, X.ndim)[0] if X.ndim else 0
     _check_gather(X, I, d, "gather")
     pos = _along(I, d, X.ndim)
@@ -259,7 +328,8 @@ def gather(input, dim, index, *, sparse_grad=False):
         np.add.at(grad, pos, g)
         return grad
 
-    return record("GatherBackward0", out, (input,), (vjp,))
+    # PyTorch's GatherBackward0 saves self: an in-place change of it before backward raises there
+    return record("GatherBackward0", out, (input,), (vjp,), saved=(input,))
 
 
 @op("take_along_dim")
@@ -288,7 +358,7 @@ def take(input, index):
         np.add.at(grad, flat.reshape(-1), g.reshape(-1))
         return grad.reshape(shape)
 
-    return record("TakeBackward0", X.reshape(-1)[flat], (input,), (vjp,))
+    return record("TakeBackward0", X.reshape(-1)[flat], (input,), (vjp,), saved=(input,))  # as PyTorch
 
 
 _REDUCE = {
@@ -313,6 +383,14 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         raise TypeError("scatter() needs src or value")
     I = _long_index(index, "scatter")
     X = input._data
+    if X.ndim == 0 and I.ndim <= 1:  # PyTorch: a 0-d input reads as a 1-element vector
+        from .shape import _dim, reshape
+
+        _dim(dim, 0)
+        if isinstance(src, Tensor) and src.ndim == 0:
+            src = reshape(src, 1)
+        out = scatter(reshape(input, 1), 0, _wrap(I.reshape(-1)), src, value=value, reduce=reduce)
+        return reshape(out, ())
     d = _dims(dim, X.ndim)[0] if X.ndim else 0
     _check_gather(X, I, d, "scatter")
     pos = _along(I, d, X.ndim)
@@ -435,14 +513,55 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 def index_add(input, dim, index, source, *, alpha=1):
     """input with alpha * source's slices added at `index` along `dim`."""
     I = _long_index(index, "index_add")
+    if I.ndim > 1:
+        raise IndexError("index_add_(): Index is supposed to be a vector")
+    I = I.reshape(-1)
     X = input._data
-    d = _dims(dim, X.ndim)[0] if X.ndim else 0
+    if X.ndim == 0 and I.size != 1:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    from .shape import _dim
+
+    d = _dim(dim, X.ndim)
+    S0 = source._data
+    ns = S0.shape[d] if S0.ndim else 1
+    if I.size != ns:
+        raise RuntimeError(
+            f"index_add_(): Number of indices ({I.size}) should be equal to source.size(dim): ({ns}), "
+            f"for dim: {d}"
+        )
+    n = X.shape[d] if X.ndim else 1
+    bad = I[(I < 0) | (I >= n)] if S0.size else I[:0]  # PyTorch checks while it adds
+    if bad.size:  # PyTorch takes no negative index here; its two kernels raise different types
+        if alpha == 1 and X.ndim > 1 and d in (0, X.ndim - 1):
+            raise RuntimeError(f"index {int(bad[0])} is out of bounds for dimension {d} with size {n}")
+        raise IndexError("index out of range in self")
     out = X.astype(result_type(input, source), copy=True)
-    S = source._data * alpha
-    np.add.at(np.moveaxis(out, d, 0), I, np.moveaxis(S, d, 0))
-    return record(
-        "IndexAddBackward0", out, (input, source), (lambda g: g, lambda g: np.take(g, I, axis=d) * alpha)
-    )
+    if out.dtype.kind in "biu" and isinstance(alpha, float):
+        alpha = int(alpha)  # PyTorch casts alpha to an integer tensor's type
+    S = S0 * alpha
+    try:
+        if S0.size == 0:
+            pass  # nothing to add (and NumPy would check the indices)
+        elif X.ndim == 0:
+            np.add.at(out.reshape(1), I, np.reshape(S, 1))
+        else:
+            np.add.at(np.moveaxis(out, d, 0), I, np.moveaxis(np.reshape(S, S.shape or (1,)), d, 0))
+    except ValueError:
+        raise RuntimeError(
+            f"index_add_(): source of shape {list(S0.shape)} does not fit self of shape {list(X.shape)} "
+            f"with {I.size} indices along dim {d}"
+        ) from None
+    sshape = S0.shape
+
+    wild = I[(I < 0) | (I >= n)]  # only where source is empty (the forward checks otherwise)
+
+    def vjp_src(g):
+        if wild.size:  # PyTorch's backward reads them with index_select, which refuses them
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={int(wild[0])} axis_dim={n}")
+        picked = np.take(g.reshape(1) if g.ndim == 0 else g, I, axis=d)
+        return (picked * alpha).reshape(sshape)
+
+    return record("IndexAddBackward0", out, (input, source), (lambda g: g, vjp_src))
 
 
 @op("index_fill")
@@ -467,7 +586,12 @@ def index_fill(input, dim, index, value):
 @op("nonzero")
 def nonzero(input, *, as_tuple=False):
     """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
-    idx = np.nonzero(np.atleast_1d(input._data) if as_tuple and input.ndim == 0 else input._data)
+    if input.ndim == 0:  # PyTorch: a 0-d tensor has one position, with no coordinates
+        hit = bool(input._data)
+        if as_tuple:
+            return (_wrap(np.zeros(int(hit), np.int64)),)
+        return _wrap(np.zeros((int(hit), 0), np.int64))
+    idx = np.nonzero(input._data)
     if as_tuple:
         return tuple(_wrap(i.astype(np.int64)) for i in idx)
     return _wrap(

@@ -137,6 +137,13 @@ def apply(t, fn, *args, **kwargs):
         t._version[0] += 1
         return t
     check_inplace(t)
+    if t._data.dtype.kind not in "fc":  # an integer or bool tensor holds no gradient: values only
+        with no_grad():
+            r = fn(t, *args, **kwargs)
+        _check_cast(r._data.dtype, t)
+        _write(t, r._data)
+        t._version[0] += 1
+        return t
     if t._view is not None:
         return _apply_to_view(t, fn, args, kwargs)
     r = fn(_snapshot(t), *args, **kwargs)
@@ -290,6 +297,8 @@ def _copied(t, src, non_blocking=False):
             f"copy_: the source of shape {list(src.shape)} can't be broadcast to the destination shape "
             f"{list(shape)}"
         ) from None
+    if dtype.kind not in "fc":  # an integer or bool destination holds no gradient (PyTorch's)
+        return _wrap(out)
     sshape, sdtype = src._data.shape, src._data.dtype
     vjp_src = None
     if sdtype.kind == "f" and dtype.kind == "f":
@@ -339,28 +348,50 @@ def copy_(self, src, non_blocking=False):
     return apply(self, _copied, src)
 
 
+def _check_index_put_dtype(t, idx, value, target_shape):
+    """PyTorch's `x[index_tensor] = v` (index_put_) takes no tensor v of another dtype; a single bool
+    mask with a one-element v is a masked_fill, which casts, and so does basic indexing (copy_)."""
+    if _is_basic(idx) or value._data.dtype == t._data.dtype:
+        return
+    items = idx if isinstance(idx, tuple) else (idx,)
+    if any(isinstance(i, np.ndarray) and i.dtype == bool for i in items):
+        return  # a mask may become a masked_fill, which casts: left to NumPy's cast
+    try:
+        np.broadcast_shapes(value._data.shape, target_shape)
+    except ValueError:
+        return  # the shape error comes first, from the write
+    raise RuntimeError(
+        f"Index put requires the source and destination dtypes match, got {_torch_name(t._data.dtype)} "
+        f"for the destination and {_torch_name(value._data.dtype)} for the source."
+    )
+
+
 def setitem(self, index, value):
     """`x[index] = value`: an in-place op like the others (basic indexing writes through a view).
 
     As in PyTorch, leading size-1 dims of a tensor value are dropped to fit the target.
     """
+    from .indexing import as_ints, getitem, index_put, locate
+
+    index = as_ints(_index(index))
     if isinstance(value, Tensor):
-        target_ndim = np.ndim(self._data[_index(index)])
-        while value.ndim > target_ndim and value.shape[0] == 1:
+        idx = index
+        target_shape = np.shape(operator.getitem(*locate(self._data, idx)))
+        while value.ndim > len(target_shape) and value.shape[0] == 1:
             value = value[0]
+        _check_index_put_dtype(self, idx, value, target_shape)
     if not _recording(self, (value,)):
-        idx = _index(index)
+        target, idx = locate(self._data, _index(index))
         try:
-            self._data[idx] = value._data if isinstance(value, Tensor) else value
+            target[idx] = value._data if isinstance(value, Tensor) else value
         except ValueError:
             if not isinstance(value, Tensor):
                 raise
             from .shape import expand_error
 
-            raise expand_error(value.shape, self._data[idx].shape) from None
+            raise expand_error(value.shape, target[idx].shape) from None
         self._version[0] += 1
         return
-    from .indexing import getitem, index_put
 
     idx = _index(index)
     if _is_basic(idx):

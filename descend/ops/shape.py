@@ -30,6 +30,12 @@ from ._core import _dims, _shape_args, _tensor, op, result_type
 # --- views: outputs share storage and version counter with their input (see autograd._mark_view) ---
 
 
+def _dim(dim, ndim):
+    """One dim, wrapped as PyTorch wraps it: a 0-d tensor takes dim 0 or -1 (and gives 0)."""
+    d = _dims(dim, ndim)
+    return d[0] if d else 0
+
+
 def _shares(out, X):
     """Whether NumPy gave a view: an empty result counts as one (no element to share, but PyTorch
     still treats reshape/transpose of an empty tensor as a view)."""
@@ -65,6 +71,9 @@ def reshape(input, *shape):
 def view(input, *shape):
     """A view with a new shape; like PyTorch, refuses layouts that would need a copy."""
     X = input._data
+    if not shape:
+        raise TypeError("view() received an invalid combination of arguments - got (), but expected one of: "
+                        "(torch.dtype dtype), (tuple of ints size)")
     shape = _shape_args(shape)
     out = _reshaped(input, shape, "ViewBackward0")
     if X.size and not _shares(out._data, X):
@@ -93,6 +102,8 @@ def flatten(input, start_dim=0, end_dim=-1):
 @op("unflatten")
 def unflatten(input, dim, sizes):
     """Split dim `dim` into `sizes` (one may be -1)."""
+    if input.ndim == 0:
+        raise RuntimeError("unflatten: Dimension specified as 0 but tensor has no dimensions")
     d = _dims(dim, input.ndim)[0]
     return reshape(input, *(tuple(input.shape[:d]) + tuple(sizes) + tuple(input.shape[d + 1 :])))
 
@@ -184,6 +195,11 @@ def permute(input, *dims):
 @op("movedim", "moveaxis")
 def movedim(input, source, destination):
     """Move dims from `source` to `destination` positions (a view)."""
+    if input.ndim == 0:  # PyTorch: a 0-d tensor takes dim 0 or -1 and stays as it is
+        src = source if isinstance(source, (tuple, list)) else (source,)
+        dst = destination if isinstance(destination, (tuple, list)) else (destination,)
+        _dims(tuple(src), 0), _dims(tuple(dst), 0)
+        return _view_record("PermuteBackward0", input._data.view(), input, lambda g: g, lambda a: a.view())
     out = np.moveaxis(input._data, source, destination)
     return _view_record(
         "PermuteBackward0",
@@ -218,6 +234,8 @@ def expand_error(shape, target):
 def expand(input, *sizes):
     """Broadcast to a larger shape without copying (-1 keeps a dim; a view)."""
     x = input
+    if not sizes:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = _shape_args(sizes)
     lead = len(sizes) - x.ndim
     if lead < 0:
@@ -236,7 +254,7 @@ def expand(input, *sizes):
     except ValueError:
         raise expand_error(tuple(x.shape), shape) from None
     view_fn = lambda a: np.broadcast_to(a, shape)  # noqa: E731
-    if out.size == x._data.size and out.size:
+    if out.size == x._data.size:
         # no element repeats (only size-1 dims added or kept): a writeable view, as PyTorch's, so an
         # in-place op through it reaches the base (broadcast_to's views are read-only)
         out = x._data.reshape(shape)
@@ -362,7 +380,9 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def _split(tensor, split_size_or_sections, dim):
-    d = _dims(dim, tensor.ndim)[0]
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    d = _dim(dim, tensor.ndim)
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
@@ -370,7 +390,8 @@ def _split(tensor, split_size_or_sections, dim):
             raise RuntimeError(
                 f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
             )
-        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+        # an empty dim splits into one empty piece, as in PyTorch
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size and n else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if builtins.sum(sizes) != n:
@@ -391,9 +412,12 @@ def chunk(input, chunks, dim=0):
     """Split into `chunks` views of (nearly) equal size along `dim`."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    n = input.shape[_dims(dim, input.ndim)[0]]
-    size = -(-n // chunks) if n else 1
-    return split(input, builtins.max(size, 1), dim)
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    n = input.shape[_dim(dim, input.ndim)]
+    if n == 0:  # PyTorch: `chunks` empty pieces of an empty dim
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-n // chunks), dim)
 
 
 @op("tensor_split")
@@ -415,8 +439,11 @@ def tensor_split(input, indices_or_sections, dim=0):
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal of the 2-D sub-matrices given by dim1 and dim2 (a view; the diagonal is the last dim)."""
     X = input._data
-    d1, d2 = _dims(dim1, X.ndim)[0], _dims(dim2, X.ndim)[0]
-    out = np.diagonal(X, offset, d1, d2)
+    d1, d2 = _dim(dim1, X.ndim), _dim(dim2, X.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    # np.diagonal's views are read-only: PyTorch's diagonal is a view in-place ops write through
+    out = _writable_diagonal(X, offset, d1, d2)
     shape = X.shape
 
     def vjp(g):
@@ -424,7 +451,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         _writable_diagonal(grad, offset, d1, d2)[...] = g
         return grad
 
-    return _view_record("DiagonalBackward0", out, input, vjp, lambda a: np.diagonal(a, offset, d1, d2))
+    return _view_record("DiagonalBackward0", out, input, vjp, lambda a: _writable_diagonal(a, offset, d1, d2))
 
 
 def _writable_diagonal(a, offset, d1, d2):
