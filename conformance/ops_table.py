@@ -375,3 +375,292 @@ def _view_add(x, y):
     v = z.reshape(-1)[0:2] if z.dim() else z
     v.add_(y.reshape(-1)[0:1] if y.dim() else y)
     return z
+
+
+# --- dtypes, promotion and edge cases (the typed programs) ---
+
+ALL_DTYPES = ("float64", "float32", "float16", "int64", "int32", "uint8", "bool")
+# Python numbers mixed with tensors: weak scalars, negative ints (floor semantics, uint8 wrapping),
+# bools, an int beyond uint8 and non-finite floats
+TYPED_SCALARS = [0, 1, 2, -1, -3, 7, 300, 0.5, 2.5, -0.5, -0.0, True, False, float("inf"), float("nan")]
+INTS = ("int64", "int32", "uint8")
+
+
+def is_int(metas):
+    return all(m.dtype in INTS or m.dtype == "bool" for m in metas)
+
+
+def _finite_ints(L, x, dtype):
+    """x as small integers of `dtype` (no NaN/inf/negative cast, which PyTorch leaves undefined)."""
+    if dtype == "bool":
+        return x != 0
+    y = L.where(L.isnan(x), L.zeros_like(x), x).clamp(-4, 4).round() if x.is_floating_point() else x
+    if dtype == "uint8":
+        y = y.abs() if y.dtype != L.bool else y
+    return y.to(getattr(L, dtype))
+
+
+def build_typed(st):
+    """Ops over every dtype and Python scalars: promotion, integer division, bits, reductions with
+    dim tuples and dtype=, NaN propagation, ties, bounds and zeros (given hypothesis.strategies)."""
+    ops = []
+
+    def scalars(draw, m):
+        return {"s": draw(st.sampled_from(TYPED_SCALARS))}
+
+    ops.append(
+        Op(
+            "to_dtype",
+            1,
+            lambda L, x, dtype: (
+                _finite_ints(L, x, dtype) if dtype in INTS + ("bool",) else x.to(getattr(L, dtype))
+            ),
+            params=lambda draw, m: {"dtype": draw(st.sampled_from(ALL_DTYPES))},
+        )
+    )
+    ops.append(Op("zero_dim", 1, lambda L, x: x.sum() if x.dtype != L.bool else x.any()))
+    for name in [
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "floor_divide",
+        "remainder",
+        "fmod",
+        "pow",
+        "maximum",
+        "minimum",
+        "eq",
+        "lt",
+        "ge",
+        "ne",
+        "bitwise_and",
+        "bitwise_or",
+        "bitwise_xor",
+        "bitwise_left_shift",
+        "bitwise_right_shift",
+        "logical_and",
+        "logical_xor",
+    ]:
+        ops.append(Op(name, 2, lambda L, x, y, _n=name: getattr(L, _n)(x, y)))
+    for name in [
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "floor_divide",
+        "remainder",
+        "fmod",
+        "pow",
+        "eq",
+        "lt",
+        "ge",
+        "bitwise_and",
+        "bitwise_or",
+        "bitwise_xor",
+        "bitwise_left_shift",
+        "bitwise_right_shift",
+    ]:
+        ops.append(Op(name + "_num", 1, lambda L, x, s, _n=name: getattr(L, _n)(x, s), params=scalars))
+    for sym, fn in [
+        ("rtruediv", lambda x, s: s / x),
+        ("rfloordiv", lambda x, s: s // x),
+        ("rmod", lambda x, s: s % x),
+        ("rpow", lambda x, s: s**x),
+        ("rsub", lambda x, s: s - x),
+        ("rmul", lambda x, s: s * x),
+        ("floordiv_op", lambda x, s: x // s),
+        ("mod_op", lambda x, s: x % s),
+        ("truediv_op", lambda x, s: x / s),
+        ("pow_op", lambda x, s: x**s),
+        ("lt_op", lambda x, s: x < s),
+        ("and_op", lambda x, s: x & s),
+        ("or_op", lambda x, s: x | s),
+    ]:
+        ops.append(Op(sym, 1, lambda L, x, s, _f=fn: _f(x, s), params=scalars))
+    for rm in ["trunc", "floor"]:
+        ops.append(Op("div_" + rm, 2, lambda L, x, y, _r=rm: L.div(x, y, rounding_mode=_r)))
+    ops.append(Op("bitwise_not", 1, lambda L, x: L.bitwise_not(x)))
+    for name in [
+        "abs",
+        "sign",
+        "relu",
+        "sqrt",
+        "round",
+        "floor",
+        "trunc",
+        "ceil",
+        "neg",
+        "reciprocal",
+        "exp",
+    ]:
+        ops.append(Op(name + "_typed", 1, lambda L, x, _n=name: getattr(L, _n)(x)))
+    ops.append(
+        Op(
+            "clamp_bounds",
+            1,
+            lambda L, x, lo, hi: L.clamp(x, min=lo, max=hi),
+            params=lambda draw, m: {
+                "lo": draw(st.sampled_from([None, -1.0, 0.0, 1, 2.0, float("nan")])),
+                "hi": draw(st.sampled_from([None, 1.0, 0.0, -1, 0.5])),
+            },
+            accepts=lambda m: m[0].dtype != "bool",
+        )
+    )
+    ops.append(Op("where_bcast", 3, lambda L, c, x, y: L.where(c > 0, x, y)))
+    ops.append(
+        Op(
+            "where_num",
+            2,
+            lambda L, c, x, s: L.where(c > 0, x, s),
+            params=scalars,
+        )
+    )
+
+    # reductions: dim tuples, negative dims, keepdim, dtype=, empty dims
+    def dims(draw, m):
+        n = nd(m)
+        choice = draw(st.sampled_from(["none", "int", "tuple", "neg_tuple"]))
+        if choice == "none" or n == 0:
+            return None
+        if choice == "int":
+            return draw(st.integers(-n, n - 1))
+        picked = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True))
+        return tuple(d - n if choice == "neg_tuple" else d for d in picked)
+
+    def red_params(draw, m):
+        return {"dim": dims(draw, m), "keepdim": draw(st.booleans())}
+
+    def reduce(L, x, name, dim, keepdim, **kw):
+        if dim is None:
+            return getattr(L, name)(x, **kw)
+        return getattr(L, name)(x, dim=dim, keepdim=keepdim, **kw)
+
+    for name in ["sum", "mean", "amax", "amin", "logsumexp", "nansum", "count_nonzero"]:
+        fn = (
+            (lambda L, x, dim, keepdim, _n=name: reduce(L, x, _n, dim, keepdim))
+            if name != "count_nonzero"
+            else (lambda L, x, dim, keepdim: L.count_nonzero(x, dim=dim))
+        )
+        ops.append(Op(name + "_dims", 1, fn, params=red_params))
+    for name in ["sum", "prod", "mean", "cumsum", "cumprod"]:
+        ops.append(
+            Op(
+                name + "_dtype",
+                1,
+                lambda L, x, dim, dtype, _n=name: getattr(L, _n)(x, dim=dim, dtype=getattr(L, dtype)),
+                params=lambda draw, m: {
+                    "dim": dim_param(draw, st, m),
+                    "dtype": draw(st.sampled_from(["float64", "float32", "int64"])),
+                },
+            )
+        )
+    ops.append(
+        Op(
+            "prod_dim",
+            1,
+            lambda L, x, dim, keepdim: L.prod(x, dim=dim, keepdim=keepdim),
+            params=lambda draw, m: {"dim": dim_param(draw, st, m), "keepdim": draw(st.booleans())},
+        )
+    )
+    for name in ["std", "var"]:
+        ops.append(
+            Op(
+                name + "_correction",
+                1,
+                lambda L, x, dim, keepdim, kw, _n=name: reduce(L, x, _n, dim, keepdim, **kw),
+                params=lambda draw, m: {
+                    "dim": dims(draw, m),
+                    "keepdim": draw(st.booleans()),
+                    "kw": draw(
+                        st.sampled_from([{}, {"correction": 0}, {"correction": 2}, {"unbiased": False}])
+                    ),
+                },
+            )
+        )
+    ops.append(
+        Op(
+            "norm_dims",
+            1,
+            lambda L, x, p, dim, keepdim: L.norm(x, p=p, dim=dim, keepdim=keepdim),
+            params=lambda draw, m: {
+                "p": draw(st.sampled_from([2, 1, float("inf"), 3])),
+                "dim": dims(draw, m),
+                "keepdim": draw(st.booleans()),
+            },
+        )
+    )
+    for name in ["max", "min"]:
+        ops.append(Op(name + "_typed", 1, lambda L, x, _n=name: getattr(x, _n)()))
+        ops.append(
+            Op(
+                name + "_dim_typed",
+                1,
+                lambda L, x, dim, keepdim, _n=name: tuple(getattr(x, _n)(dim=dim, keepdim=keepdim)),
+                params=lambda draw, m: {"dim": dim_param(draw, st, m), "keepdim": draw(st.booleans())},
+            )
+        )
+    for name in ["argmax", "argmin"]:
+        ops.append(
+            Op(
+                name + "_typed",
+                1,
+                lambda L, x, dim, keepdim, _n=name: getattr(L, _n)(x, dim=dim, keepdim=keepdim),
+                params=lambda draw, m: {
+                    "dim": dim_param(draw, st, m, allow_none=True),
+                    "keepdim": draw(st.booleans()),
+                },
+            )
+        )
+    # sorting and scans: NaN placement, ties, gradients of the chosen elements
+    ops.append(
+        Op(
+            "sort_typed",
+            1,
+            lambda L, x, dim, desc: tuple(L.sort(x, dim=dim, descending=desc, stable=True)),
+            params=lambda draw, m: {"dim": dim_param(draw, st, m), "desc": draw(st.booleans())},
+        )
+    )
+    ops.append(
+        Op(
+            "topk_values",
+            1,
+            lambda L, x, dim, k: L.topk(x, min(k, x.shape[dim] if x.dim() else 1), dim=dim)[0],
+            params=lambda draw, m: {"dim": dim_param(draw, st, m), "k": draw(st.integers(0, 2))},
+        )
+    )
+    ops.append(
+        Op(
+            "median_all",
+            1,
+            lambda L, x: x.median(),
+            accepts=lambda m: all(m[0].shape),
+        )
+    )
+    ops.append(
+        Op(
+            "median_dim_values",
+            1,
+            lambda L, x, dim: x.median(dim=dim)[0],
+            params=lambda draw, m: {"dim": dim_param(draw, st, m)},
+        )
+    )
+    for name in ["cummax", "cummin"]:
+        ops.append(
+            Op(
+                name,
+                1,
+                lambda L, x, dim, _n=name: tuple(getattr(L, _n)(x, dim=dim)),
+                params=lambda draw, m: {"dim": dim_param(draw, st, m)},
+            )
+        )
+    for name in ["cumsum", "cumprod"]:
+        ops.append(
+            Op(
+                name + "_zeros",
+                1,
+                lambda L, x, dim, _n=name: getattr(L, _n)(x * (x > 0), dim=dim),
+                params=lambda draw, m: {"dim": dim_param(draw, st, m)},
+            )
+        )
+    return ops

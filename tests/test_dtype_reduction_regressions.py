@@ -131,3 +131,76 @@ def test_bitwise_ops_refuse_floats(fn):
         fn(t([1, 2], "int64"), 2.5)
     with pytest.raises(NotImplementedError, match="not implemented for 'Double'"):
         descend.bitwise_not(t([1.0], "float64"))
+
+
+# --- gradients PyTorch does not define ---
+
+
+@pytest.mark.parametrize(
+    "fn, aten",
+    [
+        (lambda x: x // 2, "floor_divide"),
+        (lambda x: descend.floor_divide(x, x), "floor_divide"),
+        (lambda x: 5 % x, "remainder"),
+    ],
+)
+def test_backward_through_underivable_ops_raises(fn, aten):
+    x = descend.tensor([3.0, -4.0], requires_grad=True)
+    out = fn(x)
+    with pytest.raises(RuntimeError, match=f"derivative for aten::{aten} is not implemented"):
+        out.sum().backward()
+
+
+def test_div_floor_rounding_mode_gradient_is_zero():
+    x = descend.tensor([3.0, -4.0], requires_grad=True)
+    descend.div(x, 2, rounding_mode="floor").sum().backward()
+    assert values(x.grad) == [0.0, 0.0]
+
+
+# --- reductions ---
+
+
+def test_argmax_without_dim_keepdim_keeps_every_dim():
+    x = t([[1.0, 5.0, 3.0], [0.0, 2.0, 4.0]], "float64")
+    out = descend.argmax(x, keepdim=True)
+    assert tuple(out.shape) == (1, 1) and values(out) == [[1]]
+    assert tuple(descend.argmin(x, dim=None, keepdim=False).shape) == ()
+
+
+def test_all_any_keep_uint8_and_reduce_nothing_for_empty_dims():
+    x = t([[1, 0, 3], [4, 5, 250]], "uint8")
+    assert descend.all(x, dim=1).dtype.name == "uint8" and values(descend.all(x, dim=1)) == [0, 1]
+    assert descend.any(x).dtype.name == "uint8" and values(descend.any(x)) == 1
+    b = t([[1.0, 0.0], [2.0, 3.0]], "float64")
+    assert values(descend.all(b, dim=())) == [[True, False], [True, True]]
+    assert descend.all(b).dtype.name == "bool"
+
+
+def test_count_nonzero_with_empty_dims_counts_everything():
+    x = t([[1.0, 0.0, 3.0], [0.0, 5.0, 6.0]], "float64")
+    out = descend.count_nonzero(x, dim=())
+    assert tuple(out.shape) == () and values(out) == 4
+
+
+def test_reduction_errors_name_the_dtype():
+    i = t([[1, 2], [3, 4]], "int64")
+    with pytest.raises(RuntimeError, match="Optional dtype must be either a floating point.*Got: Int"):
+        descend.mean(i, dim=1, dtype=descend.int32)
+    with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input. Got Long"):
+        descend.norm(i)
+    with pytest.raises(TypeError, match='missing 1 required positional arguments: "dim"'):
+        descend.logsumexp(t([1.0, 2.0], "float64"))
+    with pytest.raises(RuntimeError, match="topk does not support bool dtypes"):
+        descend.topk(t([True, False], "bool"), 1)
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "cumprod"])
+def test_integer_dtype_of_a_tensor_that_requires_grad_is_refused(name):
+    x = descend.tensor([1.5, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="Autograd not support dtype: Long"):
+        getattr(descend, name)(x, dim=0, dtype=descend.int64)
+    expected = {"sum": 3, "prod": 2, "cumprod": 2}[name]  # the input cast to int64 first: 1 and 2
+    with descend.no_grad():
+        out = getattr(descend, name)(x, dim=0, dtype=descend.int64)
+    assert out.dtype.name == "int64" and np.ravel(out._data)[-1] == expected
+    assert np.ravel(getattr(descend, name)(x.detach(), dim=0, dtype=descend.int64)._data)[-1] == expected

@@ -142,21 +142,7 @@ def div(input, other, *, rounding_mode=None):
         tensor([ 3.5000, -3.5000])
     """
     if rounding_mode is not None:
-        forward = _div_forward(rounding_mode)
-        ta, A = _operand(input)
-        tb, B = _operand(other)
-        dt = result_type(input, other)
-        if dt.kind != "f":  # computed in the result dtype, as PyTorch does (uint8 // -1 is x // 255)
-            A, B = _as_int_operand(ta, A, dt), _as_int_operand(tb, B, dt)
-            _no_int_zero_division(dt, B)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.asarray(forward(A, B)).astype(dt, copy=False)
-        return record(
-            "DivBackward2",
-            out,
-            tuple(t for t in (input, other) if isinstance(t, Tensor)),
-            tuple(_zero_vjp(t) for t in (input, other) if isinstance(t, Tensor)),
-        )
+        return _rounded_div(input, other, rounding_mode, "DivBackward2", _zero_vjp)
     return _binary(
         "DivBackward0",
         input,
@@ -170,6 +156,25 @@ def div(input, other, *, rounding_mode=None):
     )
 
 
+def _rounded_div(input, other, rounding_mode, name, vjp_of):
+    """div with a rounding mode (and //): computed in the result dtype; `vjp_of(t)` is each input's VJP."""
+    forward = _div_forward(rounding_mode)
+    ta, A = _operand(input)
+    tb, B = _operand(other)
+    dt = result_type(input, other)
+    if dt.kind != "f":  # computed in the result dtype, as PyTorch does (uint8 // -1 is x // 255)
+        A, B = _as_int_operand(ta, A, dt), _as_int_operand(tb, B, dt)
+        _no_int_zero_division(dt, B)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.asarray(forward(A, B)).astype(dt, copy=False)
+    return record(
+        name,
+        out,
+        tuple(t for t in (input, other) if isinstance(t, Tensor)),
+        tuple(vjp_of(t) for t in (input, other) if isinstance(t, Tensor)),
+    )
+
+
 def _true_div(A, B):
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.true_divide(A, B)
@@ -178,6 +183,18 @@ def _true_div(A, B):
 def _zero_vjp(t):
     shape = t._data.shape
     return lambda g: np.zeros(shape, g.dtype)
+
+
+def _underivable(aten):
+    """The VJP maker of an op PyTorch has no derivative for: backward through it raises, as PyTorch's."""
+
+    def vjp_of(t):
+        def vjp(g):
+            raise RuntimeError(f"derivative for aten::{aten} is not implemented")
+
+        return vjp
+
+    return vjp_of
 
 
 def rdiv(a, b):
@@ -196,7 +213,8 @@ def floor_divide(input, other):
         >>> descend.tensor([7, -7]) // 2
         tensor([ 3, -4])
     """
-    return div(input, other, rounding_mode="floor")
+    # PyTorch's floor_divide has no derivative (div(rounding_mode="floor")'s is zero)
+    return _rounded_div(input, other, "floor", "FloorDivideBackward0", _underivable("floor_divide"))
 
 
 def rfloordiv(a, b):
@@ -229,6 +247,10 @@ def _np_mod(A, B):
 
 
 def rmod(a, b):
+    """b % a for a number `b`: PyTorch's remainder(Scalar, Tensor) has no derivative."""
+    if isinstance(b, (int, float)) and isinstance(a, Tensor):
+        out = remainder(b, a.detach())
+        return record("RemainderBackward1", out._data, (a,), (_underivable("remainder")(a),))
     return remainder(b, a)
 
 

@@ -8,12 +8,24 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..autograd import record
+from ..autograd import _GradMode, record
 from ..tensor import Tensor, _wrap
 from ._core import _dims, _kept_shape, _spread, _tensor, float_dtype_of, op
 from .elementwise import maximum, minimum
 
 # --- reductions ---
+
+# PyTorch's C++ names of the dtypes, as its messages spell them
+TORCH_NAMES = {
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+    "float16": "Half", "float32": "Float", "float64": "Double",
+}
+
+
+def _no_grad_of_int(x, dtype):
+    """PyTorch refuses an integer `dtype=` for a reduction of a tensor that requires grad."""
+    if dtype is not None and np.dtype(dtype).kind != "f" and x._requires_grad and _GradMode.enabled:
+        raise RuntimeError(f"Autograd not support dtype: {TORCH_NAMES.get(np.dtype(dtype).name)}")
 
 
 def _axes(dim, ndim):
@@ -29,6 +41,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     x = _tensor(input)
     X = x._data
     axes = _axes(dim, X.ndim)
+    _no_grad_of_int(x, dtype)
     if dtype is None and X.dtype.kind in "biu":
         dtype = np.int64  # integer and bool sums are int64, as in PyTorch
     out = np.add.reduce(X, axis=axes, keepdims=keepdim, dtype=dtype)
@@ -58,6 +71,11 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
             f"dtype. Got: {str(X.dtype).capitalize()} (use .float() first)"
         )
     if dtype is not None:
+        if np.dtype(dtype).kind != "f":
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Optional dtype must be either a floating point or "
+                f"complex dtype. Got: {TORCH_NAMES.get(np.dtype(dtype).name)}"
+            )
         X = X.astype(dtype)
     axes = None if dim is None else _axes(dim, X.ndim)
     shape, kept = X.shape, _kept_shape(X.shape, axes)
@@ -76,6 +94,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product over `dim` (one int, or all elements); the gradient is right with zeros in the input."""
     x = _tensor(input)
     X = x._data
+    _no_grad_of_int(x, dtype)
     if dtype is None and X.dtype.kind in "biu":
         dtype = np.int64
     axes = None if dim is None else _dims(dim, X.ndim)
@@ -230,7 +249,8 @@ def _arg_extreme(input, dim, keepdim, pick, name):
     if dim is None:
         if X.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
-        return _wrap(np.asarray(_nan_arg(X.reshape(-1), 0, pick), dtype=np.int64))
+        out = np.asarray(_nan_arg(X.reshape(-1), 0, pick), dtype=np.int64)
+        return _wrap(out.reshape((1,) * X.ndim) if keepdim else out)  # keepdim: every dim kept as 1
     if X.ndim == 0:
         _dims(dim, 0)
         return _wrap(np.asarray(0, dtype=np.int64))
@@ -318,6 +338,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over `dim` (all elements when None), with PyTorch's gradient at 0 (0, not NaN)."""
     x = _tensor(input)
     X = x._data if dtype is None else x._data.astype(dtype)
+    if X.dtype.kind != "f":
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. "
+            f"Got {TORCH_NAMES.get(X.dtype.name, X.dtype.name)}"
+        )
     if p is None or p == "fro":
         p = 2
     if isinstance(p, str):
@@ -382,21 +407,29 @@ def dist(input, other, p=2):
 def count_nonzero(input, dim=None):
     """How many elements are non-zero (along `dim` when given)."""
     X = input._data
-    return _wrap(np.asarray(np.count_nonzero(X, axis=dim), dtype=np.int64))
+    axes = _axes(dim, X.ndim)  # dim=() counts everything, as sum's does
+    return _wrap(np.asarray(np.count_nonzero(X, axis=axes), dtype=np.int64))
 
 
 @op("all")
 def all(input, dim=None, keepdim=False):  # noqa: A001
-    """Whether every element (along `dim`) is non-zero."""
-    X = _tensor(input)._data
-    return _wrap(np.asarray(np.all(X, axis=_axes(dim, X.ndim), keepdims=keepdim)))
+    """Whether every element (along `dim`) is non-zero (uint8 for a uint8 input, as in PyTorch)."""
+    return _logical_reduce(_tensor(input)._data, dim, keepdim, np.all)
 
 
 @op("any")
 def any(input, dim=None, keepdim=False):  # noqa: A001
-    """Whether some element (along `dim`) is non-zero."""
-    X = _tensor(input)._data
-    return _wrap(np.asarray(np.any(X, axis=_axes(dim, X.ndim), keepdims=keepdim)))
+    """Whether some element (along `dim`) is non-zero (uint8 for a uint8 input, as in PyTorch)."""
+    return _logical_reduce(_tensor(input)._data, dim, keepdim, np.any)
+
+
+def _logical_reduce(X, dim, keepdim, fn):
+    # PyTorch's all/any reduce nothing for dim=() (each element's truth), unlike sum's dim=()
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        out = X != 0
+    else:
+        out = fn(X, axis=None if dim is None else _dims(dim, X.ndim), keepdims=keepdim)
+    return _wrap(np.asarray(out, dtype=np.uint8 if X.dtype == np.uint8 else np.bool_))
 
 
 @op("trace")
@@ -417,7 +450,9 @@ def trace(input):
 
 @op("logsumexp")
 def logsumexp(x, dim=None, keepdim=False):
-    """log(sum(exp(x))) along `dim`, stable for large |x| (shifts by the max)."""
+    """log(sum(exp(x))) along `dim` (required, as in PyTorch), stable for large |x| (shifts by the max)."""
+    if dim is None:
+        raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
     x = _tensor(x)
     X = x._data
     if X.dtype.kind != "f":

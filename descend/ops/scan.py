@@ -9,6 +9,7 @@ import numpy as np
 from ..autograd import record
 from ..tensor import _wrap
 from ._core import _dims, _tensor, float_dtype_of, op
+from .reductions import _no_grad_of_int
 
 
 def _axis(dim, ndim):
@@ -84,6 +85,7 @@ def cumprod(input, dim, *, dtype=None):
         tensor([1., 2., 6.])
     """
     x = _tensor(input)
+    _no_grad_of_int(x, dtype)  # PyTorch: an integer dtype= of a tensor that requires grad is refused
     X = x._data
     axis = _axis(dim, X.ndim)
     dt = _scan_dtype(X, dtype)

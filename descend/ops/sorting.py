@@ -118,6 +118,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
         topk(values=tensor([5., 3.], grad_fn=<TopkBackward0>), indices=tensor([1, 2]))
     """
     x = _tensor(input)
+    if x._data.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     X = x._data
     axis = _axis(dim, X.ndim) if X.ndim else 0
     n = X.shape[axis] if X.ndim else 1
