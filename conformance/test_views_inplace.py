@@ -316,9 +316,9 @@ _register(
     lambda draw, rng, x: {
         "o": draw(st.integers(-2, 2)),
         "a": dim_of(draw, x.ndim),
-        "b": dim_of(draw, x.ndim),
+        "b": draw(st.integers(1, 3)),  # an offset from a: mostly another dim, now and then a again
     },
-    lambda s, x, p: x.diagonal(p["o"], p["a"], p["b"]),
+    lambda s, x, p: x.diagonal(p["o"], p["a"], (p["a"] + p["b"]) % max(x.ndim, 1) if p["b"] < 3 else p["a"]),
 )
 _register("contiguous", _no_params, lambda s, x, p: x.contiguous())
 _register("clone", _no_params, lambda s, x, p: x.clone())
@@ -616,6 +616,8 @@ def run_program(draw, max_steps=6, first=None):
     for step in range(steps):
         name = first if step == 0 and first is not None else draw(st.sampled_from(WEIGHTED))
         i = draw(st.integers(0, len(pools[0]) - 1))
+        if i == 0 and name in INPLACE and draw(st.integers(0, 5)):
+            i = 1  # mostly a non-leaf: PyTorch refuses in-place ops on leaves (checked, now and then)
         params, run = OPS[name]
         p = params(draw, rng, pools[0][i].detach())
         STATS["steps"] += 1

@@ -216,3 +216,35 @@ def test_index_put_of_a_tensor_of_another_dtype_raises():
         t[[0, 1]] = descend.tensor(1.5)
     t[0:2] = descend.tensor(1.5)  # basic indexing is a copy_, which casts
     np.testing.assert_array_equal(t.numpy(), [1, 1, 0])
+
+
+@pytest.mark.parametrize("change", ["view", "base"])
+def test_inplace_op_saving_its_output_through_a_view_refuses_a_later_change(change):
+    # sigmoid_'s backward reads its output, which now lives in the base's storage
+    a = descend.ones(4, requires_grad=True)
+    x = a * 1
+    v = x[1:]
+    v.sigmoid_()
+    (x if change == "base" else v).mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        x.sum().backward()
+
+
+def test_inplace_op_saving_its_output_through_a_view_gives_its_gradient():
+    a = descend.ones(4, requires_grad=True)
+    x = a * 1
+    x[1:].sigmoid_()
+    x.sum().backward()
+    s = 1 / (1 + np.exp(-1.0))
+    np.testing.assert_allclose(a.grad.numpy(), [1.0, s * (1 - s), s * (1 - s), s * (1 - s)], rtol=1e-6)
+
+
+def test_index_fill_of_a_zero_dim_tensor_and_bounds():
+    x = descend.tensor(1.0, requires_grad=True)
+    y = x.index_fill(0, descend.tensor([-1, 0]), 2.0)
+    assert float(y) == 2.0
+    y.backward()
+    assert float(x.grad) == 0.0
+    assert float(descend.tensor(1.0).index_fill(0, descend.tensor([], dtype=descend.int64), 2.0)) == 1.0
+    with pytest.raises(IndexError, match="out of bounds for dimension 0 with size 3"):
+        descend.zeros(3).index_fill(0, descend.tensor([3]), 1.0)

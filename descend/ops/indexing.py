@@ -269,7 +269,8 @@ def index_select(input, dim, index):
     n = X.shape[d] if X.ndim else 1
     if I.size and (I.min() < 0 or I.max() >= n):  # PyTorch takes no negative index here
         bad = int(I.min()) if I.min() < 0 else int(I.max())
-        if X.size == 0:
+        # PyTorch's kernels differ in the type they raise (observed on torch 2.13's CPU kernels)
+        if X.size == 0 or (X.ndim == 2 and d == 1) or 0 < d < X.ndim - 1:
             raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
         raise IndexError(f"index out of range in self: index {bad} for dimension {d} of size {n}")
     out = np.take(X, I.reshape(-1), axis=d) if X.ndim else X.reshape(())
@@ -569,15 +570,26 @@ def index_fill(input, dim, index, value):
     """input with the slices at `index` along `dim` set to value."""
     I = _long_index(index, "index_fill")
     X = input._data
-    d = _dims(dim, X.ndim)[0] if X.ndim else 0
+    from .shape import _dim
+
+    d = _dim(dim, X.ndim)
+    n = X.shape[d] if X.ndim else 1
+    bad = I[(I < -n) | (I >= n)]
+    if bad.size:
+        raise IndexError(f"index {int(bad.reshape(-1)[0])} is out of bounds for dimension {d} with size {n}")
     out = X.copy()
     sel = [slice(None)] * X.ndim
-    sel[d] = I
-    out[tuple(sel)] = value._data if isinstance(value, Tensor) else value
+    if X.ndim:
+        sel[d] = I
+    elif not I.size:  # a 0-d input: any index in [-1, 0] is its one element
+        sel = None
+    if sel is not None:
+        out[tuple(sel)] = value._data if isinstance(value, Tensor) else value
 
     def vjp(g):
-        grad = g.copy()
-        grad[tuple(sel)] = 0
+        grad = np.array(g, copy=True)
+        if sel is not None:
+            grad[tuple(sel)] = 0
         return grad
 
     return record("IndexFillBackward0", out, (input,), (vjp,))

@@ -195,6 +195,10 @@ def _apply_to_view(view, fn, args, kwargs):
     root.grad_fn = node
     root._requires_grad = True
     view._version[0] += 1
+    if r.grad_fn is not None and r.grad_fn.saved_output is not None:
+        # the op's output is now the view's storage (relu_, sigmoid_ on a view): a later in-place
+        # change of the view or its base must make that node's backward refuse, as in PyTorch
+        r.grad_fn.saved_output = (view._version, view._version[0])
     view_to_base_node(view)
     return view
 
