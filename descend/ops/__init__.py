@@ -47,14 +47,16 @@ from .arithmetic import (
 from .elementwise import *  # noqa: F403
 from .elementwise import (
     bitwise_and,
+    bitwise_left_shift,
     bitwise_not,
     bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
     clamp,
     eq,
     ge,
     gt,
     le,
-    logical_xor,
     lt,
     maximum,
     minimum,
@@ -112,9 +114,21 @@ _DUNDERS = dict(
     __gt__=gt,
     __ge__=ge,
     __and__=bitwise_and,
+    __rand__=bitwise_and,
     __or__=bitwise_or,
-    __xor__=logical_xor,
+    __ror__=bitwise_or,
+    __xor__=bitwise_xor,
+    __rxor__=bitwise_xor,
+    __lshift__=bitwise_left_shift,
+    __rlshift__=lambda a, b: bitwise_left_shift(b, a),
+    __rshift__=bitwise_right_shift,
+    __rrshift__=lambda a, b: bitwise_right_shift(b, a),
     __invert__=bitwise_not,
+)
+# the in-place operators whose methods `_bind` makes from `_INPLACE`
+_INPLACE_DUNDERS = dict(
+    __iand__="bitwise_and_", __ior__="bitwise_or_", __ixor__="bitwise_xor_",
+    __ilshift__="bitwise_left_shift_", __irshift__="bitwise_right_shift_",
 )
 
 
@@ -130,7 +144,9 @@ _INPLACE = [
     "erfc", "relu", "sign", "floor", "ceil", "trunc", "round", "frac", "reciprocal", "square", "clamp",
     "clip", "clamp_min", "clamp_max", "pow", "remainder", "fmod", "floor_divide", "atan2", "hypot", "lerp",
     "maximum", "minimum", "masked_fill", "index_put", "masked_scatter", "index_add", "index_fill", "scatter",
-    "scatter_add", "scatter_reduce", "cumsum", "cumprod",
+    "scatter_add", "scatter_reduce", "cumsum", "cumprod", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "logical_and", "logical_or", "logical_xor",
+    "logical_not",
 ]
 
 
@@ -141,6 +157,8 @@ def _bind():
             op(name + "_", function=False)(inplace.inplace_method(fn, name + "_"))
     for name, fn in _DUNDERS.items():
         setattr(Tensor, name, fn)
+    for name, method in _INPLACE_DUNDERS.items():
+        setattr(Tensor, name, TABLE[method][0])
     for name, (fn, method, _) in TABLE.items():
         if method:
             setattr(Tensor, name, fn)
