@@ -1,4 +1,5 @@
-"""Gradient clipping: `clip_grad_norm_` and `clip_grad_value_`, in place on `.grad`, as in PyTorch.
+"""Gradient clipping: `clip_grad_norm_` and `clip_grad_value_`, in place on `.grad`, as in PyTorch;
+`rnn`: packed sequences for the recurrent layers (`pack_padded_sequence`, `pad_packed_sequence`, ...).
 
 Example:
     >>> import descend as torch
@@ -13,9 +14,10 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, from_numpy
+from ...tensor import Tensor, from_numpy
+from . import rnn
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn"]
 
 
 def _grads(parameters):
