@@ -454,7 +454,10 @@ def _other(s, x, p):
     if p["other"] == "scalar":
         return p["v"]
     dt = harness.dtype_name(x.dtype) if x.is_floating_point() else "float64"
-    return s.leaf(p["arr"].astype(dt), p["grad"])
+    # a value requiring grad into an int or bool tensor (fill_, copy_): PyTorch makes the int tensor
+    # require grad and then refuses it ("Autograd not support dtype: Long"); descend keeps it
+    # without history. Not compared (see _setitem).
+    return s.leaf(p["arr"].astype(dt), p["grad"] and (x.is_floating_point() or p["other"] == "tensor"))
 
 
 _register("add_", _p_binary, lambda s, x, p: x.add_(_other(s, x, p), alpha=p["alpha"]))

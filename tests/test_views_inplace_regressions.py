@@ -248,3 +248,18 @@ def test_index_fill_of_a_zero_dim_tensor_and_bounds():
     assert float(descend.tensor(1.0).index_fill(0, descend.tensor([], dtype=descend.int64), 2.0)) == 1.0
     with pytest.raises(IndexError, match="out of bounds for dimension 0 with size 3"):
         descend.zeros(3).index_fill(0, descend.tensor([3]), 1.0)
+
+
+def test_expand_as_and_broadcast_to_a_zero_dim_shape():
+    x = descend.tensor(1.0, requires_grad=True)
+    assert x.expand_as(descend.zeros(())).shape == ()
+    assert descend.broadcast_to(x, ()).shape == ()
+    assert x.expand(()).shape == ()
+
+
+def test_index_put_dtype_check_with_a_mask():
+    t = descend.zeros(4, dtype=descend.int64)
+    t[descend.tensor([False, True, True, False])] = descend.tensor(2.5)  # one value: masked_fill casts
+    np.testing.assert_array_equal(t.numpy(), [0, 2, 2, 0])
+    with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match"):
+        t[descend.tensor([False, True, True, False])] = descend.tensor([1.5, 2.5])

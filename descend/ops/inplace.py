@@ -358,8 +358,8 @@ def _check_index_put_dtype(t, idx, value, target_shape):
     if _is_basic(idx) or value._data.dtype == t._data.dtype:
         return
     items = idx if isinstance(idx, tuple) else (idx,)
-    if any(isinstance(i, np.ndarray) and i.dtype == bool for i in items):
-        return  # a mask may become a masked_fill, which casts: left to NumPy's cast
+    if value._data.size == 1 and any(isinstance(i, np.ndarray) and i.dtype == bool for i in items):
+        return  # a mask with one value becomes a masked_fill, which casts
     try:
         np.broadcast_shapes(value._data.shape, target_shape)
     except ValueError:

@@ -265,12 +265,12 @@ def expand(input, *sizes):
 
 @op("expand_as", function=False)
 def expand_as(input, other):
-    return expand(input, *other.shape)
+    return expand(input, tuple(other.shape))
 
 
 @op("broadcast_to")
 def broadcast_to(input, size):
-    return expand(input, *size)
+    return expand(input, tuple(size))
 
 
 @op("narrow")
