@@ -316,7 +316,7 @@ def test_dropout_with_one_layer_warns():
     (lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), ValueError, "Unknown nonlinearity 'sigmoid'"),
     (lambda: nn.RNN(3, 4, proj_size=2), ValueError, "proj_size argument is only supported for LSTM"),
     (lambda: nn.GRU(3, 4, proj_size=2), ValueError, "proj_size argument is only supported for LSTM"),
-    (lambda: nn.LSTM(3, 4, proj_size=2), NotImplementedError, "proj_size=2"),
+    (lambda: nn.LSTM(3, 4, proj_size=-1), ValueError, "proj_size should be a positive integer or zero"),
     (lambda: nn.LSTM(3, 4, proj_size=4), ValueError, "proj_size has to be smaller than hidden_size"),
     (lambda: nn.LSTM(3, 4, dropout=1.5), ValueError, r"dropout should be a number in range \[0, 1\]"),
     (lambda: nn.LSTM(3, 4, dropout=True), ValueError, r"dropout should be a number in range \[0, 1\]"),
@@ -370,12 +370,3 @@ z = descend.zeros
 def test_forward_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
-
-
-def test_packed_sequence_is_rejected_by_name():
-    class PackedSequence(tuple):
-        pass
-
-    for module in (nn.RNN(3, 4), nn.LSTM(3, 4), nn.GRU(3, 4)):
-        with pytest.raises(NotImplementedError, match="PackedSequence"):
-            module(PackedSequence((z(5, 3), z(5))))

@@ -5,7 +5,9 @@ autograd gives their gradients. Parameters are named, shaped, stacked (LSTM gate
 gates r, z, n), registered and initialised as PyTorch's are: every one drawn from
 U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) in registration order, so the same seed gives
 PyTorch's weights. As PyTorch's CPU kernels do, a layer applies its input weights to the whole
-sequence at once and then steps through time with the hidden weights.
+sequence at once and then steps through time with the hidden weights. `RNN`, `LSTM` and `GRU` also
+take a `PackedSequence` (`descend.nn.utils.rnn`): at step t only the first batch_sizes[t] sequences
+(the ones still running) step, so each keeps the final state of its own length, as PyTorch's do.
 
 Example:
     >>> import descend as torch
@@ -30,18 +32,9 @@ from ..tensor import from_numpy
 from . import init
 from .layers import _check_device, _param_dtype
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
-
-
-def _reject_packed(input, name):
-    # NOTE: by name, as descend has no torch.nn.utils.rnn yet; a PackedSequence from elsewhere would
-    # otherwise fail deep inside with an unrelated message
-    if type(input).__name__ == "PackedSequence":
-        raise NotImplementedError(
-            f"{name}: PackedSequence inputs (torch.nn.utils.rnn.pack_padded_sequence) are not supported "
-            "by descend yet; pass the padded tensor (L, N, H_in) instead"
-        )
 
 
 # --- one time step: `igates` is W_ih x + b_ih, already computed ---
@@ -56,11 +49,12 @@ def _rnn_step(igates, h, w_hh, b_hh, nonlinearity):
     raise RuntimeError(f"Unknown nonlinearity: {nonlinearity}")
 
 
-def _lstm_step(igates, state, w_hh, b_hh):
+def _lstm_step(igates, state, w_hh, b_hh, w_hr=None):
     h, c = state
     i, f, g, o = ops.chunk(F.linear(h, w_hh, b_hh) + igates, 4, 1)
     c = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)
-    return F.sigmoid(o) * F.tanh(c), c
+    h = F.sigmoid(o) * F.tanh(c)
+    return (h if w_hr is None else F.linear(h, w_hr)), c  # proj_size > 0: h = W_hr h
 
 
 def _gru_step(igates, h, w_hh, b_hh):
@@ -286,11 +280,6 @@ class _RNNBase(Module):
             raise ValueError("proj_size should be a positive integer or zero to disable projections")
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
-        if proj_size > 0:
-            raise NotImplementedError(
-                f"LSTM(proj_size={proj_size}): LSTMs with projections are not supported by descend yet; "
-                "use proj_size=0 (or a Linear layer on the outputs)"
-            )
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -302,16 +291,20 @@ class _RNNBase(Module):
         self.proj_size = proj_size
         num_directions = 2 if bidirectional else 1
         gate_size = self._gates[mode] * hidden_size
+        real_hidden_size = proj_size if proj_size > 0 else hidden_size  # the size of h (c keeps hidden_size)
         self._flat_weights_names = []
         self._all_weights = []
         for layer in range(num_layers):
             for direction in range(num_directions):
-                layer_input_size = input_size if layer == 0 else hidden_size * num_directions
-                shapes = [(gate_size, layer_input_size), (gate_size, hidden_size)]
+                layer_input_size = input_size if layer == 0 else real_hidden_size * num_directions
+                shapes = [(gate_size, layer_input_size), (gate_size, real_hidden_size)]
                 names = ["weight_ih_l{}{}", "weight_hh_l{}{}"]
                 if bias:
                     shapes += [(gate_size,), (gate_size,)]
                     names += ["bias_ih_l{}{}", "bias_hh_l{}{}"]
+                if proj_size > 0:
+                    shapes.append((proj_size, hidden_size))
+                    names.append("weight_hr_l{}{}")
                 suffix = "_reverse" if direction == 1 else ""
                 names = [n.format(layer, suffix) for n in names]
                 for name, shape in zip(names, shapes):
@@ -364,8 +357,32 @@ class _RNNBase(Module):
             return f"For {kind} input, hx should also be {want}-D but got {hx.dim()}-D tensor"
         return None
 
+    def _state_sizes(self):
+        """The feature size of each state: (hidden_size,); LSTM's (proj_size or hidden_size, hidden_size)."""
+        return (self.hidden_size,)
+
+    def _initial(self, hx, batch, dtype):
+        if hx is None:
+            layers = self.num_layers * (2 if self.bidirectional else 1)
+            return tuple(zeros(layers, batch, size, dtype=dtype) for size in self._state_sizes())
+        return self._states(hx)
+
+    def _forward_packed(self, packed, hx):
+        data, batch_sizes, sorted_indices, unsorted_indices = packed
+        sizes = [int(n) for n in batch_sizes._data]
+        states = self._initial(hx, sizes[0], data.dtype)
+        self._check_forward_args(data, states, sizes[0], packed=True)
+        if hx is not None and sorted_indices is not None:  # PyTorch's permute_hidden: into the packed order
+            states = tuple(s.index_select(1, sorted_indices) for s in states)
+        output, finals = self._layers(data, states, sizes)
+        if unsorted_indices is not None:  # back to the caller's batch order
+            finals = tuple(s.index_select(1, unsorted_indices) for s in finals)
+        output = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
+        return output, (finals if self._n_states == 2 else finals[0])
+
     def forward(self, input, hx=None):
-        _reject_packed(input, self._label)
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         if input.dim() not in (2, 3):
             tail = " tensor" if self._label == "RNN" else ""
             raise ValueError(
@@ -375,19 +392,14 @@ class _RNNBase(Module):
         batch_dim = 0 if self.batch_first else 1
         if not batched:
             input = input.unsqueeze(batch_dim)
-        num_directions = 2 if self.bidirectional else 1
-        batch = input.shape[batch_dim]
-        if hx is None:
-            h0 = zeros(self.num_layers * num_directions, batch, self.hidden_size, dtype=input.dtype)
-            states = (h0,) * self._n_states
-        else:
-            states = self._states(hx)
+        states = self._initial(hx, input.shape[batch_dim], input.dtype)
+        if hx is not None:
             message = self._hidden_dims_error(hx, batched)
             if message:
                 raise RuntimeError(message)
             if not batched:
                 states = tuple(s.unsqueeze(1) for s in states)
-        self._check_forward_args(input, states)
+        self._check_forward_args(input, states, input.shape[batch_dim])
         x = input.transpose(0, 1) if self.batch_first else input
         if x.shape[0] == 0:
             raise RuntimeError(f"Expected sequence length to be larger than 0 in {self._label}")
@@ -404,7 +416,9 @@ class _RNNBase(Module):
     def _states(self, hx):
         return (hx,)
 
-    def _check_forward_args(self, input, states):
+    def _check_forward_args(self, input, states, mini_batch, packed=False):
+        if packed and input.dim() != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {input.dim()}")
         weight_dtype = self.weight_ih_l0.dtype
         if input.dtype != weight_dtype:
             raise ValueError(
@@ -417,18 +431,22 @@ class _RNNBase(Module):
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
                 f"got {input.shape[-1]}"
             )
-        mini_batch = input.shape[0] if self.batch_first else input.shape[1]
-        expected = (self.num_layers * (2 if self.bidirectional else 1), mini_batch, self.hidden_size)
-        for k, state in enumerate(states):
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        for k, (state, size) in enumerate(zip(states, self._state_sizes())):
+            expected = (layers, mini_batch, size)
             if tuple(state.shape) != expected:
                 what = f"hidden[{k}]" if self._n_states == 2 else "hidden"
                 raise RuntimeError(f"Expected {what} size {expected}, got {list(state.shape)}")
 
-    def _step(self, igates, state, w_hh, b_hh):
+    def _step(self, igates, state, w_hh, b_hh, *proj):
         raise NotImplementedError
 
-    def _layers(self, x, states):
-        """Run every layer and direction over time-major x (L, N, H_in): (output, final states)."""
+    def _layers(self, x, states, batch_sizes=None):
+        """Run every layer and direction: (output, final states).
+
+        x is time-major (L, N, H_in), or with `batch_sizes` (a list) a PackedSequence's data
+        (sum(batch_sizes), H_in) whose step t is its next batch_sizes[t] rows.
+        """
         num_directions = 2 if self.bidirectional else 1
         initial = list(zip(*(s.unbind(0) for s in states)))  # per layer and direction: a tuple of states
         finals = []
@@ -437,25 +455,47 @@ class _RNNBase(Module):
             outputs = []
             for direction in range(num_directions):
                 k = layer * num_directions + direction
-                params = [getattr(self, name) for name in self._all_weights[k]]
-                w_ih, w_hh = params[:2]
-                b_ih, b_hh = params[2:] if self.bias else (None, None)
-                igates = F.linear(layer_input, w_ih, b_ih).unbind(0)
-                if direction == 1:
-                    igates = igates[::-1]
-                state = initial[k]
-                hs = []
-                for ig in igates:
-                    state = self._step(ig, state, w_hh, b_hh)
-                    hs.append(state[0])
-                if direction == 1:
-                    hs.reverse()
-                outputs.append(ops.stack(hs, 0))
+                p = {name.rsplit("_l", 1)[0]: getattr(self, name) for name in self._all_weights[k]}
+                proj = (p["weight_hr"],) if "weight_hr" in p else ()
+                igates = F.linear(layer_input, p["weight_ih"], p.get("bias_ih"))
+                igates = igates.unbind(0) if batch_sizes is None else ops.split(igates, batch_sizes, 0)
+                run = self._run_reversed if direction == 1 else self._run_forward
+                hs, state = run(igates, initial[k], (p["weight_hh"], p.get("bias_hh"), *proj))
+                outputs.append(ops.stack(hs, 0) if batch_sizes is None else ops.cat(hs, 0))
                 finals.append(state)
-            layer_input = outputs[0] if num_directions == 1 else ops.cat(outputs, 2)
+            layer_input = outputs[0] if num_directions == 1 else ops.cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, training=True)
         return layer_input, tuple(ops.stack(list(s), 0) for s in zip(*finals))
+
+    def _run_forward(self, igates, state, params):
+        """Step forwards in time; the batch may shrink (packed): rows that stop keep their last state."""
+        hs, done = [], []
+        for ig in igates:
+            n = ig.shape[0]
+            if n < state[0].shape[0]:  # the last rows' sequences have ended: their final state is this one
+                done.append(tuple(s[n:] for s in state))
+                state = tuple(s[:n] for s in state)
+            state = self._step(ig, state, *params)
+            hs.append(state[0])
+        if done:
+            done.append(state)
+            state = tuple(ops.cat(list(rows)[::-1], 0) for rows in zip(*done))
+        return hs, state
+
+    def _run_reversed(self, igates, initial, params):
+        """Step backwards in time; the batch may grow (packed): a row starts from its initial state."""
+        hs = []
+        state = initial
+        if igates[-1].shape[0] < initial[0].shape[0]:
+            state = tuple(s[: igates[-1].shape[0]] for s in initial)
+        for ig in igates[::-1]:
+            n, m = ig.shape[0], state[0].shape[0]
+            if n > m:  # rows m..n-1 start here, at their last step
+                state = tuple(ops.cat([s, s0[m:n]], 0) for s, s0 in zip(state, initial))
+            state = self._step(ig, state, *params)
+            hs.append(state[0])
+        return hs[::-1], state
 
 
 class RNN(_RNNBase):
@@ -475,7 +515,9 @@ class RNN(_RNNBase):
 
     Shapes: input (L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in); hx
     (D * num_layers, N, H_out) or (D * num_layers, H_out), zeros when None (D = 2 if bidirectional
-    else 1). Returns (output (L, N, D * H_out), h_n (D * num_layers, N, H_out)).
+    else 1). Returns (output (L, N, D * H_out), h_n (D * num_layers, N, H_out)). The input may be a
+    `PackedSequence` (`nn.utils.rnn.pack_padded_sequence`): the output is then packed alike and h_n holds
+    each sequence's state after its own last step, in the caller's batch order.
 
     Example:
         >>> rnn = descend.nn.RNN(10, 20, 2)
@@ -500,7 +542,7 @@ class RNN(_RNNBase):
             raise ValueError(f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'.")
         super().__init__(mode, *args, **kwargs)
 
-    def _step(self, igates, state, w_hh, b_hh):
+    def _step(self, igates, state, w_hh, b_hh, *proj):
         return (_rnn_step(igates, state[0], w_hh, b_hh, self.nonlinearity),)
 
 
@@ -513,10 +555,13 @@ class LSTM(_RNNBase):
     Args:
         input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype:
             as for `RNN`.
-        proj_size: must be 0 (LSTMs with projections raise NotImplementedError).
+        proj_size: if > 0 (and < hidden_size), an LSTM with projections: each layer's h_t is
+            W_hr (o * tanh(c_t)) with W_hr = weight_hr_l{k} (proj_size, hidden_size), so h and the
+            outputs have proj_size features while c keeps hidden_size.
 
-    Shapes: as for `RNN`, with hx a tuple (h_0, c_0) of that shape; returns
-    (output, (h_n, c_n)).
+    Shapes: as for `RNN`, with hx a tuple (h_0, c_0): h_0 (D * num_layers, N, H_out), c_0
+    (D * num_layers, N, hidden_size), H_out = proj_size or hidden_size; returns
+    (output (L, N, D * H_out), (h_n, c_n)). A `PackedSequence` input gives a `PackedSequence` output.
 
     Example:
         >>> lstm = descend.nn.LSTM(10, 20, 2)
@@ -544,8 +589,11 @@ class LSTM(_RNNBase):
                     f"({hx[0].dim()}-D, {hx[1].dim()}-D) tensors")
         return None
 
-    def _step(self, igates, state, w_hh, b_hh):
-        return _lstm_step(igates, state, w_hh, b_hh)
+    def _state_sizes(self):
+        return (self.proj_size or self.hidden_size, self.hidden_size)
+
+    def _step(self, igates, state, w_hh, b_hh, *proj):
+        return _lstm_step(igates, state, w_hh, b_hh, *proj)
 
 
 class GRU(_RNNBase):
@@ -574,5 +622,5 @@ class GRU(_RNNBase):
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         super().__init__("GRU", *args, **kwargs)
 
-    def _step(self, igates, state, w_hh, b_hh):
+    def _step(self, igates, state, w_hh, b_hh, *proj):
         return (_gru_step(igates, state[0], w_hh, b_hh),)
