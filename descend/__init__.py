@@ -107,3 +107,4 @@ from .creation import logspace, randint_like, tril_indices, triu_indices  # noqa
 from .random import Generator, default_generator, get_rng_state, set_rng_state  # noqa: E402
 
 pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
+from . import distributions  # noqa: E402, F401
