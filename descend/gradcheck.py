@@ -6,14 +6,32 @@ import numpy as np
 
 from .tensor import Tensor, _wrap
 
-__all__ = ["GradcheckError", "gradcheck"]
+__all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
 
 
 class GradcheckError(RuntimeError):
     """Raised by `gradcheck` when an analytic gradient disagrees with finite differences."""
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
+def gradcheck(
+    fn,
+    inputs,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
+    seed=0,
+    *,
+    nondet_tol=0.0,
+    check_undefined_grad=True,
+    check_grad_dtypes=False,
+    check_batched_grad=False,
+    check_batched_forward_grad=False,
+    check_forward_ad=False,
+    check_backward_ad=True,
+    fast_mode=False,
+    masked=None,
+):
     """Check the gradients of `fn` at `inputs` against central differences, in float64.
 
     The output is projected on a fixed random vector `v` so one backward gives `d(v . fn)/d(input)`
@@ -24,6 +42,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         inputs: a Tensor or tuple of Tensors; those with `requires_grad=True` are checked.
         eps, atol, rtol: step and tolerances (|analytic - numeric| <= atol + rtol * |numeric|).
         raise_exception: raise `GradcheckError` naming the worst element (else return False).
+        PyTorch's other keywords are accepted; the checks descend cannot do (forward-mode AD, batched
+        gradients) raise NotImplementedError when asked for.
 
     Returns:
         True when every checked element agrees.
@@ -33,6 +53,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         >>> descend.gradcheck(lambda x: (x.sin() * x).sum(), (x,))
         True
     """
+    if check_forward_ad or check_batched_forward_grad:
+        raise NotImplementedError("gradcheck: descend has no forward-mode AD (check_forward_ad=True)")
+    if check_batched_grad:
+        raise NotImplementedError("gradcheck: descend has no vmap (check_batched_grad=True)")
+    if not check_backward_ad:
+        return True
     if isinstance(inputs, Tensor):
         inputs = (inputs,)
     inputs = tuple(inputs)
@@ -91,6 +117,14 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     if raise_exception:
         raise GradcheckError(msg)
     return False
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, *args, **kwargs):
+    """Second derivatives need a differentiable backward, which descend does not build."""
+    raise NotImplementedError(
+        "gradgradcheck needs higher-order gradients (a differentiable backward, create_graph=True), which "
+        "descend does not support: its VJPs run in NumPy, outside the graph"
+    )
 
 
 def _as64(x):
