@@ -28,6 +28,11 @@ def _np(x):
     return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _fmt(bound):
+    # a 0-d tensor formats as its number in PyTorch's f-strings (Tensor.__format__)
+    return bound.item() if isinstance(bound, Tensor) and bound.dim() == 0 else bound
+
+
 def _out(mask) -> Tensor:
     return tensor(np.asarray(mask, dtype=bool))
 
@@ -152,7 +157,8 @@ class _IntegerInterval(Constraint):
         return _out((v % 1 == 0) & (_np(self.lower_bound) <= v) & (v <= _np(self.upper_bound)))
 
     def __repr__(self):
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+        bounds = f"lower_bound={_fmt(self.lower_bound)}, upper_bound={_fmt(self.upper_bound)}"
+        return f"{self.__class__.__name__[1:]}({bounds})"
 
 
 class _IntegerGreaterThan(Constraint):
@@ -166,7 +172,7 @@ class _IntegerGreaterThan(Constraint):
         return _out((v % 1 == 0) & (v >= _np(self.lower_bound)))
 
     def __repr__(self):
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound})"
+        return f"{self.__class__.__name__[1:]}(lower_bound={_fmt(self.lower_bound)})"
 
 
 class _Real(Constraint):
@@ -183,7 +189,7 @@ class _GreaterThan(Constraint):
         return _out(_np(self.lower_bound) < _np(value))
 
     def __repr__(self):
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound})"
+        return f"{self.__class__.__name__[1:]}(lower_bound={_fmt(self.lower_bound)})"
 
 
 class _GreaterThanEq(_GreaterThan):
@@ -199,7 +205,7 @@ class _LessThan(Constraint):
         return _out(_np(value) < _np(self.upper_bound))
 
     def __repr__(self):
-        return f"{self.__class__.__name__[1:]}(upper_bound={self.upper_bound})"
+        return f"{self.__class__.__name__[1:]}(upper_bound={_fmt(self.upper_bound)})"
 
 
 class _Interval(Constraint):
@@ -212,7 +218,8 @@ class _Interval(Constraint):
         return _out((_np(self.lower_bound) <= v) & (v <= _np(self.upper_bound)))
 
     def __repr__(self):
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+        bounds = f"lower_bound={_fmt(self.lower_bound)}, upper_bound={_fmt(self.upper_bound)}"
+        return f"{self.__class__.__name__[1:]}({bounds})"
 
 
 class _HalfOpenInterval(_Interval):

@@ -69,12 +69,12 @@ class Normal(Distribution):
     def variance(self):
         return self.stddev.pow(2)
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         with no_grad():
             return sampling.normal(self.loc.expand(shape), self.scale.expand(shape))
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         eps = _standard_normal(shape, self.loc.dtype)
         return self.loc + eps * self.scale
@@ -143,7 +143,7 @@ class Uniform(Distribution):
     def variance(self):
         return (self.high - self.low).pow(2) / 12
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         rand = creation.rand(shape, dtype=self.low.dtype)
         return self.low + rand * (self.high - self.low)
@@ -209,7 +209,7 @@ class Exponential(Distribution):
     def variance(self):
         return self.rate.pow(-2)
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         return creation.empty(shape, dtype=self.rate.dtype).exponential_() / self.rate
 
@@ -272,7 +272,7 @@ class Laplace(Distribution):
     def stddev(self):
         return (2**0.5) * self.scale
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         eps = finfo(self.loc.dtype).eps
         u = creation.empty(shape, dtype=self.loc.dtype).uniform_(eps - 1, 1)

@@ -98,7 +98,7 @@ class Bernoulli(Distribution):
     def variance(self):
         return self.probs * (1 - self.probs)
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         with no_grad():
             return sampling.bernoulli(self.probs.expand(shape))
@@ -185,7 +185,7 @@ class Categorical(Distribution):
     def variance(self):
         return creation.full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=()):
         sample_shape = Size(sample_shape)
         probs_2d = self.probs.reshape(-1, self._num_events)
         with no_grad():
@@ -265,7 +265,7 @@ class OneHotCategorical(Distribution):
     def variance(self):
         return self._categorical.probs * (1 - self._categorical.probs)
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=()):
         probs = self._categorical.probs
         indices = self._categorical.sample(Size(sample_shape))
         return F.one_hot(indices, self._categorical._num_events).to(probs.dtype)
@@ -352,7 +352,7 @@ class Binomial(Distribution):
     def variance(self):
         return self.total_count * self.probs * (1 - self.probs)
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=()):
         # NOTE: the sum of total_count Bernoulli draws: PyTorch's distribution, not torch.binomial's numbers
         shape = self._extended_shape(sample_shape)
         with no_grad():

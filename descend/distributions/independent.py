@@ -1,4 +1,4 @@
-"""Independent: reinterpret some batch dims of a distribution as event dims (torch.distributions.Independent)."""
+"""Independent: some batch dims of a distribution read as event dims (torch.distributions.Independent)."""
 
 from __future__ import annotations
 
@@ -76,10 +76,10 @@ class Independent(Distribution):
     def variance(self):
         return self.base_dist.variance
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=()):
         return self.base_dist.sample(sample_shape)
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=()):
         return self.base_dist.rsample(sample_shape)
 
     def log_prob(self, value):

@@ -13,11 +13,11 @@ import numpy as np
 
 from .. import functional as F
 from ..ops import where
+from ._ops import solve_triangular
 from .continuous import Exponential, Laplace, Normal, Uniform
 from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical
 from .independent import Independent
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
-from ._ops import solve_triangular
 from .utils import _sum_rightmost
 
 __all__ = ["kl_divergence", "register_kl"]
@@ -34,7 +34,9 @@ def register_kl(type_p, type_q):
         ... def kl_normal_normal(p, q): ...
     """
     if not isinstance(type_p, type) or not isinstance(type_q, type):
-        raise TypeError(f"Expected type_p and type_q to be subclasses of Distribution but got {type_p} and {type_q}")
+        raise TypeError(
+            f"Expected type_p and type_q to be subclasses of Distribution but got {type_p} and {type_q}"
+        )
 
     def decorator(fun):
         _KL_REGISTRY[type_p, type_q] = fun
@@ -85,7 +87,8 @@ def kl_divergence(p, q):
         _KL_MEMOIZE[type(p), type(q)] = fun
     if fun is NotImplemented:
         raise NotImplementedError(
-            f"No KL(p || q) is implemented for p type {p.__class__.__name__} and q type {q.__class__.__name__}"
+            f"No KL(p || q) is implemented for p type {p.__class__.__name__} "
+            f"and q type {q.__class__.__name__}"
         )
     return fun(p, q)
 
@@ -107,7 +110,9 @@ def _kl_bernoulli_bernoulli(p, q):
 @register_kl(Binomial, Binomial)
 def _kl_binomial_binomial(p, q):
     if (p.total_count < q.total_count).any():
-        raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
+        raise NotImplementedError(
+            "KL between Binomials where q.total_count > p.total_count is not implemented"
+        )
     kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
     return _set_where(kl, p.total_count > q.total_count, math.inf)
 
