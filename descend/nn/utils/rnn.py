@@ -286,7 +286,11 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         short = longest - s.shape[0]
         if short:
             pad = from_numpy(np.full((short, *trailing), padding_value).astype(dtype))
-            s = ops.cat([s, pad] if padding_side == "right" else [pad, s], 0)
+            if s.dim() == 1 and s.shape[0] == 0:
+                # NOTE: cat drops 1-D empty tensors from the graph; as (0, 1) it keeps its zero gradient
+                s = ops.cat([s.unsqueeze(1), pad.unsqueeze(1)], 0).squeeze(1)
+            else:
+                s = ops.cat([s, pad] if padding_side == "right" else [pad, s], 0)
         padded.append(s)
     return ops.stack(padded, 0 if batch_first else 1)
 
