@@ -28,8 +28,9 @@ def _split_ints(idx):
     PyTorch, (2, 3) in NumPy). Returns (first, then): a[first][then] is PyTorch's a[idx], and
     a[first] is a view of a.
     """
-    items = idx if isinstance(idx, tuple) else (idx,)
-    items = tuple(np.asarray(i) if isinstance(i, list) else i for i in items)
+    if type(idx) is not tuple:  # NOTE: one index (the usual x[mask], x[idx]) mixes nothing
+        return None
+    items = tuple(np.asarray(i) if isinstance(i, list) else i for i in idx)
     if not builtins.any(_is_int(i) for i in items) or not builtins.any(
         isinstance(i, np.ndarray) and (i.ndim or i.dtype == bool) for i in items
     ):
@@ -52,11 +53,12 @@ def _split_ints(idx):
 def as_ints(idx):
     """`idx` with its 0-d integer arrays as ints: PyTorch indexes with a 0-d integer tensor as with
     an int (a select, so the result is a view), where NumPy takes it for an index array (a copy)."""
-    if isinstance(idx, tuple):
-        if builtins.any(isinstance(i, np.ndarray) and _is_int(i) for i in idx):
-            return tuple(int(i) if isinstance(i, np.ndarray) and _is_int(i) else i for i in idx)
+    if type(idx) is tuple:
+        for i in idx:  # NOTE: a loop, not any(genexpr): x[:, 0] runs this on every call
+            if type(i) is np.ndarray and i.ndim == 0:
+                return tuple(int(i) if isinstance(i, np.ndarray) and _is_int(i) else i for i in idx)
         return idx
-    return int(idx) if isinstance(idx, np.ndarray) and _is_int(idx) else idx
+    return int(idx) if type(idx) is np.ndarray and _is_int(idx) else idx
 
 
 def locate(a, idx):

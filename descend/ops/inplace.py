@@ -21,6 +21,7 @@ import numpy as np
 from ..autograd import Node, _edges, _GradMode, _view_index, no_grad, revive, view_to_base_node
 from ..tensor import Tensor, _wrap
 from ._core import _index, _is_basic, check_fits, op, result_type
+from .indexing import as_ints, getitem, index_put, locate
 
 _LEAF_ERROR = (
     "a leaf Variable that requires grad is being used in an in-place operation; wrap the update in "
@@ -375,8 +376,6 @@ def setitem(self, index, value):
 
     As in PyTorch, leading size-1 dims of a tensor value are dropped to fit the target.
     """
-    from .indexing import as_ints, getitem, index_put, locate
-
     index = as_ints(_index(index))
     if isinstance(value, Tensor):
         idx = index
@@ -385,7 +384,8 @@ def setitem(self, index, value):
             value = value[0]
         _check_index_put_dtype(self, idx, value, target_shape)
     if not _recording(self, (value,)):
-        target, idx = locate(self._data, _index(index))
+        # NOTE: locate only for a tuple (the one index that can mix ints with index arrays)
+        target, idx = (self._data, index) if type(index) is not tuple else locate(self._data, index)
         try:
             target[idx] = value._data if isinstance(value, Tensor) else value
         except ValueError:
