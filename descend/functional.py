@@ -27,6 +27,7 @@ import numpy as np
 from . import ops, random
 from ._fma import fma as _fma
 from .autograd import record, unbroadcast
+from .creation import empty_like, zeros_like
 from .ops._core import float_dtype_of
 from .ops.elementwise import _sigmoid
 from .tensor import _wrap
@@ -34,6 +35,7 @@ from .tensor import _wrap
 __all__ = [
     "batch_norm",
     "glu",
+    "gumbel_softmax",
     "hardshrink",
     "instance_norm",
     "multi_margin_loss",
@@ -1582,6 +1584,32 @@ def softmin(input, dim=None, dtype=None):
     """
     x = _tensor(input)
     return ops.softmax(-x, _softmax_dim("softmin", x.ndim, dim), dtype)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """A sample of the Gumbel-softmax (Concrete) distribution: softmax((logits + g) / tau), g ~ Gumbel(0, 1).
+
+    Jang et al., https://arxiv.org/abs/1611.01144; Maddison et al., https://arxiv.org/abs/1611.00712.
+    As PyTorch's: the Gumbel noise is -log of an `exponential_()` draw (so a seed gives PyTorch's
+    sample), and `hard=True` returns the one-hot of the argmax in the forward pass while the gradient
+    is the soft sample's (the straight-through estimator: y_hard - y_soft.detach() + y_soft).
+    `eps` is accepted for compatibility and unused, as in PyTorch (where it is deprecated).
+
+    Example:
+        >>> descend.manual_seed(0)
+        >>> F.gumbel_softmax(descend.zeros(1, 3), tau=0.5, hard=True).sum()
+        tensor(1.)
+    """
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    logits = _tensor(logits)
+    gumbels = -empty_like(logits).exponential_().log()  # ~ Gumbel(0, 1)
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft  # the reparametrisation trick
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 # --- normalisation and similarity ---
