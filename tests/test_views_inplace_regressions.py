@@ -263,3 +263,22 @@ def test_index_put_dtype_check_with_a_mask():
     np.testing.assert_array_equal(t.numpy(), [0, 2, 2, 0])
     with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match"):
         t[descend.tensor([False, True, True, False])] = descend.tensor([1.5, 2.5])
+
+
+def test_unflatten_infers_minus_one_from_the_dim_even_in_an_empty_tensor():
+    assert descend.zeros(2, 0).unflatten(0, (-1, 1)).shape == (2, 1, 0)
+    assert descend.zeros(6, 0).unflatten(0, (2, -1)).shape == (2, 3, 0)
+    with pytest.raises(RuntimeError, match="don't multiply up to the size of dim 0"):
+        descend.zeros(6).unflatten(0, (4, 2))
+
+
+@pytest.mark.parametrize(
+    "index", [slice(None, None, -1), (slice(None), slice(None, None, -2)), (0, slice(2, 0, -1))]
+)
+def test_negative_slice_steps_raise_value_error_as_in_pytorch(index):
+    x = descend.arange(6.0).reshape(2, 3)
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[index]
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[index] = 1.0
+    np.testing.assert_array_equal(x.numpy(), np.arange(6.0).reshape(2, 3))

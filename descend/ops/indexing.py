@@ -54,11 +54,24 @@ def as_ints(idx):
     """`idx` with its 0-d integer arrays as ints: PyTorch indexes with a 0-d integer tensor as with
     an int (a select, so the result is a view), where NumPy takes it for an index array (a copy)."""
     if type(idx) is tuple:
+        scalar = False
         for i in idx:  # NOTE: a loop, not any(genexpr): x[:, 0] runs this on every call
-            if type(i) is np.ndarray and i.ndim == 0:
-                return tuple(int(i) if isinstance(i, np.ndarray) and _is_int(i) else i for i in idx)
+            if type(i) is slice:
+                if i.step is not None and i.step <= 0:
+                    _bad_step(i)
+            elif type(i) is np.ndarray and i.ndim == 0:
+                scalar = True
+        if scalar:
+            return tuple(int(i) if type(i) is np.ndarray and _is_int(i) else i for i in idx)
         return idx
+    if type(idx) is slice and idx.step is not None and idx.step <= 0:
+        _bad_step(idx)
     return int(idx) if type(idx) is np.ndarray and _is_int(idx) else idx
+
+
+def _bad_step(s):
+    """PyTorch has no negative-step slices (NumPy's reversed views): x.flip(dims) reverses."""
+    raise ValueError("step must be greater than zero")
 
 
 def locate(a, idx):

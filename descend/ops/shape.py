@@ -105,6 +105,16 @@ def unflatten(input, dim, sizes):
     if input.ndim == 0:
         raise RuntimeError("unflatten: Dimension specified as 0 but tensor has no dimensions")
     d = _dims(dim, input.ndim)[0]
+    sizes = [int(n) for n in sizes]
+    if sizes.count(-1) == 1:  # inferred from dim d alone (NumPy can't infer it in an empty tensor)
+        known = math.prod(n for n in sizes if n != -1)
+        if known and input.shape[d] % known == 0:
+            sizes[sizes.index(-1)] = input.shape[d] // known
+    if math.prod(sizes) != input.shape[d] and -1 not in sizes:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {dim} "
+            f"({input.shape[d]}) in the input tensor"
+        )
     return reshape(input, *(tuple(input.shape[:d]) + tuple(sizes) + tuple(input.shape[d + 1 :])))
 
 
