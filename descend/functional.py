@@ -30,6 +30,7 @@ from .autograd import record, unbroadcast
 from .creation import empty_like, zeros_like
 from .ops._core import float_dtype_of
 from .ops.elementwise import _sigmoid
+from .ops.reductions import TORCH_NAMES
 from .tensor import _wrap
 
 __all__ = [
@@ -1640,9 +1641,11 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         tensor([0.7071])
     """
     a, b = _tensor(x1), _tensor(x2)
-    common = np.result_type(a.dtype, b.dtype)
+    common = ops.result_type(a, b)
     if common.kind not in "fc":
-        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {common}")
+        name = TORCH_NAMES.get(common.name, common.name)
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {name}")
+    a, b = a.to(common), b.to(common)  # an integer operand takes part in the floating common dtype
     if a.shape != b.shape:  # the norms are over the broadcast inputs, as in PyTorch
         shape = np.broadcast_shapes(a.shape, b.shape)
         a, b = ops.broadcast_to(a, shape), ops.broadcast_to(b, shape)

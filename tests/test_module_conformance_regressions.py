@@ -262,6 +262,7 @@ def test_normalize_and_cosine_similarity_refuse_integer_inputs():
     # one float operand is enough: the common dtype is floating
     mixed = F.cosine_similarity(descend.tensor([[3, 4]]), descend.tensor([[3.0, 4.0]]))
     assert mixed.item() == pytest.approx(1.0)
+    assert mixed.dtype == descend.float32  # PyTorch's common dtype of int64 and float32, not NumPy's float64
 
 
 # --- layers PyTorch has that descend lacked (added with their conformance cases) ---
