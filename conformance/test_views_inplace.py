@@ -124,7 +124,7 @@ def draw_index(draw, shape, rng):
         else:
             start = draw(st.sampled_from([None, 0, 1, -1, -n - 1, n + 1, -2]))
             stop = draw(st.sampled_from([None, n, 1, -1, 2, n + 2]))
-            step = draw(st.sampled_from([None, 1, 2, 3]))
+            step = draw(st.sampled_from([None, 1, 2, 3] * 8 + [-1]))  # -1: PyTorch's ValueError
             spec.append(("slice", start, stop, step))
         i += 1
     if not leading_ellipsis and take < nd and draw(st.booleans()):
@@ -497,6 +497,48 @@ _register("relu_", _no_params, lambda s, x, p: x.relu_())
 _register("sigmoid_", _no_params, lambda s, x, p: x.sigmoid_())
 _register("exp_", _no_params, lambda s, x, p: x.exp_())
 _register("neg_", _no_params, lambda s, x, p: x.neg_())
+_register(
+    "index_put_",
+    _p_index_select,
+    # indices into dim 0 (in range: with a bad index and a bad value shape both raise, but PyTorch
+    # names the shape and descend, which indexes first, the index)
+    lambda s, x, p: x.index_put_(
+        (s.L.tensor(p["index"] % x.shape[0] if x.ndim and x.shape[0] else p["index"]),),
+        _src(
+            s,
+            x,
+            {
+                **p,
+                "src": p["src"].reshape(-1)[: len(p["index"])]
+                if p["src"].size >= len(p["index"])
+                else p["src"],
+            },
+        ),
+        accumulate=p["alpha"] == 1,
+    ),
+)
+_register(
+    "masked_scatter_",
+    _p_mask,
+    lambda s, x, p: x.masked_scatter_(
+        s.L.tensor(p["mask"]),
+        s.leaf(np.resize(p["other"], tuple(x.shape)).astype(harness.dtype_name(x.dtype))),
+    ),
+)
+
+
+def _data_mul(s, x, p):
+    """`x.data.mul_(2)`: one storage, no history, no version bump. Only on leaves: on a tensor that an
+    in-place op saving its output (exp_, sigmoid_) wrote, PyTorch's backward reads the changed
+    storage and descend's the op's own result (both differ from the true gradient; not compared).
+    Not on 0-d leaves either: descend's 0-d fast paths (ops._core._binary) keep NumPy scalars for
+    backward, so a later change through .data is not seen there (PyTorch sees it)."""
+    if x.grad_fn is None and x.ndim:
+        x.data.mul_(2)
+    return x
+
+
+_register("data mul_", _no_params, _data_mul)
 
 
 def _p_setitem(draw, rng, x):
@@ -565,6 +607,9 @@ INPLACE = {
     "sigmoid_",
     "exp_",
     "neg_",
+    "index_put_",
+    "masked_scatter_",
+    "data mul_",
     "setitem",
     "no_grad mul_",
 }

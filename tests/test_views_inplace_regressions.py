@@ -282,3 +282,14 @@ def test_negative_slice_steps_raise_value_error_as_in_pytorch(index):
     with pytest.raises(ValueError, match="step must be greater than zero"):
         x[index] = 1.0
     np.testing.assert_array_equal(x.numpy(), np.arange(6.0).reshape(2, 3))
+
+
+def test_index_put_of_a_value_that_does_not_fit_raises_runtime_error():
+    x = descend.zeros(3, 2)
+    with pytest.raises(RuntimeError, match=r"shape mismatch: value tensor of shape \[3\] cannot be broadcast"):
+        x[descend.tensor([0, 1])] = descend.ones(3)
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        x.index_put_((descend.tensor([0, 1]),), descend.ones(3))
+    w = descend.zeros(3, 2, requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        w[descend.tensor([0, 1])] = descend.ones(3, requires_grad=True)

@@ -74,6 +74,20 @@ def _bad_step(s):
     raise ValueError("step must be greater than zero")
 
 
+def put(target, at, V, accumulate=False):
+    """target[at] = V (or += with repeats accumulating), with PyTorch's error for a V that doesn't fit."""
+    try:
+        if accumulate:
+            np.add.at(target, at, V)
+        else:
+            target[at] = V
+    except ValueError:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(np.shape(V))} cannot be broadcast to indexing "
+            f"result of shape {list(np.shape(target[at]))}"
+        ) from None
+
+
 def locate(a, idx):
     """(a2, idx2) with a2[idx2] PyTorch's a[idx] (a2 a view of a): see _split_ints."""
     split = _split_ints(idx)
@@ -157,10 +171,7 @@ def index_put(input, indices, values, accumulate=False):
     tv, V = _operand(values)
     out = x._data.copy()
     target, at = locate(out, idx)
-    if accumulate:
-        np.add.at(target, at, V)
-    else:
-        target[at] = V
+    put(target, at, V, accumulate)
 
     def vjp_x(g):
         if accumulate:

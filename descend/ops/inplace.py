@@ -21,7 +21,7 @@ import numpy as np
 from ..autograd import Node, _edges, _GradMode, _view_index, no_grad, revive, view_to_base_node
 from ..tensor import Tensor, _wrap
 from ._core import _index, _is_basic, check_fits, op, result_type
-from .indexing import as_ints, getitem, index_put, locate
+from .indexing import as_ints, getitem, index_put, locate, put
 
 _LEAF_ERROR = (
     "a leaf Variable that requires grad is being used in an in-place operation; wrap the update in "
@@ -386,8 +386,13 @@ def setitem(self, index, value):
     if not _recording(self, (value,)):
         # NOTE: locate only for a tuple (the one index that can mix ints with index arrays)
         target, idx = (self._data, index) if type(index) is not tuple else locate(self._data, index)
+        V = value._data if isinstance(value, Tensor) else value
+        if not _is_basic(idx):
+            put(target, idx, V)  # PyTorch's index_put_, and its error
+            self._version[0] += 1
+            return
         try:
-            target[idx] = value._data if isinstance(value, Tensor) else value
+            target[idx] = V
         except ValueError:
             if not isinstance(value, Tensor):
                 raise
