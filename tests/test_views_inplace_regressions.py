@@ -293,3 +293,15 @@ def test_index_put_of_a_value_that_does_not_fit_raises_runtime_error():
     w = descend.zeros(3, 2, requires_grad=True) * 1
     with pytest.raises(RuntimeError, match="shape mismatch"):
         w[descend.tensor([0, 1])] = descend.ones(3, requires_grad=True)
+
+
+def test_view_as_another_dtype_shares_the_bytes():
+    x = descend.tensor([1.0, 2.0], dtype=descend.float32)
+    v = x.view(descend.int32)
+    np.testing.assert_array_equal(v.numpy(), [1065353216, 1073741824])  # IEEE-754 bits of 1.0 and 2.0
+    v.add_(1)  # one storage: x's bits move by one ulp
+    one = np.float32([1.0, 2.0])
+    np.testing.assert_array_equal(x.numpy(), one + np.spacing(one))
+    assert descend.zeros(2, 4, dtype=descend.float32).view(descend.float64).shape == (2, 2)
+    a = descend.ones(2, requires_grad=True)
+    assert not a.view(descend.float32).requires_grad  # view(dtype) is not differentiable in PyTorch

@@ -67,6 +67,21 @@ def reshape(input, *shape):
     return _reshaped(input, _shape_args(shape), "ViewBackward0")
 
 
+def _view_dtype(x, dtype):
+    """`x.view(dtype)`: the same bytes read as another dtype (a view; the last dim scales with the
+    element size). Not differentiable, even to its own dtype, as in PyTorch."""
+    X = x._data
+    if X.ndim == 0 and dtype.itemsize != X.dtype.itemsize:
+        raise RuntimeError(f"self.dim() cannot be 0 to view {X.dtype} as {dtype} (different element sizes)")
+    try:
+        out = X.view(dtype)
+    except ValueError as e:
+        raise RuntimeError(f"view({dtype}): {e}") from None
+    result = _wrap(out)
+    _mark_view(result, x, lambda a: a.view(dtype))
+    return result
+
+
 @op("view", function=False)
 def view(input, *shape):
     """A view with a new shape; like PyTorch, refuses layouts that would need a copy."""
@@ -74,6 +89,8 @@ def view(input, *shape):
     if not shape:
         raise TypeError("view() received an invalid combination of arguments - got (), but expected one of: "
                         "(torch.dtype dtype), (tuple of ints size)")
+    if len(shape) == 1 and isinstance(shape[0], (np.dtype, type)) and shape[0] is not int:
+        return _view_dtype(input, _dtype(shape[0]))
     shape = _shape_args(shape)
     out = _reshaped(input, shape, "ViewBackward0")
     if X.size and not _shares(out._data, X):
