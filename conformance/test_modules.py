@@ -1653,6 +1653,8 @@ def test_every_export_is_covered():
     ]
     grouped = {"Dropout1d", "Dropout2d", "Dropout3d", "UpsamplingNearest2d", "UpsamplingBilinear2d"}
     grouped |= {"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"}  # conformance/test_rnn.py
+    grouped |= {"MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+                "TransformerEncoder", "TransformerEncoderLayer"}  # conformance/test_attention.py
     grouped |= {
         f"{k}Pad{n}d"
         for k in ("Constant", "Zero", "Reflection", "Replication", "Circular")
