@@ -37,7 +37,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .random import initial_seed, manual_seed, seed
 from .tensor import (
     Tensor,

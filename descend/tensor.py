@@ -220,6 +220,16 @@ class Tensor:
         """
         return autograd.register_tensor_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call `hook(self)` after a backward has accumulated this leaf's `.grad` (the hook returns
+        None); returns a handle whose `remove()` takes it out. On a non-leaf it raises, as PyTorch.
+
+        Example:
+            >>> opt = {w: descend.optim.SGD([w], lr=0.1)}
+            >>> w.register_post_accumulate_grad_hook(lambda p: (opt[p].step(), opt[p].zero_grad()))
+        """
+        return autograd.register_post_accumulate_grad_hook(self, hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor into the `.grad` of every leaf it depends on.
 
@@ -234,7 +244,7 @@ class Tensor:
             )
         if inputs is not None and isinstance(inputs, Tensor):
             inputs = (inputs,)
-        autograd.backward(self, gradient, bool(retain_graph), inputs)
+        autograd.backward(self, gradient, retain_graph=bool(retain_graph), inputs=inputs)
 
     @property
     def data(self):
@@ -358,9 +368,13 @@ class Tensor:
         return int(self._data.item())
 
     def __format__(self, spec):
-        if self._data.size == 1 and spec:
+        # PyTorch: a 0-d tensor formats its number (with or without a spec); any other tensor is
+        # str(t) with an empty spec and refuses a spec
+        if self._data.ndim == 0:
             return format(self._data.item(), spec)
-        return format(repr(self), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
 
     def cpu(self):
         return self

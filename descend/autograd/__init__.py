@@ -939,6 +939,11 @@ def _run_backward(roots, seeds, retain_graph, inputs, accumulate):
             keys = [t if t.grad_fn is None else (t.grad_fn, _nr(t)) for t in inputs]
             return [None if want[k] is None else _wrap_grad(want[k].copy()) for k in keys]
         leaf_grads = {k: v for k, v in leaf_grads.items() if k in want}
+        for t in inputs:  # a non-leaf named in `inputs`: its gradient goes to its `.grad`
+            if t.grad_fn is not None:
+                g = want[(t.grad_fn, _nr(t))]
+                if g is not None:
+                    t._grad = _wrap_grad(g if t._grad is None else t._grad._data + g)
     _accumulate_leaves(leaf_grads, seeds)
     return None
 
@@ -983,15 +988,44 @@ def _shaped(g, like):
     return g
 
 
-def backward(root, gradient=None, retain_graph=False, inputs=None):
-    """Accumulate d(root)/d(leaf) into the `.grad` of every leaf that requires grad.
+_EMPTY_INPUTS = "`inputs` argument to `{}()` cannot be empty."
 
-    Non-recursive: nodes are visited in reverse topological order from an explicit stack.
-    Gradients accumulate (add to an existing `.grad`) as PyTorch documents.
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,
+             inputs=None):
+    """Accumulate the gradients of `tensors` (one or several roots) into the `.grad` of every leaf
+    that requires grad (of `inputs` only, leaves or not, when given), as `torch.autograd.backward`.
+
+    `grad_tensors`: one gradient per root (None for a scalar root: 1). Gradients accumulate (add to
+    an existing `.grad`) as PyTorch documents. Non-recursive: nodes are visited in reverse
+    topological order.
     """
-    if not root._requires_grad:
-        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-    run_backward([root], [_seed(root, gradient)], retain_graph, inputs)
+    if create_graph:
+        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported by descend")
+    if grad_variables is not None and grad_tensors is None:
+        grad_tensors = grad_variables
+    if _is_tensor(tensors):
+        roots = [tensors]
+        grads = [grad_tensors[0] if isinstance(grad_tensors, (list, tuple)) else grad_tensors]
+    else:
+        roots = list(tensors)
+        if grad_tensors is None:
+            grads = [None] * len(roots)
+        elif _is_tensor(grad_tensors):
+            grads = [grad_tensors]
+        else:
+            grads = list(grad_tensors)
+        if len(grads) != len(roots):
+            raise RuntimeError(f"got {len(grads)} tensors and {len(roots)} gradients")
+    if inputs is not None:
+        inputs = (inputs,) if _is_tensor(inputs) else tuple(inputs)
+        if not inputs:
+            raise RuntimeError(_EMPTY_INPUTS.format("backward"))
+    for i, r in enumerate(roots):
+        if not r._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    run_backward(roots, [_seed(r, g, i) for i, (r, g) in enumerate(zip(roots, grads))],
+                 bool(retain_graph), inputs)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
@@ -1020,14 +1054,21 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             "create_graph=True (higher-order gradients) is not supported by descend: its VJPs run "
             "in NumPy, outside the graph"
         )
-    if is_grads_batched:
-        raise NotImplementedError("is_grads_batched=True is not supported by descend")
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+            "allow_unused=False."
+        )
     outputs = (outputs,) if _is_tensor(outputs) else tuple(outputs)
     single = _is_tensor(inputs)
     inputs = (inputs,) if single else tuple(inputs)
+    if not inputs:
+        raise RuntimeError(_EMPTY_INPUTS.format("grad"))
     if grad_outputs is None or _is_tensor(grad_outputs):
         grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
     grad_outputs = tuple(grad_outputs)
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, allow_unused, materialize_grads)
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(
             f"grad requires one grad_output per output: got {len(grad_outputs)} for {len(outputs)} outputs"
@@ -1051,6 +1092,31 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     "graph. Set allow_unused=True if this is the desired behavior."
                 )
         out.append(g)
+    return tuple(out)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, allow_unused, materialize_grads):
+    """`grad(..., is_grads_batched=True)`: one vector-Jacobian product per row of the first dimension
+    of every grad_output, stacked (PyTorch's vmap, as a loop)."""
+    if any(g is None for g in grad_outputs):
+        raise RuntimeError("is_grads_batched=True needs a grad_output for every output")
+    arrs = [np.asarray(getattr(g, "_data", g)) for g in grad_outputs]
+    n = {a.shape[0] if a.ndim else None for a in arrs}
+    if len(n) != 1 or None in n:
+        raise RuntimeError("is_grads_batched=True: every grad_output needs the same first (batch) dimension")
+    n = n.pop()
+    rows = []
+    for b in range(n):
+        keep = True if b < n - 1 else bool(retain_graph)
+        rows.append(grad(outputs, inputs, [_wrap_grad(a[b]) for a in arrs], retain_graph=keep,
+                         allow_unused=allow_unused, materialize_grads=materialize_grads))
+    out = []
+    for i, t in enumerate(inputs):
+        col = [r[i] for r in rows]
+        if all(c is None for c in col):
+            out.append(None)
+            continue
+        out.append(_wrap_grad(np.stack([np.zeros_like(t._data) if c is None else c._data for c in col])))
     return tuple(out)
 
 
@@ -1095,6 +1161,47 @@ def _accumulate_leaves(leaf_grads, seeds):
             else:
                 np.add(acc, g, out=acc)
             leaf._grad._version[0] += 1
+    if _POST_HOOKS._items:  # NOTE: one test per backward; none registered costs nothing per leaf
+        _run_post_hooks(leaf_grads)
+
+
+def move_retain(tensor, old_fn, old_nr):
+    """`tensor` got a new history (an in-place op, a view regenerated): as PyTorch moves the
+    retains-grad hook to the new grad_fn, its `.grad` now keeps the gradient of its new value."""
+    kept = old_fn.retained if old_fn is not None else None
+    if not kept:
+        return
+    ref = kept.get(old_nr)
+    if ref is not None and ref() is tensor:
+        del kept[old_nr]
+        if tensor.grad_fn is not None:
+            register_retain(tensor)
+
+
+# Post-accumulate-grad hooks on leaves, keyed weakly by the leaf: `hook(leaf)` after `.grad` changed.
+_POST_HOOKS = _ByIdentity()
+
+
+def register_post_accumulate_grad_hook(tensor, hook):
+    if tensor.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if not tensor._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    hooks = _POST_HOOKS.get(tensor)
+    if hooks is None:
+        hooks = []
+        _POST_HOOKS[tensor] = hooks
+    hooks.append(hook)
+    return RemovableHandle(hooks, hook)
+
+
+def _run_post_hooks(leaf_grads):
+    for leaf in leaf_grads:
+        hooks = _POST_HOOKS.get(leaf)
+        if hooks:
+            for hook in tuple(hooks):
+                if hook(leaf) is not None:
+                    raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def register_retain(tensor):
@@ -1119,4 +1226,8 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(".functional", __name__)
+    if name in ("gradcheck", "gradgradcheck"):  # descend.gradcheck imports the tensor library
+        import importlib
+
+        return getattr(importlib.import_module("descend.gradcheck"), name)
     raise AttributeError(f"module 'descend.autograd' has no attribute {name!r}")

@@ -301,6 +301,15 @@ def where(condition, input=None, other=None):
     return _binary("WhereBackward0", input, other, forward, vjp_a, vjp_b)
 
 
+def _where_method(self, condition, other):
+    """`x.where(condition, y)`: x where condition holds, else y (`descend.where(condition, x, y)`)."""
+    return where(condition, self, other)
+
+
+_where_method.__name__ = "where"
+Tensor.where = _where_method  # the method's arguments differ from the function's (`where` above)
+
+
 @op("atan2", "arctan2")
 def atan2(input, other):
     """The angle of the point (other, input), elementwise."""
