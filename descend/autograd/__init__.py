@@ -574,8 +574,33 @@ def _mark_view(out, base, fn):
     else:
         out._view = (base, fn, base._version[0])
     out._version = base._version
-    if getattr(base, "_multi", None):  # a view of a multi-output view inherits PyTorch's refusal
-        out._multi = True
+    multi = getattr(base, "_multi", None)
+    if multi:  # a view of a multi-output view (or of a custom Function's view) inherits the refusal
+        out._multi = True if multi is True or len(multi) == 2 else (None, 0, multi[2])
+
+
+# Why PyTorch refuses to change some views in place (`Tensor._multi`'s third item; "multi" if absent).
+_REFUSALS = {
+    "multi": "This view is the output of a function that returns multiple views. Such functions do not "
+    "allow the output views to be modified inplace. You should replace the inplace operation by an "
+    "out-of-place one.",
+    "function": "This view was created inside a custom Function (or because an input was returned "
+    "as-is) and the autograd logic to handle view+inplace would override the custom backward "
+    "associated with the custom Function, leading to incorrect gradients. This behavior is forbidden. "
+    "You can fix this by cloning the output of the custom Function.",
+}
+
+
+def view_refusal(t, what):
+    """PyTorch's error for changing the view `t` (marked `_multi`) in place: `what` says how."""
+    multi = t._multi
+    if multi is True:
+        multi = (None, 0)
+    name, k = multi[0], multi[1]
+    if name is None:  # a view of such a view: the last view op's name, output 0
+        name = t.grad_fn.name().rstrip("0123456789").removesuffix("Backward")
+    why = _REFUSALS[multi[2] if len(multi) > 2 else "multi"]
+    return RuntimeError(f"Output {k} of {name} is a view and {what}. {why}")
 
 
 def _view_index(info):
@@ -609,14 +634,7 @@ def view_to_base_node(view):
     """
     multi = getattr(view, "_multi", None)
     if multi and view._requires_grad:
-        name, k = multi if multi is not True else (
-            view.grad_fn.name().rstrip("0123456789").removesuffix("Backward"), 0)
-        raise RuntimeError(
-            f"Output {k} of {name} is a view and its base or another view of its base has been modified "
-            "inplace. This view is the output of a function that returns multiple views. Such functions "
-            "do not allow the output views to be modified inplace. You should replace the inplace "
-            "operation by an out-of-place one."
-        )
+        raise view_refusal(view, "its base or another view of its base has been modified inplace")
     root, fn, _ = view._view
     idx = _view_index(view._view)
     shape, dtype = root._data.shape, root._data.dtype
@@ -632,7 +650,10 @@ def view_to_base_node(view):
 
     root_size = root._data.size
     nxt, nrs = _edges_of_root(root)
+    old_fn, old_nr = view.grad_fn, _nr(view)
     view.grad_fn = Node("AsStridedBackward0", nxt, (vjp,), (), nrs)
+    if old_fn is not None and old_fn.retained:
+        move_retain(view, old_fn, old_nr)
     view._requires_grad = True
     view._view = (root, fn, view._version[0])
 

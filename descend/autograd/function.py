@@ -214,6 +214,10 @@ class Function:
                 continue
             if id(o) in ctx._non_differentiable or o._data.dtype.kind != "f":
                 m = _wrap(o._data)
+            elif o._view is not None or any(o is a for a in args):
+                # a view made inside forward, or an input returned as-is: PyTorch refuses to change
+                # it in place (see ops.inplace.check_inplace)
+                m._multi = (cls.__name__, k, "function")
             m._version = o._version
             wrapped[k] = m
         for t in dirty:

@@ -18,7 +18,18 @@ import operator
 
 import numpy as np
 
-from ..autograd import Node, _edges, _GradMode, _view_index, no_grad, revive, view_to_base_node
+from ..autograd import (
+    Node,
+    _edges,
+    _GradMode,
+    _nr,
+    _view_index,
+    move_retain,
+    no_grad,
+    revive,
+    view_refusal,
+    view_to_base_node,
+)
 from ..tensor import Tensor, _wrap
 from ._core import _index, _is_basic, check_fits, op, result_type
 from .indexing import as_ints, getitem, index_put, locate, put
@@ -42,14 +53,7 @@ def check_inplace(t):
     and of a view that an op returning several views made (unbind, split, chunk), as PyTorch does."""
     multi = getattr(t, "_multi", None)
     if multi and t._requires_grad:
-        # the op's name and output number, or (a view of such a view) the last view op's name, output 0
-        name, k = multi if multi is not True else (
-            t.grad_fn.name().rstrip("0123456789").removesuffix("Backward"), 0)
-        raise RuntimeError(
-            f"Output {k} of {name} is a view and is being modified inplace. This view is the output of a "
-            "function that returns multiple views. Such functions do not allow the output views to be "
-            "modified inplace. You should replace the inplace operation by an out-of-place one."
-        )
+        raise view_refusal(t, "is being modified inplace")
     if t._requires_grad and t.grad_fn is None and t._view is None:
         raise RuntimeError(_LEAF_ERROR)
     if t._view is not None:
@@ -158,10 +162,14 @@ def apply(t, fn, *args, **kwargs):
 
 
 def _adopt(t, r):
+    old_fn = t.grad_fn
+    old_nr = _nr(t) if old_fn is not None else 0
     t.grad_fn = r.grad_fn
     t._requires_grad = r._requires_grad or t._requires_grad
     if r.grad_fn is not None and r.grad_fn.n_out != 1:
         t._nr = r._nr
+    if old_fn is not None and old_fn.retained:  # retain_grad() follows the tensor to its new history
+        move_retain(t, old_fn, old_nr)
 
 
 def _apply_to_view(view, fn, args, kwargs):
@@ -193,7 +201,11 @@ def _apply_to_view(view, fn, args, kwargs):
         nrs,
     )
     del shape
+    old_fn = root.grad_fn
+    old_nr = _nr(root) if old_fn is not None else 0
     root.grad_fn = node
+    if old_fn is not None and old_fn.retained:
+        move_retain(root, old_fn, old_nr)
     root._requires_grad = True
     view._version[0] += 1
     if r.grad_fn is not None and r.grad_fn.saved_output is not None:

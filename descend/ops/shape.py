@@ -507,12 +507,18 @@ def cat(tensors, dim=0):
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     dt = result_type(*tensors) if len({t._data.dtype for t in tensors}) > 1 else tensors[0]._data.dtype
-    parts = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
-    ref = parts[0]
+    # PyTorch's legacy rule: a 1-D empty tensor joins anything; it is skipped for the shapes only
+    # and stays a parent (its gradient is an empty one)
+    skip = [t.ndim == 1 and t.shape[0] == 0 for t in tensors]
+    if all(skip):
+        skip = [False] * len(tensors)
+    ref = tensors[skip.index(False)]
     if ref.ndim == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     axis = _dims(dim, ref.ndim)[0]
-    for i, t in enumerate(parts):
+    for i, t in enumerate(tensors):
+        if skip[i]:
+            continue
         if t.ndim != ref.ndim:
             raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}")
         for k in range(ref.ndim):
@@ -522,17 +528,19 @@ def cat(tensors, dim=0):
                     f"{ref.shape[k]} but "
                     f"got size {t.shape[k]} for tensor number {i} in the list."
                 )
-    out = np.concatenate([t._data.astype(dt, copy=False) for t in parts], axis=axis)
-    bounds = np.cumsum([0] + [t.shape[axis] for t in parts])
+    out = np.concatenate([t._data.astype(dt, copy=False) for t, s in zip(tensors, skip) if not s], axis=axis)
+    bounds = np.cumsum([0] + [0 if s else t.shape[axis] for t, s in zip(tensors, skip)])
     vjps = tuple(
         (
-            lambda g, lo=lo, hi=hi, src=t._data.dtype: np.take(g, np.arange(lo, hi), axis=axis).astype(
+            (lambda g, src=t._data.dtype: np.zeros((0,), src))
+            if s
+            else (lambda g, lo=lo, hi=hi, src=t._data.dtype: np.take(g, np.arange(lo, hi), axis=axis).astype(
                 src, copy=False
-            )
+            ))
         )
-        for lo, hi, t in zip(bounds[:-1], bounds[1:], parts)
+        for lo, hi, t, s in zip(bounds[:-1], bounds[1:], tensors, skip)
     )
-    return record("CatBackward0", out, tuple(parts), vjps)
+    return record("CatBackward0", out, tuple(tensors), vjps)
 
 
 @op("stack", method=False)
