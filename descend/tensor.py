@@ -244,7 +244,7 @@ class Tensor:
             )
         if inputs is not None and isinstance(inputs, Tensor):
             inputs = (inputs,)
-        autograd.backward(self, gradient, retain_graph=bool(retain_graph), inputs=inputs)
+        autograd.backward_root(self, gradient, bool(retain_graph), inputs)
 
     @property
     def data(self):

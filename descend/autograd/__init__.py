@@ -1042,11 +1042,25 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         inputs = (inputs,) if _is_tensor(inputs) else tuple(inputs)
         if not inputs:
             raise RuntimeError(_EMPTY_INPUTS.format("backward"))
+    if len(roots) == 1:
+        return backward_root(roots[0], grads[0], bool(retain_graph), inputs)
     for i, r in enumerate(roots):
         if not r._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
     run_backward(roots, [_seed(r, g, i) for i, (r, g) in enumerate(zip(roots, grads))],
                  bool(retain_graph), inputs)
+
+
+def backward_root(root, gradient=None, retain_graph=False, inputs=None):
+    """`root.backward(gradient, retain_graph, inputs=...)`: one root, `inputs` None or a sequence.
+
+    NOTE: Tensor.backward's path, without autograd.backward's sorting of several roots.
+    """
+    if inputs is not None and not inputs:
+        raise RuntimeError(_EMPTY_INPUTS.format("backward"))
+    if not root._requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    run_backward([root], [_seed(root, gradient)], retain_graph, inputs)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
