@@ -27,14 +27,19 @@ from ._core import _tensor, op
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
     "avg_pool1d",
     "avg_pool2d",
+    "avg_pool3d",
     "conv1d",
     "conv2d",
+    "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
     "dropout1d",
     "dropout3d",
     "dropout2d",
@@ -42,6 +47,7 @@ __all__ = [
     "interpolate",
     "max_pool1d",
     "max_pool2d",
+    "max_pool3d",
     "pixel_shuffle",
     "pixel_unshuffle",
     "unfold",
@@ -1351,3 +1357,512 @@ def pixel_unshuffle(input, downscale_factor):
         return g.reshape(X.shape)
 
     return record("PixelUnshuffleBackward0", out, (input,), (vjp,))
+
+
+# --- three-dimensional convolution and pooling ---
+# Their own helpers over (N, C, D, H, W) arrays, the same im2col + one GEMM scheme as the 2-D ops above
+# (whose code and layouts the LeNet benchmark measures, and which these leave untouched).
+
+
+def _batched3d(X, name):
+    """(array as (N, C, D, H, W), whether the input had a batch dim), or PyTorch's error for a wrong rank."""
+    if X.ndim == 5:
+        return X, True
+    if X.ndim == 4:
+        return X[None], False
+    raise RuntimeError(
+        f"{name}: expected a 4D (unbatched, (C, D, H, W)) or 5D (batched, (N, C, D, H, W)) input, "
+        f"but got input of size: {_size_list(X.shape)}"
+    )
+
+
+def _pad3d(X, pads, value=0.0):
+    """X (N, C, D, H, W) padded by ((before, after), ...) per spatial dim, or X itself when there is none."""
+    if not any(a or b for a, b in pads):
+        return X
+    shape = X.shape[:2] + tuple(n + a + b for n, (a, b) in zip(X.shape[2:], pads))
+    out = np.full(shape, value, dtype=X.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(a, a + n) for n, (a, _) in zip(X.shape[2:], pads))] = X
+    return out
+
+
+def _unpad3d(A, pads, sizes):
+    if not any(a or b for a, b in pads):
+        return A
+    return A[(slice(None), slice(None)) + tuple(slice(a, a + n) for n, (a, _) in zip(sizes, pads))]
+
+
+def _windows3d(Xp, kernel, stride, dilation, out_size):
+    """The (N, C, OD, OH, OW, KD, KH, KW) window view of a padded (N, C, D, H, W) array (no copy)."""
+    sN, sC, *sp = Xp.strides
+    return as_strided(
+        Xp,
+        Xp.shape[:2] + tuple(out_size) + tuple(kernel),
+        (sN, sC) + tuple(s * t for s, t in zip(sp, stride)) + tuple(s * d for s, d in zip(sp, dilation)),
+        writeable=False,
+    )
+
+
+def _im2col3d(Xp, groups, kernel, stride, dilation, out_size):
+    """The GEMM operand (G, C/G*KD*KH*KW, N*OD*OH*OW), in (G, Cg, KD, KH, KW, N, OD, OH, OW) order."""
+    N, C = Xp.shape[:2]
+    win = _windows3d(Xp, kernel, stride, dilation, out_size)
+    win = win.reshape(N, groups, C // groups, *win.shape[2:])
+    return win.transpose(1, 2, 6, 7, 8, 0, 3, 4, 5).reshape(groups, -1, N * math.prod(out_size))
+
+
+def _kernel_slices(k, stride, dilation, out_size):
+    """The strided slices (one per spatial dim) that kernel position k = (kd, kh, kw) reads."""
+    return tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
+                 for i, s, d, o in zip(k, stride, dilation, out_size))
+
+
+def _col2im3d(cols, padded_shape, kernel, stride, dilation, out_size):
+    """The adjoint of `_im2col3d`: columns (C, KD, KH, KW, N, OD, OH, OW) summed into a padded
+    (N, C, D, H, W) image (returned as a view of (C, N, D, H, W) memory): one strided add per position."""
+    N, C = padded_shape[:2]
+    out = np.zeros((C, N, *padded_shape[2:]), dtype=cols.dtype)
+    for k in np.ndindex(*kernel):
+        at = (slice(None), slice(None)) + _kernel_slices(k, stride, dilation, out_size)
+        out[at] += cols[(slice(None),) + k]
+    return out.transpose(1, 0, 2, 3, 4)
+
+
+def _grad_cols3d(g, groups):
+    """An (N, O, OD, OH, OW) array as the (G, O/G, N*OD*OH*OW) GEMM operand."""
+    N, O = g.shape[:2]
+    return g.transpose(1, 0, 2, 3, 4).reshape(groups, O // groups, -1)
+
+
+def _from_cols3d(rows, N, size):
+    """A (G, O/G, N*D*H*W) GEMM result as an (N, O, D, H, W) view of its (O, N, D, H, W) memory."""
+    return rows.reshape(-1, N, *size).transpose(1, 0, 2, 3, 4)
+
+
+@op("conv3d", method=False)
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution (cross-correlation, as PyTorch) over an (N, C, D, H, W) or (C, D, H, W) input.
+
+    Args:
+        input: (N, C_in, D, H, W) or unbatched (C_in, D, H, W).
+        weight: (C_out, C_in / groups, kD, kH, kW).
+        bias: optional (C_out,).
+        stride, dilation: int or (d, h, w).
+        padding: int, (d, h, w), "valid" or "same" (stride 1; an odd total puts the extra one after).
+        groups: split the channels into this many independent convolutions.
+
+    Returns:
+        (N, C_out, D_out, H_out, W_out), D_out = floor((D + 2 p - d (k - 1) - 1) / s) + 1.
+
+    Example:
+        >>> descend.conv3d(descend.ones(1, 1, 3, 3, 3), descend.ones(1, 1, 2, 2, 2)).shape
+        (1, 1, 2, 2, 2)
+    """
+    name = "conv3d"
+    operands = _conv_operands(name, input, weight, bias, groups, 3)
+    input, weight, bias, X, Wt, B, batched, groups = operands
+    O, Cg = Wt.shape[:2]
+    N, C = X.shape[:2]
+    if O % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+            f"but got weight of size {_size_list(Wt.shape)} instead"
+        )
+    if C != Cg * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {_size_list(Wt.shape)}, expected input"
+            f"{_size_list(X.shape)} to have {Cg * groups} channels, but got {C} channels instead"
+        )
+    if B is not None and B.shape != (O,):
+        raise RuntimeError(f"{name}: expected bias of shape [{O}], got {_size_list(B.shape)}")
+    stride = _pair(stride, "stride", 3)
+    dilation = _pair(dilation, "dilation", 3)
+    if any(s < 1 for s in stride):
+        raise RuntimeError(f"{name}: non-positive stride is not supported, got stride={list(stride)}")
+    if any(d < 1 for d in dilation):
+        raise RuntimeError(f"{name}: dilation should be greater than zero, got dilation={list(dilation)}")
+    kernel = Wt.shape[2:]
+    pads = _conv_padding(padding, 3, kernel, dilation, stride, name)
+    sizes = X.shape[2:]
+    padded = tuple(n + a + b for n, (a, b) in zip(sizes, pads))
+    out_size = tuple(_out_size(n, k, s, 0, d) for n, k, s, d in zip(padded, kernel, stride, dilation))
+    if min(out_size) < 1:
+        kshown = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+            f"({' x '.join(map(str, kshown))}). Kernel size can't be greater than actual input size"
+        )
+    Xp = _pad3d(X, pads)
+    cols = _im2col3d(Xp, groups, kernel, stride, dilation, out_size)
+    padded_shape = Xp.shape
+    del Xp
+    Wm = Wt.reshape(groups, O // groups, -1)
+    out = _from_cols3d(np.matmul(Wm, cols), N, out_size)
+    if B is not None:
+        out += B[:, None, None, None]
+    if not batched:
+        out = out[0]
+    out_shape = out.shape
+
+    last = [None, None]  # (g, its GEMM layout), shared by the three VJPs
+
+    def grad_cols(g):
+        if last[0] is not g:
+            g5 = g.reshape(out_shape)
+            last[0], last[1] = g, _grad_cols3d(g5 if batched else g5[None], groups)
+        return last[1]
+
+    def vjp_input(g):
+        dcols = np.matmul(Wm.transpose(0, 2, 1), grad_cols(g)).reshape(C, *kernel, N, *out_size)
+        dX = _unpad3d(_col2im3d(dcols, padded_shape, kernel, stride, dilation, out_size), pads, sizes)
+        return dX if batched else dX[0]
+
+    def vjp_weight(g):
+        return np.matmul(grad_cols(g), cols.transpose(0, 2, 1)).reshape(Wt.shape)
+
+    def vjp_bias(g):
+        return grad_cols(g).sum(axis=2).reshape(O)
+
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    vjps = (vjp_input, vjp_weight) if bias is None else (vjp_input, vjp_weight, vjp_bias)
+    return record("ConvolutionBackward0", out, parents, vjps, saved=(weight,))
+
+
+@op("conv_transpose3d", method=False)
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-D transposed convolution: the gradient of conv3d with respect to its input, as a forward.
+
+    Args:
+        input: (N, C_in, D, H, W) or (C_in, D, H, W).
+        weight: (C_in, C_out / groups, kD, kH, kW) (PyTorch's transposed layout).
+        bias: optional (C_out,).
+        stride, padding, output_padding, dilation: int or (d, h, w); output_padding < max(stride, dilation).
+        groups: independent channel groups.
+
+    Returns:
+        (N, C_out, D_out, H_out, W_out), D_out = (D - 1) s - 2 p + d (k - 1) + output_padding + 1.
+
+    Example:
+        >>> descend.conv_transpose3d(descend.ones(1, 1, 2, 2, 2), descend.ones(1, 1, 2, 2, 2), stride=2).shape
+        (1, 1, 4, 4, 4)
+    """
+    name = "conv_transpose3d"
+    operands = _conv_operands(name, input, weight, bias, groups, 3)
+    input, weight, bias, X, Wt, B, batched, groups = operands
+    Cin, Og = Wt.shape[:2]
+    if X.shape[1] != Cin:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {_size_list(Wt.shape)}, expected input{_size_list(X.shape)} "
+            f"to have {Cin} channels, but got {X.shape[1]} channels instead"
+        )
+    if Cin % groups:
+        raise RuntimeError(f"{name}: weight's dim 0 ({Cin}) must be divisible by groups={groups}")
+    O = Og * groups
+    if B is not None and B.shape != (O,):
+        raise RuntimeError(f"{name}: expected bias of shape [{O}], got {_size_list(B.shape)}")
+    stride = _pair(stride, "stride", 3)
+    padding = _pair(padding, "padding", 3)
+    output_padding = _pair(output_padding, "output_padding", 3)
+    dilation = _pair(dilation, "dilation", 3)
+    if any(s < 1 for s in stride):
+        raise RuntimeError(f"{name}: non-positive stride is not supported, got stride={list(stride)}")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"{name}: negative padding is not supported, got padding={list(padding)}")
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if not 0 <= op_ < max(s, d):
+            raise RuntimeError(
+                f"output padding must be smaller than either stride or dilation, but got "
+                f"output_padding={list(output_padding)}, stride={list(stride)}, dilation={list(dilation)}"
+            )
+    kernel = Wt.shape[2:]
+    N = X.shape[0]
+    in_size = X.shape[2:]
+    out_size = tuple(
+        (n - 1) * s - 2 * p + d * (k - 1) + op_ + 1
+        for n, s, p, d, k, op_ in zip(in_size, stride, padding, dilation, kernel, output_padding)
+    )
+    if min(out_size) < 1:
+        raise RuntimeError(f"{name}: the output size {list(out_size)} is too small (padding too large)")
+    pads = [(p, p) for p in padding]
+    full_shape = (N, O) + tuple(o + 2 * p for o, p in zip(out_size, padding))
+    Wm = Wt.reshape(groups, Cin // groups, -1)  # (G, Cin/G, O/G*K)
+    rows = _grad_cols3d(X, groups)  # (G, Cin/G, N*D*H*W)
+    cols = np.matmul(Wm.transpose(0, 2, 1), rows).reshape(O, *kernel, N, *in_size)
+    out = _unpad3d(_col2im3d(cols, full_shape, kernel, stride, dilation, in_size), pads, out_size)
+    if B is not None:
+        out = out + B[:, None, None, None]
+    if not batched:
+        out = out[0]
+    out_shape = out.shape
+
+    def cols_of(g):
+        g = g.reshape(out_shape)
+        g = _pad3d(g if batched else g[None], pads)
+        # the adjoint of col2im is im2col; the output_padding entries at the end are never read
+        return _im2col3d(g, groups, kernel, stride, dilation, in_size)  # (G, O/G*K, N*D*H*W)
+
+    def vjp_input(g):
+        dX = _from_cols3d(np.matmul(Wm, cols_of(g)), N, in_size)
+        return dX if batched else dX[0]
+
+    def vjp_weight(g):
+        return np.matmul(rows, cols_of(g).transpose(0, 2, 1)).reshape(Wt.shape)
+
+    def vjp_bias(g):
+        g = g.reshape(out_shape)
+        return g.sum(axis=(0, 2, 3, 4) if batched else (1, 2, 3))
+
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    vjps = (vjp_input, vjp_weight) if bias is None else (vjp_input, vjp_weight, vjp_bias)
+    return record("ConvolutionBackward0", out, parents, vjps, saved=(input, weight))
+
+
+def _pool3d_setup(name, input, kernel_size, stride, padding, dilation, ceil_mode):
+    """The checks and geometry every 3-D window pool shares: (tensor, X (N, C, D, H, W), batched,
+    kernel, stride, padding, dilation, output size, extra end padding for ceil_mode's last window)."""
+    input = _tensor(input)
+    X = input._data
+    _check_float(name, X)
+    if X.ndim not in (4, 5) or X.size == 0:
+        raise RuntimeError(f"{name}: non-empty 4D or 5D (batch mode) tensor expected for input, "
+                           f"got input of size: {_size_list(X.shape)}")
+    X, batched = _batched3d(X, name)
+    kernel = _pair(kernel_size, "kernel_size", 3)
+    empty = stride is None or (not isinstance(stride, (int, np.integer)) and len(tuple(stride)) == 0)
+    stride = kernel if empty else _pair(stride, "stride", 3)
+    padding = _pair(padding, "padding", 3)
+    dilation = _pair(dilation, "dilation", 3)
+    if any(k < 1 for k in kernel):
+        raise RuntimeError(f"{name}: kernel_size must be greater than zero, but got {list(kernel)}")
+    if any(s < 1 for s in stride):
+        raise RuntimeError(f"{name}: stride must be greater than zero, but got {list(stride)}")
+    if any(d < 1 for d in dilation):
+        raise RuntimeError(f"{name}: dilation must be greater than zero, but got {list(dilation)}")
+    for p, k, d in zip(padding, kernel, dilation):
+        if p < 0 or p > k // 2:
+            raise RuntimeError(
+                f"{name}: pad should be at most half of effective kernel size, but got pad={p}, "
+                f"kernel_size={k} and dilation={d}"
+            )
+    sizes = X.shape[2:]
+    out_size = tuple(_out_size(n, k, s, p, d, ceil_mode)
+                     for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation))
+    if min(out_size) < 1:
+        C = X.shape[1]
+        raise RuntimeError(
+            f"{name}: Given input size: ({C}x{'x'.join(map(str, sizes))}). Calculated output size: "
+            f"({C}x{'x'.join(map(str, out_size))}). Output size is too small"
+        )
+    extra = tuple(
+        max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p))
+        for o, s, d, k, n, p in zip(out_size, stride, dilation, kernel, sizes, padding)
+    )
+    pads = [(p, p + e) for p, e in zip(padding, extra)]
+    return input, X, batched, kernel, stride, padding, dilation, out_size, pads
+
+
+@op("max_pool3d", method=False)
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """3-D max pooling over (N, C, D, H, W) or (C, D, H, W); padding counts as -inf.
+
+    Ties go to the first maximum in (kd, kh, kw) order, a window holding NaN gives NaN (its last one),
+    as PyTorch's kernel picks them; gradients flow to the picked element.
+
+    Args:
+        kernel_size: int or (d, h, w); stride defaults to it.
+        padding: implicit -inf padding, at most half the kernel.
+        dilation: spacing between window elements.
+        ceil_mode: round the output size up (a last, partial window that starts inside the input).
+        return_indices: also return each maximum's flat index into its input volume (D * H * W).
+
+    Example:
+        >>> descend.max_pool3d(descend.arange(8.).reshape(1, 1, 2, 2, 2), 2).flatten().tolist()
+        [7.0]
+    """
+    name = "max_pool3d"
+    input, X, batched, kernel, stride, padding, dilation, out_size, pads = _pool3d_setup(
+        name, input, kernel_size, stride, padding, dilation, ceil_mode)
+    sizes = X.shape[2:]
+    src = _pad3d(X, pads, -np.inf)
+    # the padding never wins, even over an input of -inf: windows start from their first real element
+    valid = _pad3d(np.ones((1, 1, *sizes), dtype=bool), pads, False)
+    lead = (slice(None), slice(None))
+    out = np.full(X.shape[:2] + out_size, -np.inf, dtype=X.dtype)
+    arg = np.full(out.shape, -1, dtype=np.int64)
+    for i, k in enumerate(np.ndindex(*kernel)):
+        where = lead + _kernel_slices(k, stride, dilation, out_size)
+        v = src[where]
+        upd = (v > out) | np.isnan(v) | ((arg < 0) & valid[where])
+        np.copyto(out, v, where=upd)
+        arg[upd] = i
+    out_shape = out.shape if batched else out.shape[1:]
+
+    def vjp(g):
+        g = g.reshape(out_shape)
+        g = g if batched else g[None]
+        dsrc = np.zeros(src.shape, dtype=g.dtype)
+        for i, k in enumerate(np.ndindex(*kernel)):
+            dsrc[lead + _kernel_slices(k, stride, dilation, out_size)] += np.where(arg == i, g, 0)
+        dX = _unpad3d(dsrc, pads, sizes)
+        return dX if batched else dX[0]
+
+    result = record("MaxPool3DWithIndicesBackward0", out if batched else out[0], (input,), (vjp,),
+                    saved=(input,))
+    if not return_indices:
+        return result
+    offs = np.unravel_index(arg, kernel)
+    flat = 0
+    for ax, (o, s, p, d, n) in enumerate(zip(out_size, stride, padding, dilation, sizes)):
+        shape = [1, 1, 1, 1, 1]
+        shape[2 + ax] = o
+        pos = (np.arange(o) * s - p).reshape(shape) + offs[ax] * d
+        flat = flat * n + pos
+    from ..tensor import _wrap
+
+    return result, _wrap(flat if batched else flat[0])
+
+
+@op("avg_pool3d", method=False)
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """3-D average pooling over (N, C, D, H, W) or (C, D, H, W).
+
+    Args:
+        kernel_size: int or (d, h, w); stride defaults to it.
+        padding: implicit zero padding, at most half the kernel.
+        ceil_mode: round the output size up (the last window's divisor is clipped, as PyTorch).
+        count_include_pad: count padded zeros in each window's divisor.
+        divisor_override: divide every window's sum by this instead.
+
+    Example:
+        >>> descend.avg_pool3d(descend.arange(8.).reshape(1, 1, 2, 2, 2), 2).flatten().tolist()
+        [3.5]
+    """
+    name = "avg_pool3d"
+    input, X, batched, kernel, stride, padding, dilation, out_size, pads = _pool3d_setup(
+        name, input, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and int(divisor_override) == 0:
+        raise RuntimeError("divisor must be not zero")
+    sizes = X.shape[2:]
+    if divisor_override is not None:
+        div = np.full(out_size, float(divisor_override))
+    else:
+        per_axis = [_avg_divisor(n, k, s, p, o, count_include_pad)
+                    for n, k, s, p, o in zip(sizes, kernel, stride, padding, out_size)]
+        div = np.einsum("i,j,k->ijk", *[d.astype(np.float64) for d in per_axis])
+    scale = (1.0 / div).astype(X.dtype)
+    Xp = _pad3d(X, pads, 0.0)
+    out = (_windows3d(Xp, kernel, stride, dilation, out_size).sum(axis=(5, 6, 7)) * scale).astype(
+        X.dtype, copy=False)
+    out_shape = out.shape if batched else out.shape[1:]
+    lead = (slice(None), slice(None))
+
+    def vjp(g):
+        g = g.reshape(out_shape)
+        gs = (g if batched else g[None]) * scale
+        dXp = np.zeros(Xp.shape, dtype=g.dtype)
+        for k in np.ndindex(*kernel):
+            dXp[lead + _kernel_slices(k, stride, dilation, out_size)] += gs
+        dX = _unpad3d(dXp, pads, sizes)
+        return dX if batched else dX[0]
+
+    return record("AvgPool3DBackward0", out if batched else out[0], (input,), (vjp,))
+
+
+def _adaptive3d_input(name, input, output_size):
+    input = _tensor(input)
+    X = input._data
+    _check_float(name, X)
+    if X.ndim not in (4, 5):
+        raise RuntimeError(f"{name}(): Expected 4D or 5D tensor, but got {_size_list(X.shape)}")
+    X, batched = _batched3d(X, name)
+    if any(n == 0 for n in X.shape[2:]):
+        raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch dimensions, "
+                           f"but input has sizes {_size_list(X.shape)}")
+    sizes = (output_size,) * 3 if isinstance(output_size, (int, np.integer)) or output_size is None \
+        else tuple(output_size)
+    if len(sizes) == 1:
+        sizes = sizes * 3
+    if len(sizes) != 3:
+        raise ValueError(f"{name}: output_size must be an int or a tuple of 3, got {output_size!r}")
+    sizes = tuple(n if s is None else int(s) for s, n in zip(sizes, X.shape[2:]))
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0, "
+                           f"got {list(sizes)}")
+    return input, X, batched, sizes
+
+
+@op("adaptive_avg_pool3d", method=False)
+def adaptive_avg_pool3d(input, output_size):
+    """Average pooling of (N, C, D, H, W) or (C, D, H, W) to a fixed (d, h, w) (None keeps that size).
+
+    Example:
+        >>> descend.adaptive_avg_pool3d(descend.ones(1, 2, 3, 5, 7), 1).shape
+        (1, 2, 1, 1, 1)
+    """
+    input, X, batched, sizes = _adaptive3d_input("adaptive_avg_pool3d", input, output_size)
+    mats = []
+    for n, o in zip(X.shape[2:], sizes):
+        start, end = _adaptive_bounds(n, o)
+        idx = np.arange(n)
+        inside = (idx[None, :] >= start[:, None]) & (idx[None, :] < end[:, None])
+        mats.append((inside / np.maximum(end - start, 1)[:, None]).astype(X.dtype))
+    # NOTE: separable, as the 2-D op: one small averaging matrix per axis (forward and backward)
+    out = _along_axes(X, mats, transpose=False)
+    out_shape = out.shape if batched else out.shape[1:]
+
+    def vjp(g):
+        g = g.reshape(out_shape)
+        dX = _along_axes(g if batched else g[None], mats, transpose=True)
+        return dX if batched else dX[0]
+
+    return record("AdaptiveAvgPool3DBackward0", out if batched else out[0], (input,), (vjp,))
+
+
+@op("adaptive_max_pool3d", method=False)
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max pooling of (N, C, D, H, W) or (C, D, H, W) to a fixed (d, h, w); indices flat into D * H * W.
+
+    Ties go to the first maximum, a region holding NaN to its last NaN (PyTorch's kernel).
+
+    Example:
+        >>> descend.adaptive_max_pool3d(descend.arange(8.).reshape(1, 1, 2, 2, 2), 1).flatten().tolist()
+        [7.0]
+    """
+    input, X, batched, sizes = _adaptive3d_input("adaptive_max_pool3d", input, output_size)
+    N, C, D, H, W = X.shape
+    bounds = [_adaptive_bounds(n, o) for n, o in zip((D, H, W), sizes)]
+    out = np.empty((N, C, *sizes), dtype=X.dtype)
+    index = np.empty((N, C, *sizes), dtype=np.int64)
+    for cell in np.ndindex(*sizes):  # one small region per output cell (the output is small by design)
+        lo = [b[0][i] for b, i in zip(bounds, cell)]
+        hi = [b[1][i] for b, i in zip(bounds, cell)]
+        region = X[:, :, lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
+        flat = region.reshape(N, C, -1)
+        a = flat.argmax(axis=-1)
+        nan = np.isnan(flat)
+        if nan.any():
+            last_nan = flat.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1)
+            a = np.where(nan.any(axis=-1), last_nan, a)
+        at = (slice(None), slice(None)) + cell
+        out[at] = np.take_along_axis(flat, a[..., None], axis=-1)[..., 0]
+        d, h, w = np.unravel_index(a, region.shape[2:])
+        index[at] = ((lo[0] + d) * H + lo[1] + h) * W + lo[2] + w
+    out_shape = out.shape if batched else out.shape[1:]
+    flat_index = index.reshape(N, C, -1)
+
+    def vjp(g):
+        g = g.reshape(out_shape)
+        g = (g if batched else g[None]).reshape(N, C, -1)
+        dX = np.zeros((N * C, D * H * W), dtype=g.dtype)
+        rows = np.arange(N * C)[:, None]
+        np.add.at(dX, (rows, flat_index.reshape(N * C, -1)), g.reshape(N * C, -1))  # regions may overlap
+        dX = dX.reshape(N, C, D, H, W)
+        return dX if batched else dX[0]
+
+    result = record("AdaptiveMaxPool3DBackward0", out if batched else out[0], (input,), (vjp,))
+    if not return_indices:
+        return result
+    from ..tensor import _wrap
+
+    return result, _wrap(index if batched else index[0])
