@@ -1138,7 +1138,10 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, allow_unused, mat
     arrs = [np.asarray(getattr(g, "_data", g)) for g in grad_outputs]
     n = {a.shape[0] if a.ndim else None for a in arrs}
     if len(n) != 1 or None in n:
-        raise RuntimeError("is_grads_batched=True: every grad_output needs the same first (batch) dimension")
+        raise ValueError(
+            "vmap: Expected all tensors to have the same size in the mapped dimension (is_grads_batched=True "
+            "maps the first dimension of every grad_output)"
+        )
     n = n.pop()
     rows = []
     for b in range(n):
@@ -1235,7 +1238,10 @@ def _run_post_hooks(leaf_grads):
         hooks = _POST_HOOKS.get(leaf)
         if hooks:
             for hook in tuple(hooks):
-                if hook(leaf) is not None:
+                r = hook(leaf)
+                if r is not None:
+                    if not _is_tensor(r):
+                        raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
                     raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
