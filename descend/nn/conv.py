@@ -1,4 +1,4 @@
-"""Convolutional layers: `Conv1d`, `Conv2d`, `ConvTranspose1d/2d`, pooling, `Dropout1d/2d`, `Unfold`, `Fold`.
+"""Convolutional layers: `Conv1d/2d/3d`, `ConvTranspose1d/2d/3d`, pooling, `Dropout1d/2d`, `Unfold`, `Fold`.
 
 Each is a thin `Module` around a function of `descend.ops.conv` with PyTorch's constructor, default
 initialisation (`kaiming_uniform_(a=sqrt(5))` on the weight, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) on
@@ -44,20 +44,26 @@ __all__ = [
     "UpsamplingNearest2d",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
     "AvgPool1d",
     "AvgPool2d",
+    "AvgPool3d",
     "Conv1d",
     "Conv2d",
+    "Conv3d",
     "ConvTranspose1d",
     "ConvTranspose2d",
+    "ConvTranspose3d",
     "Dropout1d",
     "Dropout2d",
     "Dropout3d",
     "Fold",
     "MaxPool1d",
     "MaxPool2d",
+    "MaxPool3d",
     "PixelShuffle",
     "Unfold",
     "Upsample",
@@ -427,6 +433,91 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPool):
     """
 
     _fn = staticmethod(C.adaptive_max_pool1d)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W) or (C_in, D, H, W) inputs; arguments as `Conv2d` with
+    (d, h, w) triples (padding_mode "zeros", "reflect", "replicate" or "circular").
+
+    Example:
+        >>> descend.nn.Conv3d(2, 4, 3, padding=1)(descend.zeros(1, 2, 5, 6, 7)).shape
+        (1, 4, 5, 6, 7)
+    """
+
+    _spatial = 3
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype)
+
+    def forward(self, input):
+        input, padding = self._explicit_padding(input)
+        return C.conv3d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution; weight (C_in, C_out / groups, kD, kH, kW).
+
+    `forward(input, output_size=None)`: output_size picks output_padding, as in PyTorch.
+
+    Example:
+        >>> descend.nn.ConvTranspose3d(2, 1, 2, stride=2)(descend.zeros(1, 2, 2, 3, 4)).shape
+        (1, 1, 4, 6, 8)
+    """
+
+    _spatial = 3
+
+    def forward(self, input, output_size=None):
+        op_ = self._output_padding(input, output_size)
+        return C.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding, op_, self.groups,
+                                  self.dilation)
+
+
+class MaxPool3d(MaxPool2d):
+    """3-D max pooling over (N, C, D, H, W) or (C, D, H, W); stride defaults to kernel_size.
+
+    Example:
+        >>> descend.nn.MaxPool3d(2)(descend.zeros(1, 3, 4, 6, 8)).shape
+        (1, 3, 2, 3, 4)
+    """
+
+    _fn = staticmethod(C.max_pool3d)
+
+
+class AvgPool3d(AvgPool2d):
+    """3-D average pooling over (N, C, D, H, W) or (C, D, H, W); stride defaults to kernel_size.
+
+    Example:
+        >>> descend.nn.AvgPool3d(2)(descend.ones(1, 1, 2, 2, 2)).flatten().tolist()
+        [1.0]
+    """
+
+    def forward(self, input):
+        return C.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+
+class AdaptiveAvgPool3d(_AdaptivePool):
+    """Average pooling to a fixed (d, h, w) whatever the input size.
+
+    Example:
+        >>> descend.nn.AdaptiveAvgPool3d(1)(descend.ones(2, 8, 3, 5, 5)).shape
+        (2, 8, 1, 1, 1)
+    """
+
+    _fn = staticmethod(C.adaptive_avg_pool3d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    """Max pooling to a fixed (d, h, w) whatever the input size.
+
+    Example:
+        >>> descend.nn.AdaptiveMaxPool3d(1)(descend.ones(2, 8, 3, 5, 5)).shape
+        (2, 8, 1, 1, 1)
+    """
+
+    _fn = staticmethod(C.adaptive_max_pool3d)
 
 
 # --- channel dropout, im2col, rearrangement ---
