@@ -1655,6 +1655,8 @@ def test_every_export_is_covered():
     grouped |= {"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"}  # conformance/test_rnn.py
     grouped |= {"MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
                 "TransformerEncoder", "TransformerEncoderLayer"}  # conformance/test_attention.py
+    grouped |= {"Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d",
+                "AdaptiveMaxPool3d"}  # conformance/test_conv3d.py
     grouped |= {
         f"{k}Pad{n}d"
         for k in ("Constant", "Zero", "Reflection", "Replication", "Circular")
