@@ -108,3 +108,4 @@ from .random import Generator, default_generator, get_rng_state, set_rng_state  
 
 pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 from . import distributions  # noqa: E402, F401
+from .ops import special  # noqa: E402, F401  (torch.special's names)

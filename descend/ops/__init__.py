@@ -25,6 +25,7 @@ from . import (
     scan,  # noqa: F401 - cumsum, cumprod, cummax/cummin, logcumsumexp, diff
     shape,
     sorting,  # noqa: F401 - sort, topk, median, unique, bincount, searchsorted, meshgrid
+    special,  # noqa: F401 - erfinv, lgamma, digamma, polygamma, mvlgamma, logit, xlogy (descend.special)
 )
 from ._core import TABLE, _index, _operand, _shape_args, _tensor, can_cast, op, promote_types, result_type
 from .arithmetic import *  # noqa: F403 - each family's public names
