@@ -55,6 +55,7 @@ __all__ = [
     "dropout",
     "elu",
     "embedding",
+    "embedding_bag",
     "gaussian_nll_loss",
     "gelu",
     "group_norm",
@@ -1846,12 +1847,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx %= num
     if max_norm is not None:
-        rows = np.unique(idx % num)
-        norms = np.linalg.norm(W[rows].astype(np.float64), ord=norm_type, axis=1)
-        big = norms > max_norm
-        if big.any():
-            W[rows[big]] *= (max_norm / (norms[big] + 1e-7)).astype(W.dtype)[:, None]
-            weight._version[0] += 1
+        _embedding_renorm(weight, idx, max_norm, norm_type)
     out = W[idx]
     shape, dtype = W.shape, W.dtype
 
@@ -1868,6 +1864,193 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         return grad
 
     return record("EmbeddingBackward0", out, (weight,), (vjp_weight,))
+
+
+def _embedding_renorm(weight, idx, max_norm, norm_type):
+    """Rescale, in place, the rows of `weight` that `idx` names and whose norm exceeds max_norm."""
+    W = weight._data
+    rows = np.unique(idx % W.shape[0])
+    norms = np.linalg.norm(W[rows].astype(np.float64), ord=norm_type, axis=1)
+    big = norms > max_norm
+    if big.any():
+        W[rows[big]] *= (max_norm / (norms[big] + 1e-7)).astype(W.dtype)[:, None]
+        weight._version[0] += 1
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
+                  mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False,
+                  padding_idx=None):
+    """Sums, means or maxima of bags of rows of `weight`, without building the (n, dim) lookup.
+
+    Args:
+        input: integer indices: (B, N) for B bags of N, or 1-D with `offsets`.
+        weight: (num_embeddings, embedding_dim).
+        offsets: with 1-D input, where each bag starts (offsets[0] must be 0).
+        max_norm, norm_type: as `embedding` (looked-up rows are renormalised in place).
+        scale_grad_by_freq: divide each row's gradient by its count in `input` (not with "max").
+        mode: "sum" | "mean" | "max"; an empty bag gives zeros.
+        sparse: not supported (True raises).
+        per_sample_weights: same shape as input, scales each looked-up row (mode "sum" only).
+        include_last_offset: offsets has B + 1 entries, the last one the end of the last bag.
+        padding_idx: that index is left out of its bags (and of the mean's count).
+
+    Returns:
+        A tensor of shape (B, embedding_dim).
+
+    Example:
+        >>> w = descend.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        >>> F.embedding_bag(descend.tensor([0, 1, 2]), w, descend.tensor([0, 2]), mode="sum")
+        tensor([[4., 6.],
+                [5., 6.]])
+    """
+    # NOTE: one primitive: the bags are contiguous runs of the flat input, reduced with ufunc
+    # reduceat over the non-empty ones; the backward scatters with one np.add.at.
+    idx_t, weight = _tensor(input), _tensor(weight)
+    if weight._data.dtype.kind in "iu" and idx_t._data.dtype.kind == "f":
+        warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage "
+                      "`embedding_bag(weight, input, ...)` is deprecated, and should now be "
+                      "`embedding_bag(input, weight, ...)`.", stacklevel=2)
+        idx_t, weight = weight, idx_t
+    idx, W = idx_t._data, weight._data
+    psw = None if per_sample_weights is None else _tensor(per_sample_weights)
+    if psw is not None and psw._data.shape != idx.shape:
+        raise ValueError(f"embedding_bag: If per_sample_weights ({psw._data.shape}) is not None, then it "
+                         f"must have the same shape as the input ({idx.shape})")
+    if W.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {W.ndim}")
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a "
+                             "mini-batch of fixed length sequences. However, found offsets of type "
+                             f"{type(offsets).__name__}")
+        if idx.shape[1] == 0:
+            raise RuntimeError(f"embedding_bag: a 2-D input of shape {idx.shape} has bags of length 0 "
+                               "(step must be nonzero)")
+        starts = np.arange(0, idx.size, idx.shape[1])
+        idx = idx.reshape(-1)
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        starts = _tensor(offsets)._data
+        if starts.ndim != 1:
+            raise ValueError(f"offsets has to be a 1D Tensor, got shape {starts.shape}")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+    if mode == "max":
+        if scale_grad_by_freq:
+            raise ValueError("max mode does not support scaling the gradient by the frequency")
+        if sparse:
+            raise ValueError("max mode does not support sparse weights")
+    elif mode not in ("sum", "mean"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if sparse:
+        raise NotImplementedError(
+            "embedding_bag: sparse gradients are not supported by descend (use sparse=False)"
+        )
+    for name, a in (("indices", idx), ("offsets", starts)):
+        if a.dtype.kind not in "iu":
+            raise RuntimeError(
+                f"Expected tensor for argument #1 '{name}' to have one of the following scalar types: Long, "
+                f"Int; but got {a.dtype} instead (while checking arguments for embedding_bag)"
+            )
+    num, dim = W.shape
+    bad = (idx < 0) | (idx >= num)
+    if bad.any():
+        raise RuntimeError("embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be "
+                           f"{idx[np.argmax(bad)]} (num_embeddings={num})")
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise RuntimeError(f"padding_idx must be within the number of embeddings, -{num} through "
+                               f"{num - 1}, but got {padding_idx}")
+        padding_idx %= num
+    n = idx.size
+    if starts.size:
+        if starts[0] != 0:
+            raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to "
+                               f"start from position 0. However, got {starts[0]}")
+        if starts[-1] > n:
+            raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got "
+                               f"offsets[-1] of {starts[-1]}")
+        if (np.diff(starts) < 0).any():
+            raise RuntimeError(f"embedding_bag: offsets must be non-decreasing, got {starts.tolist()}")
+    if include_last_offset:
+        if starts.size == 0:
+            raise RuntimeError("embedding_bag: include_last_offset=True needs at least one offset (the end)")
+        starts, end = starts[:-1], starts[-1]
+    else:
+        end = n
+    B = starts.size
+    if psw is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for "
+                f"mode='sum' (got mode='{mode}'). Please open a feature request on GitHub."
+            )
+        if psw._data.dtype != W.dtype:
+            raise RuntimeError(
+                "Expected tensor for argument #1 'weight' to have the same type as tensor for argument #1 "
+                f"'per_sample_weights'; but type {W.dtype} does not equal {psw._data.dtype} (while checking "
+                "arguments for embedding_bag)"
+            )
+    if max_norm is not None:
+        _embedding_renorm(weight, idx, max_norm, norm_type)
+    # every element's bag; the elements past `end` (include_last_offset) and padding are left out
+    bag = np.searchsorted(starts, np.arange(n), side="right") - 1
+    keep = np.arange(n) < end
+    if padding_idx is not None:
+        keep &= idx != padding_idx
+    pos = np.flatnonzero(keep)
+    sv, iv = bag[pos], idx[pos]
+    m = pos.size
+    first = np.flatnonzero(np.r_[True, sv[1:] != sv[:-1]]) if m else np.zeros(0, dtype=np.intp)
+    filled = sv[first]  # the non-empty bags, in order
+    count = np.diff(np.r_[first, m])
+    out = np.zeros((B, dim), dtype=W.dtype)
+    rows = W[iv]
+    P = None if psw is None else psw._data.reshape(-1)
+    if mode == "max":
+        arg = np.zeros((0, dim), dtype=np.intp)
+        if m:
+            mx = np.maximum.reduceat(rows, first, axis=0)
+            out[filled] = mx
+            group = np.repeat(np.arange(filled.size), count)
+            where = np.where(rows == mx[group], np.arange(m)[:, None], m)
+            arg = iv[np.minimum.reduceat(where, first, axis=0)]  # the first maximum wins, as PyTorch
+        scale = None
+    else:
+        scale = None if P is None else P[pos]
+        if m:
+            out[filled] = np.add.reduceat(rows if scale is None else rows * scale[:, None], first, axis=0)
+        if mode == "mean":
+            out[filled] /= count[:, None].astype(W.dtype)
+            scale = (1.0 / count[np.searchsorted(filled, sv)]).astype(W.dtype)
+    shape, dtype = W.shape, W.dtype
+
+    def vjp_weight(g):
+        grad = np.zeros(shape, dtype=dtype)
+        if mode == "max":
+            np.add.at(grad, (arg, np.arange(dim)), g[filled])
+            return grad
+        gr = g[sv] if scale is None else g[sv] * scale[:, None]
+        if scale_grad_by_freq:
+            # NOTE: PyTorch's CPU kernel (_embedding_bag_dense_backward_cpu_sum_mean) divides the
+            # k-th distinct index's gradient by counts[sorted(input)[k]] (it indexes with the group
+            # number, not the group's start): followed as is, so gradients agree.
+            uniq = np.unique(idx)
+            divisor = np.bincount(idx, minlength=num)[np.sort(idx)[: uniq.size]]
+            gr = gr / divisor[np.searchsorted(uniq, iv)].astype(dtype)[:, None]
+        np.add.at(grad, iv, gr)
+        return grad
+
+    def vjp_psw(g):
+        gp = np.zeros(n, dtype=dtype)
+        gp[pos] = np.einsum("ij,ij->i", g[sv], rows)
+        return gp.reshape(psw._data.shape)
+
+    parents, vjps = (weight,), (vjp_weight,)
+    if psw is not None:
+        parents, vjps = (weight, psw), (vjp_weight, vjp_psw)
+    return record("EmbeddingBagBackward0", out, parents, vjps, saved=parents)
 
 
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}

@@ -1,0 +1,199 @@
+"""EmbeddingBag (and the other layers of tests/test_layers_more.py) against torch 2.13: values, every
+gradient, seeded weights and error types, over random shapes and options (derandomized)."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+torch = pytest.importorskip(
+    "torch", reason="conformance needs torch==2.13.0 (the oracle): run `make conformance`"
+)
+
+import descend  # noqa: E402
+
+SETTINGS = dict(derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+TOL = {"float64": 1e-10, "float32": 1e-5}
+
+
+def _close(got, want, dtype, what):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape, (what, got.shape, want.shape)
+    np.testing.assert_allclose(got, want, rtol=TOL[dtype], atol=TOL[dtype], err_msg=what)
+
+
+def _outcome(fn):
+    try:
+        return fn(), None
+    except Exception as e:  # noqa: BLE001 - the type is what is compared
+        return None, type(e)
+
+
+def _run_both(fn, arrays, dtype, grads):
+    """fn(lib, tensors) -> output; arrays: name -> (array, requires_grad). Returns per-lib results."""
+    results = []
+    for lib in (torch, descend):
+        ts = {}
+        for k, (a, rg) in arrays.items():
+            t = lib.tensor(a.copy())
+            if a.dtype.kind == "f":
+                t = t.to(getattr(lib, dtype))
+            if rg:
+                t.requires_grad_(True)
+            ts[k] = t
+        out, err = _outcome(lambda: fn(lib, ts))  # noqa: B023
+        res = {"err": err}
+        if err is None:
+            res["out"] = out.detach().numpy()
+            if grads:
+                g = lib.tensor(np.asarray(grads(out.shape)), dtype=getattr(lib, dtype))
+                (out * g).sum().backward()
+                for k, (_a, rg) in arrays.items():
+                    if rg:
+                        res["grad " + k] = ts[k].grad.numpy()
+            res["tensors"] = {k: ts[k].detach().numpy() for k in ts}
+        results.append(res)
+    return results
+
+
+def _compare(results, dtype, where):
+    want, got = results
+    assert got["err"] == want["err"], (where, got["err"], want["err"])
+    if want["err"] is not None:
+        return
+    for k in want:
+        if k == "tensors":
+            for name in want[k]:  # in-place renormalisation (max_norm) too
+                _close(got[k][name], want[k][name], dtype, f"{where}: {name} after")
+        elif k != "err":
+            _close(got[k], want[k], dtype, f"{where}: {k}")
+
+
+@st.composite
+def _bag_case(draw):
+    dtype = draw(st.sampled_from(["float32", "float64"]))
+    num = draw(st.integers(1, 7))
+    dim = draw(st.integers(1, 4))
+    mode = draw(st.sampled_from(["sum", "mean", "max"]))
+    two_d = draw(st.booleans())
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(num, dim))
+    if draw(st.booleans()):  # ties in max mode
+        W = np.round(W)
+    idx_dtype = draw(st.sampled_from([np.int64, np.int32]))
+    if two_d:
+        B, N = draw(st.integers(1, 4)), draw(st.integers(1, 5))
+        idx = rng.integers(0, num, size=(B, N)).astype(idx_dtype)
+        offsets, last = None, False
+    else:
+        n = draw(st.integers(0, 10))
+        idx = rng.integers(0, num, size=n).astype(idx_dtype)
+        last = draw(st.booleans())
+        cuts = sorted(rng.integers(0, n + 1, size=draw(st.integers(0, 4))).tolist())
+        offsets = np.array([0] + cuts + ([n] if last else []), dtype=np.int64)
+    padding_idx = draw(st.sampled_from([None, 0, num - 1, -1]))
+    psw = draw(st.booleans()) and mode == "sum"
+    # torch reads past its buffers for elements after the last offset with scale_grad_by_freq
+    trailing = offsets is not None and last and offsets[-1] < idx.size
+    sgf = draw(st.booleans()) and mode != "max" and not trailing
+    max_norm = draw(st.sampled_from([None, None, 0.7]))
+    norm_type = draw(st.sampled_from([2.0, 1.0]))
+    return dtype, W, idx, offsets, last, mode, padding_idx, psw, sgf, max_norm, norm_type, rng
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(_bag_case())
+def test_embedding_bag_functional(case):
+    dtype, W, idx, offsets, last, mode, padding_idx, psw, sgf, max_norm, norm_type, rng = case
+    arrays = {"weight": (W, True), "input": (idx, False)}
+    if offsets is not None:
+        arrays["offsets"] = (offsets, False)
+    if psw:
+        arrays["psw"] = (rng.uniform(-1, 2, size=idx.shape), True)
+    weights = rng.normal(size=(64, W.shape[1]))
+
+    def fn(lib, ts):
+        return lib.nn.functional.embedding_bag(
+            ts["input"], ts["weight"], ts.get("offsets"), max_norm=max_norm, norm_type=norm_type,
+            scale_grad_by_freq=sgf, mode=mode, per_sample_weights=ts.get("psw"),
+            include_last_offset=last, padding_idx=padding_idx)
+
+    where = (f"[{dtype}] mode={mode} W{W.shape} input{idx.shape} offsets={offsets} last={last} "
+             f"pad={padding_idx} psw={psw} sgf={sgf} max_norm={max_norm} p={norm_type}")
+    _compare(_run_both(fn, arrays, dtype, lambda shape: weights[: shape[0]]), dtype, where)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_module_seeded(mode, dtype):
+    outs = []
+    for lib in (torch, descend):
+        lib.manual_seed(5)
+        bag = lib.nn.EmbeddingBag(9, 4, mode=mode, padding_idx=2, dtype=getattr(lib, dtype))
+        x = lib.tensor([1, 2, 2, 8, 0, 3, 4])
+        y = bag(x, lib.tensor([0, 3, 3]))
+        y.sum().backward()
+        outs.append((repr(bag), bag.weight.detach().numpy(), y.detach().numpy(), bag.weight.grad.numpy()))
+        pre = lib.nn.EmbeddingBag.from_pretrained(bag.weight.detach(), mode=mode, include_last_offset=True)
+        outs.append((repr(pre), pre.weight.requires_grad,
+                     pre(x, lib.tensor([0, 2, 7])).detach().numpy()))
+    t, d = outs[:2], outs[2:]
+    assert t[0][0] == d[0][0] and t[1][0] == d[1][0] and t[1][1] == d[1][1]
+    for a, b in zip(d[0][1:], t[0][1:]):
+        _close(a, b, dtype, f"module {mode}")
+    _close(d[1][2], t[1][2], dtype, f"from_pretrained {mode}")
+
+
+ERRORS = {
+    "3-D input": lambda lib: lib.nn.functional.embedding_bag(
+        lib.zeros(1, 2, 1, dtype=lib.long), lib.ones(3, 2)),
+    "2-D with offsets": lambda lib: lib.nn.functional.embedding_bag(
+        lib.zeros(2, 2, dtype=lib.long), lib.ones(3, 2), lib.tensor([0])),
+    "1-D no offsets": lambda lib: lib.nn.functional.embedding_bag(
+        lib.zeros(2, dtype=lib.long), lib.ones(3, 2)),
+    "offsets 2-D": lambda lib: lib.nn.functional.embedding_bag(
+        lib.zeros(2, dtype=lib.long), lib.ones(3, 2), lib.tensor([[0]])),
+    "offsets start": lambda lib: lib.nn.functional.embedding_bag(
+        lib.zeros(2, dtype=lib.long), lib.ones(3, 2), lib.tensor([1])),
+    "offsets past end": lambda lib: lib.nn.functional.embedding_bag(
+        lib.zeros(2, dtype=lib.long), lib.ones(3, 2), lib.tensor([0, 3])),
+    "bad mode": lambda lib: lib.nn.functional.embedding_bag(
+        lib.zeros(2, 2, dtype=lib.long), lib.ones(3, 2), mode="min"),
+    "max sgf": lambda lib: lib.nn.functional.embedding_bag(
+        lib.zeros(2, 2, dtype=lib.long), lib.ones(3, 2), mode="max", scale_grad_by_freq=True),
+    "max sparse": lambda lib: lib.nn.functional.embedding_bag(
+        lib.zeros(2, 2, dtype=lib.long), lib.ones(3, 2), mode="max", sparse=True),
+    "psw mean": lambda lib: lib.nn.functional.embedding_bag(
+        lib.zeros(2, 2, dtype=lib.long), lib.ones(3, 2), per_sample_weights=lib.ones(2, 2)),
+    "psw shape": lambda lib: lib.nn.functional.embedding_bag(
+        lib.zeros(2, 2, dtype=lib.long), lib.ones(3, 2), mode="sum", per_sample_weights=lib.ones(4)),
+    "psw dtype": lambda lib: lib.nn.functional.embedding_bag(
+        lib.zeros(2, 2, dtype=lib.long), lib.ones(3, 2), mode="sum",
+        per_sample_weights=lib.ones(2, 2, dtype=lib.float64)),
+    "float input": lambda lib: lib.nn.functional.embedding_bag(lib.zeros(2, 2), lib.ones(3, 2)),
+    "index too big": lambda lib: lib.nn.functional.embedding_bag(lib.full((2, 2), 3), lib.ones(3, 2)),
+    "index negative": lambda lib: lib.nn.functional.embedding_bag(lib.full((2, 2), -1), lib.ones(3, 2)),
+    "padding_idx F": lambda lib: lib.nn.functional.embedding_bag(
+        lib.zeros(2, 2, dtype=lib.long), lib.ones(3, 2), padding_idx=3),
+    "padding_idx module": lambda lib: lib.nn.EmbeddingBag(3, 2, padding_idx=-4),
+    "weight shape": lambda lib: lib.nn.EmbeddingBag(3, 2, _weight=lib.ones(2, 2)),
+    "pretrained 1-D": lambda lib: lib.nn.EmbeddingBag.from_pretrained(lib.ones(3)),
+    "weight 1-D": lambda lib: lib.nn.functional.embedding_bag(lib.zeros(2, 2, dtype=lib.long), lib.ones(3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_embedding_bag_errors(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, want = _outcome(lambda: ERRORS[name](torch))
+        _, got = _outcome(lambda: ERRORS[name](descend))
+    assert want is not None and got is want, (name, got, want)
+
+
+def test_embedding_bag_sparse_refused():
+    with pytest.raises(NotImplementedError, match="sparse"):
+        descend.nn.EmbeddingBag(3, 2, sparse=True)(descend.tensor([[0, 1]]))
