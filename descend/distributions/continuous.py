@@ -14,6 +14,7 @@ from .. import creation
 from .._defaults import finfo
 from ..autograd import no_grad
 from ..ops import sampling
+from ..ops.special import erfinv
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
@@ -90,6 +91,9 @@ class Normal(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         return 0.5 * (1 + ((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)).erf())
+
+    def icdf(self, value):
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
 
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()

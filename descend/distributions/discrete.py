@@ -18,9 +18,9 @@ from .. import functional as F
 from .._defaults import finfo
 from ..autograd import no_grad
 from ..ops import sampling
+from ..ops.special import lgamma
 from ..tensor import Size, tensor
 from . import constraints
-from ._ops import lgamma
 from .distribution import Distribution
 from .utils import _clamp_by_zero, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
