@@ -7,7 +7,8 @@ import torch
 
 import descend
 
-_X = np.concatenate([np.linspace(-30, 30, 1201), [0.0, -0.0, -1, -2, 1, 2, 0.5, 1e-8, 1e10, np.inf, -np.inf, np.nan]])
+_EDGES = [0.0, -0.0, -1, -2, 1, 2, 0.5, 1e-8, 1e10, np.inf, -np.inf, np.nan]
+_X = np.concatenate([np.linspace(-30, 30, 1201), _EDGES])
 _Y = np.concatenate([np.linspace(-1, 1, 401), [1 - 1e-7, -1 + 1e-7, 1.5, np.nan]])
 _CASES = [
     ("lgamma", _X, lambda L, x: L.lgamma(x)),

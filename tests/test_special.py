@@ -2,11 +2,11 @@
 
 import math
 
-import descend.special as special
 import numpy as np
 import pytest
 
 import descend as torch
+from descend import special
 from descend.distributions import Beta, Dirichlet, Gamma, Normal, kl_divergence
 
 
