@@ -197,3 +197,77 @@ def test_embedding_bag_errors(name):
 def test_embedding_bag_sparse_refused():
     with pytest.raises(NotImplementedError, match="sparse"):
         descend.nn.EmbeddingBag(3, 2, sparse=True)(descend.tensor([[0, 1]]))
+
+
+@settings(max_examples=120, **SETTINGS)
+@given(st.data())
+def test_local_response_norm(data):
+    dtype = data.draw(st.sampled_from(["float32", "float64"]))
+    ndim = data.draw(st.integers(3, 5))
+    shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=ndim, max_size=ndim)))
+    size = data.draw(st.integers(1, 6))
+    alpha = data.draw(st.sampled_from([1e-4, 0.5, 2.0]))
+    beta = data.draw(st.sampled_from([0.75, 1.0, 0.3]))
+    k = data.draw(st.sampled_from([1.0, 2.0, 0.5]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31 - 1)))
+    x = rng.normal(size=shape)
+    weights = rng.normal(size=shape)
+    module = data.draw(st.booleans())
+
+    def fn(lib, ts):
+        if module:
+            return lib.nn.LocalResponseNorm(size, alpha, beta, k)(ts["x"])
+        return lib.nn.functional.local_response_norm(ts["x"], size, alpha, beta, k)
+
+    where = f"[{dtype}] LRN x{shape} size={size} alpha={alpha} beta={beta} k={k}"
+    _compare(_run_both(fn, {"x": (x, True)}, dtype, lambda s: weights), dtype, where)
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(st.data())
+def test_lp_pool(data):
+    dtype = data.draw(st.sampled_from(["float32", "float64"]))
+    two = data.draw(st.booleans())
+    batched = data.draw(st.booleans())
+    nd = 2 if two else 1
+    kernel = tuple(data.draw(st.integers(1, 3)) for _ in range(nd))
+    stride = data.draw(st.sampled_from([None, 1, 2, 3]))
+    spatial = tuple(data.draw(st.integers(k, k + 4)) for k in kernel)
+    shape = ((2,) if batched else ()) + (data.draw(st.integers(1, 3)),) + spatial
+    p = data.draw(st.sampled_from([1.0, 2.0, 3.0, 1.5, float("inf")]))
+    ceil = data.draw(st.booleans())
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31 - 1)))
+    x = rng.normal(size=shape)
+    if p not in (1.0, 2.0, 3.0, float("inf")):
+        x = np.abs(x) + 0.1  # a fractional power of a negative is nan in both
+    if data.draw(st.booleans()):
+        x[..., 0] = 0.0  # windows summing to zero: torch's gradient is zero there
+    k_arg = kernel[0] if nd == 1 or data.draw(st.booleans()) and kernel[0] == kernel[1] else kernel
+    module = data.draw(st.booleans())
+    ndim_used = len(shape)
+
+    def fn(lib, ts):
+        if module:
+            cls = lib.nn.LPPool2d if two else lib.nn.LPPool1d
+            return cls(p, k_arg, stride, ceil)(ts["x"])
+        f = lib.nn.functional.lp_pool2d if two else lib.nn.functional.lp_pool1d
+        return f(ts["x"], p, k_arg, stride, ceil)
+
+    where = f"[{dtype}] lp_pool{nd}d x{shape} ({ndim_used}-D) p={p} k={k_arg} stride={stride} ceil={ceil}"
+    grads = lambda s: np.random.default_rng(1).normal(size=s)  # noqa: E731 - the same for both
+    _compare(_run_both(fn, {"x": (x, True)}, dtype, grads), dtype, where)
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 3)])
+def test_local_response_norm_low_dims_refused(shape):
+    for lib in (torch, descend):
+        with pytest.raises(ValueError, match="3D or higher"):
+            lib.nn.functional.local_response_norm(lib.ones(*shape), 2)
+
+
+def test_lp_pool_reprs():
+    for lib_args in [(2, 3), (1.5, (2, 3), 2, True)]:
+        assert repr(descend.nn.LPPool2d(*lib_args)) == repr(torch.nn.LPPool2d(*lib_args))
+    assert repr(descend.nn.LPPool1d(3, 2, 1)) == repr(torch.nn.LPPool1d(3, 2, 1))
+    args = (5, 1e-3, 0.5, 2)
+    assert repr(descend.nn.LocalResponseNorm(*args)) == repr(torch.nn.LocalResponseNorm(*args))

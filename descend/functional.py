@@ -68,6 +68,9 @@ __all__ = [
     "l1_loss",
     "layer_norm",
     "leaky_relu",
+    "local_response_norm",
+    "lp_pool1d",
+    "lp_pool2d",
     "linear",
     "log_softmax",
     "logsigmoid",
@@ -2051,6 +2054,73 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if psw is not None:
         parents, vjps = (weight, psw), (vjp_weight, vjp_psw)
     return record("EmbeddingBagBackward0", out, parents, vjps, saved=parents)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Each value divided by (k + alpha * mean of the squares of `size` neighbouring channels) ** beta.
+
+    PyTorch's composition: the squares, zero-padded by size // 2 channels before and (size - 1) // 2
+    after, averaged by a (size, 1) pool over the channel dimension (dim 1).
+
+    Args:
+        input: (N, C, *), at least 3-D.
+        size: how many channels each window spans.
+
+    Example:
+        >>> F.local_response_norm(descend.ones(1, 2, 1), 2, alpha=1.0, beta=1.0, k=1.0)
+        tensor([[[0.6667],
+                 [0.5000]]])
+    """
+    from .ops.conv import avg_pool2d
+
+    x = _tensor(input)
+    if x.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {x.ndim} dimensions), "
+                         f"shape {tuple(x.shape)}")
+    if x._data.size == 0:
+        return x
+    sizes = tuple(x.shape)
+    # the trailing dims flattened: a (size, 1) window is PyTorch's avg_pool3d (size, 1, 1) window
+    div = ops.reshape(x * x, (sizes[0], 1, sizes[1], -1))
+    div = pad(div, (0, 0, size // 2, (size - 1) // 2))
+    div = ops.reshape(avg_pool2d(div, (size, 1), stride=1), sizes)
+    return x / (div * alpha + k) ** beta
+
+
+def _lp_pool(name, input, norm_type, kernel_size, stride, ceil_mode, count):
+    from .ops import conv
+
+    x = _tensor(input)
+    if norm_type == math.inf:
+        return getattr(conv, f"max_{name}")(x.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -math.inf:
+        return -getattr(conv, f"max_{name}")(-x.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    out = getattr(conv, f"avg_{name}")(x**norm_type, kernel_size, stride, 0, ceil_mode)
+    return ((ops.sign(out) * ops.relu(ops.abs(out))) * count) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling: (sum of x ** p over each window) ** (1 / p); p = inf is max of |x|.
+
+    PyTorch's formula: avg_pool1d of x ** p, times kernel_size, through sign(.) * relu(|.|), to 1 / p
+    (a window whose sum is zero gets a zero gradient, a negative sum gives nan).
+
+    Example:
+        >>> F.lp_pool1d(descend.tensor([[[3.0, 4.0]]]), 2, 2)
+        tensor([[[5.]]])
+    """
+    return _lp_pool("pool1d", input, norm_type, kernel_size, stride, ceil_mode, kernel_size)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over 2-D windows: (sum of x ** p) ** (1 / p); see `lp_pool1d`.
+
+    Example:
+        >>> F.lp_pool2d(descend.tensor([[[[1.0, 1.0], [1.0, 1.0]]]]), 1, 2)
+        tensor([[[[4.]]]])
+    """
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+    return _lp_pool("pool2d", input, norm_type, kernel_size, stride, ceil_mode, kh * kw)
 
 
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}

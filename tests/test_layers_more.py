@@ -97,3 +97,42 @@ def test_embedding_bag_errors_name_the_problem(kwargs, exc, match):
 def test_embedding_bag_module_checks_padding_idx():
     with pytest.raises(AssertionError, match="padding_idx must be within num_embeddings"):
         descend.nn.EmbeddingBag(3, 2, padding_idx=3)
+
+
+def test_local_response_norm_of_a_constant_input_by_formula():
+    c, size, alpha, beta, k = 2.0, 3, 0.5, 0.75, 1.0
+    out = descend.nn.LocalResponseNorm(size, alpha, beta, k)(descend.full((1, 4, 2, 2), c))
+    # size 3 pads one channel each side: the edge channels see 2 squares, the middle ones 3
+    edge = c / (k + alpha * 2 * c * c / size) ** beta
+    mid = c / (k + alpha * 3 * c * c / size) ** beta
+    want = np.array([edge, mid, mid, edge])[None, :, None, None] * np.ones((1, 4, 2, 2))
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-6)
+
+
+def test_local_response_norm_gradient_of_one_channel():
+    x = descend.tensor([[[2.0]]], requires_grad=True)  # y = x / (k + a x^2) ** b, size 1
+    F.local_response_norm(x, 1, alpha=1.0, beta=1.0, k=1.0).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[[(1 - 4.0) / 25.0]]])  # (k - a x^2) / (k + a x^2)^2
+
+
+def test_local_response_norm_refuses_2d_naming_the_dims():
+    with pytest.raises(ValueError, match=r"got 2 dimensions.*\(2, 3\)"):
+        F.local_response_norm(descend.ones(2, 3), 2)
+
+
+def test_lp_pool_is_the_p_norm_of_each_window():
+    x = descend.tensor([[[3.0, -4.0, 1.0, 0.0]]], requires_grad=True)
+    out = F.lp_pool1d(x, 2, 2)
+    np.testing.assert_allclose(out.detach().numpy(), [[[5.0, 1.0]]])
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[[0.6, -0.8, 1.0, 0.0]]])  # x / ||window||
+    out = descend.nn.LPPool2d(1, (1, 2))(descend.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]))
+    np.testing.assert_allclose(out.numpy(), [[[[3.0], [7.0]]]])
+    inf = F.lp_pool1d(descend.tensor([[[1.0, -5.0, 2.0]]]), float("inf"), 3)
+    np.testing.assert_allclose(inf.numpy(), [[[5.0]]])
+
+
+def test_lp_pool_zero_window_has_zero_gradient():
+    x = descend.zeros(1, 1, 2, requires_grad=True)
+    F.lp_pool1d(x, 2, 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 0.0)

@@ -57,6 +57,9 @@ __all__ = [
     "InstanceNorm3d",
     "LayerNorm",
     "LeakyReLU",
+    "LocalResponseNorm",
+    "LPPool1d",
+    "LPPool2d",
     "Linear",
     "LogSigmoid",
     "LogSoftmax",
@@ -1332,6 +1335,67 @@ class EmbeddingBag(Module):
                   include_last_offset, padding_idx)
         bag.weight.requires_grad = not freeze
         return bag
+
+
+class LocalResponseNorm(Module):
+    """Normalise each value by the squares of its `size` neighbouring channels (AlexNet's LRN).
+
+    y = x / (k + alpha / size * sum of x ** 2 over the window) ** beta; see `F.local_response_norm`.
+
+    Example:
+        >>> descend.nn.LocalResponseNorm(2)(descend.ones(1, 3, 4)).shape
+        (1, 3, 4)
+    """
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class _LPPoolNd(Module):
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling over 1-D windows: (sum of x ** p) ** (1 / p); see `F.lp_pool1d`.
+
+    Example:
+        >>> descend.nn.LPPool1d(2, 3, stride=2)(descend.ones(1, 4, 9)).shape
+        (1, 4, 4)
+    """
+
+    def forward(self, input):
+        return F.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling over 2-D windows: (sum of x ** p) ** (1 / p); see `F.lp_pool2d`.
+
+    Example:
+        >>> descend.nn.LPPool2d(2, 2)(descend.ones(1, 1, 4, 4)).shape
+        (1, 1, 2, 2)
+    """
+
+    def forward(self, input):
+        return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 
 # --- normalisation ---
