@@ -271,3 +271,73 @@ def test_lp_pool_reprs():
     assert repr(descend.nn.LPPool1d(3, 2, 1)) == repr(torch.nn.LPPool1d(3, 2, 1))
     args = (5, 1e-3, 0.5, 2)
     assert repr(descend.nn.LocalResponseNorm(*args)) == repr(torch.nn.LocalResponseNorm(*args))
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(st.data())
+def test_max_unpool(data):
+    dtype = data.draw(st.sampled_from(["float32", "float64"]))
+    two = data.draw(st.booleans())
+    nd = 2 if two else 1
+    batched = data.draw(st.booleans())
+    kernel = tuple(data.draw(st.integers(1, 3)) for _ in range(nd))
+    stride = tuple(data.draw(st.integers(1, 3)) for _ in range(nd))
+    padding = tuple(data.draw(st.integers(0, k // 2)) for k in kernel)
+    spatial = tuple(data.draw(st.integers(k, k + 5)) for k in kernel)
+    shape = ((2,) if batched else ()) + (data.draw(st.integers(1, 3)),) + spatial
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31 - 1)))
+    x = rng.normal(size=shape)
+    pool = torch.nn.functional.max_pool2d if two else torch.nn.functional.max_pool1d
+    pooled, indices = pool(torch.tensor(x), kernel, stride, padding, return_indices=True)
+    give_size = data.draw(st.booleans())
+    module = data.draw(st.booleans())
+    size = list(spatial) if give_size else None
+    if give_size and data.draw(st.booleans()):
+        size = list(shape[:-nd]) + size if len(shape) == nd + 2 else size
+
+    def fn(lib, ts):
+        if module:
+            cls = lib.nn.MaxUnpool2d if two else lib.nn.MaxUnpool1d
+            return cls(kernel, stride, padding)(ts["y"], ts["i"], output_size=size)
+        f = lib.nn.functional.max_unpool2d if two else lib.nn.functional.max_unpool1d
+        return f(ts["y"], ts["i"], kernel, stride, padding, output_size=size)
+
+    arrays = {"y": (pooled.numpy(), True), "i": (indices.numpy(), False)}
+    grads = lambda s: np.random.default_rng(2).normal(size=s)  # noqa: E731 - the same for both
+    where = f"[{dtype}] max_unpool{nd}d x{shape} k={kernel} s={stride} p={padding} output_size={size}"
+    _compare(_run_both(fn, arrays, dtype, grads), dtype, where)
+    # descend's own max_pool indices unpool to the same tensor
+    dpool = descend.nn.functional.max_pool2d if two else descend.nn.functional.max_pool1d
+    dy, di = dpool(descend.tensor(x), kernel, stride, padding, return_indices=True)
+    np.testing.assert_array_equal(di.numpy(), indices.numpy())
+
+
+UNPOOL_ERRORS = {
+    "int32 indices": lambda lib: lib.nn.functional.max_unpool2d(
+        lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int32), 2),
+    "index too big": lambda lib: lib.nn.functional.max_unpool2d(
+        lib.ones(1, 1, 2, 2), lib.full((1, 1, 2, 2), 16), 2),
+    "index negative": lambda lib: lib.nn.functional.max_unpool1d(lib.ones(1, 2), lib.full((1, 2), -1), 2),
+    "shape mismatch": lambda lib: lib.nn.functional.max_unpool2d(
+        lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 1, dtype=lib.long), 2),
+    "2-D input": lambda lib: lib.nn.functional.max_unpool2d(
+        lib.ones(2, 2), lib.zeros(2, 2, dtype=lib.long), 2),
+    "1-D input": lambda lib: lib.nn.functional.max_unpool1d(lib.ones(2), lib.zeros(2, dtype=lib.long), 2),
+    "output_size range": lambda lib: lib.nn.functional.max_unpool2d(
+        lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.long), 2, output_size=(6, 4)),
+    "output_size length": lambda lib: lib.nn.functional.max_unpool2d(
+        lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.long), 2, output_size=(4,)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNPOOL_ERRORS))
+def test_max_unpool_errors(name):
+    _, want = _outcome(lambda: UNPOOL_ERRORS[name](torch))
+    _, got = _outcome(lambda: UNPOOL_ERRORS[name](descend))
+    assert want is not None and got is want, (name, got, want)
+
+
+def test_max_unpool_reprs():
+    for args in [(2,), (3, 2, 1), ((2, 3), (1, 2), 1)]:
+        assert repr(descend.nn.MaxUnpool2d(*args)) == repr(torch.nn.MaxUnpool2d(*args))
+    assert repr(descend.nn.MaxUnpool1d(3, 2, 1)) == repr(torch.nn.MaxUnpool1d(3, 2, 1))

@@ -1657,7 +1657,8 @@ def test_every_export_is_covered():
                 "TransformerEncoder", "TransformerEncoderLayer"}  # conformance/test_attention.py
     grouped |= {"Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d",
                 "AdaptiveMaxPool3d"}  # conformance/test_conv3d.py
-    grouped |= {"EmbeddingBag", "LocalResponseNorm", "LPPool1d", "LPPool2d"}  # test_layers_more.py
+    grouped |= {"EmbeddingBag", "LocalResponseNorm", "LPPool1d", "LPPool2d", "MaxUnpool1d",
+                "MaxUnpool2d"}  # conformance/test_layers_more.py
     grouped |= {
         f"{k}Pad{n}d"
         for k in ("Constant", "Zero", "Reflection", "Replication", "Circular")

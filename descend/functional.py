@@ -71,6 +71,8 @@ __all__ = [
     "local_response_norm",
     "lp_pool1d",
     "lp_pool2d",
+    "max_unpool1d",
+    "max_unpool2d",
     "linear",
     "log_softmax",
     "logsigmoid",
@@ -2121,6 +2123,93 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
     return _lp_pool("pool2d", input, norm_type, kernel_size, stride, ceil_mode, kh * kw)
+
+
+def _unpool_output_size(shape, kernel, stride, padding, output_size):
+    nd = len(kernel)
+    default = [(shape[-nd + d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(nd)]
+    if output_size is None:
+        return default
+    given = list(output_size)
+    if len(given) == nd + 2:
+        given = given[2:]
+    if len(given) != nd:
+        raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it "
+                         f"has a length of '{len(given)}'")
+    for d in range(nd):
+        lo, hi = default[d] - stride[d], default[d] + stride[d]
+        if not lo < given[d] < hi:
+            raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {lo} and {hi})')
+    return [int(s) for s in given]
+
+
+def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd):
+    def tup(v):
+        return (v,) * nd if isinstance(v, int) else tuple(v)
+
+    x, ind = _tensor(input), _tensor(indices)
+    kernel = tup(kernel_size)
+    stride = kernel if stride is None else tup(stride)
+    size = _unpool_output_size(x._data.shape, kernel, stride, tup(padding), output_size)
+    X, I = x._data, ind._data
+    if nd == 1:  # PyTorch's route: a (L, 1) plane through max_unpool2d
+        X, I, size = X[..., None], I[..., None], size + [1]
+    if I.dtype != np.int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: {I.dtype}")
+    if X.ndim not in (3, 4):
+        raise RuntimeError("Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with "
+                           f"{X.ndim} dimensions.")
+    if I.shape != X.shape:
+        raise RuntimeError("Expected shape of indices to be same as that of the input tensor "
+                           f"({list(X.shape)}) but got indices tensor with shape: {list(I.shape)}")
+    plane = size[0] * size[1]
+    lead = X.shape[:-2]
+    flat_i = I.reshape(lead + (-1,))
+    bad = (flat_i < 0) | (flat_i >= plane)
+    if bad.any():
+        raise RuntimeError(f"Found an invalid max index: {flat_i[bad][0]} (output volumes are of size "
+                           f"{size[0]}x{size[1]})")
+    out = np.zeros(lead + (plane,), dtype=X.dtype)
+    np.put_along_axis(out, flat_i, X.reshape(lead + (-1,)), axis=-1)  # a repeated index: the last wins
+    out_shape = lead + tuple(size[:nd])
+    in_shape = x._data.shape
+
+    def vjp(g):
+        return np.take_along_axis(g.reshape(lead + (plane,)), flat_i, axis=-1).reshape(in_shape)
+
+    return record("MaxUnpool2DBackward0", out.reshape(out_shape), (x,), (vjp,))
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool1d: each value put back at its `indices` (from return_indices=True), zeros
+    elsewhere.
+
+    Args:
+        input, indices: (N, C, L) or (C, L), the pool's output and its indices (int64).
+        kernel_size, stride, padding: the pool's (stride defaults to kernel_size).
+        output_size: the length to restore (a pool's floor can drop one), optionally with (N, C).
+
+    Example:
+        >>> F.max_unpool1d(descend.tensor([[5.0, 7.0]]), descend.tensor([[1, 2]]), 2)
+        tensor([[0., 5., 7., 0.]])
+    """
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool2d: each value put back at its flat `indices` into its (H, W) plane.
+
+    Args:
+        input, indices: (N, C, H, W) or (C, H, W), the pool's output and its indices (int64).
+        kernel_size, stride, padding: the pool's (stride defaults to kernel_size).
+        output_size: the (H, W) to restore, optionally with (N, C) in front.
+
+    Example:
+        >>> F.max_unpool2d(descend.tensor([[[9.0]]]), descend.tensor([[[3]]]), 2)
+        tensor([[[0., 0.],
+                 [0., 9.]]])
+    """
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2)
 
 
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}

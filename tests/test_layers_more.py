@@ -136,3 +136,30 @@ def test_lp_pool_zero_window_has_zero_gradient():
     x = descend.zeros(1, 1, 2, requires_grad=True)
     F.lp_pool1d(x, 2, 2).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 0.0)
+
+
+def test_max_unpool_puts_values_back_at_their_indices():
+    x = descend.tensor([[[[1.0, 2.0, 0.0, 5.0], [4.0, 3.0, 6.0, 1.0]]]])
+    y, idx = F.max_pool2d(x, 2, return_indices=True)
+    np.testing.assert_array_equal(idx.numpy(), [[[[4, 6]]]])  # flat positions in the 2 x 4 plane
+    back = descend.nn.MaxUnpool2d(2)(y, idx)
+    np.testing.assert_allclose(back.numpy(), [[[[0, 0, 0, 0], [4, 0, 6, 0]]]])
+    y = descend.tensor([[[4.0, 5.0]]], requires_grad=True)
+    out = F.max_unpool1d(y, descend.tensor([[[0, 3]]]), 2, output_size=[5])  # restores an odd length
+    np.testing.assert_allclose(out.detach().numpy(), [[[4, 0, 0, 5, 0]]])
+    (out * descend.tensor([1.0, 2.0, 3.0, 4.0, 5.0])).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [[[1.0, 4.0]]])  # the gradient read at each index
+
+
+@pytest.mark.parametrize(
+    "args,kwargs,exc,match",
+    [
+        (([[[1.0]]], [[[1]]], 1), {}, RuntimeError, r"invalid max index: 1 \(output volumes are of size 1x1"),
+        (([[[1.0, 2.0]]], [[[0]]], 1), {}, RuntimeError, r"\(\[1, 1, 2, 1\]\).*\[1, 1, 1, 1\]"),
+        (([[[1.0]]], [[[0]]], 2), {"output_size": [9]}, ValueError, "dim 0 must be between 0 and 4"),
+    ],
+)
+def test_max_unpool_errors_name_shapes(args, kwargs, exc, match):
+    x, i, k = args
+    with pytest.raises(exc, match=match):
+        F.max_unpool1d(descend.tensor(x), descend.tensor(i), k, **kwargs)

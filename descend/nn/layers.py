@@ -60,6 +60,8 @@ __all__ = [
     "LocalResponseNorm",
     "LPPool1d",
     "LPPool2d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
     "Linear",
     "LogSigmoid",
     "LogSoftmax",
@@ -1396,6 +1398,51 @@ class LPPool2d(_LPPoolNd):
 
     def forward(self, input):
         return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
+class _MaxUnpoolNd(Module):
+    _nd = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+
+        def tup(v):
+            return (v,) * self._nd if isinstance(v, int) else tuple(v)
+
+        self.kernel_size = tup(kernel_size)
+        self.stride = tup(stride if stride is not None else kernel_size)
+        self.padding = tup(padding)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The inverse of MaxPool1d: values back at the pool's indices, zeros elsewhere.
+
+    Example:
+        >>> pool, unpool = descend.nn.MaxPool1d(2, return_indices=True), descend.nn.MaxUnpool1d(2)
+        >>> unpool(*pool(descend.tensor([[1.0, 3.0, 2.0, 0.0]])))
+        tensor([[0., 3., 2., 0.]])
+    """
+
+    _nd = 1
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The inverse of MaxPool2d: values back at the pool's indices, zeros elsewhere.
+
+    Example:
+        >>> pool, unpool = descend.nn.MaxPool2d(2, return_indices=True), descend.nn.MaxUnpool2d(2)
+        >>> unpool(*pool(descend.ones(1, 1, 4, 4))).shape
+        (1, 1, 4, 4)
+    """
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
 # --- normalisation ---
