@@ -341,3 +341,52 @@ def test_max_unpool_reprs():
     for args in [(2,), (3, 2, 1), ((2, 3), (1, 2), 1)]:
         assert repr(descend.nn.MaxUnpool2d(*args)) == repr(torch.nn.MaxUnpool2d(*args))
     assert repr(descend.nn.MaxUnpool1d(3, 2, 1)) == repr(torch.nn.MaxUnpool1d(3, 2, 1))
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(st.data())
+def test_multilabel_margin_loss(data):
+    dtype = data.draw(st.sampled_from(["float32", "float64"]))
+    c = data.draw(st.integers(1, 6))
+    batched = data.draw(st.booleans())
+    n = data.draw(st.integers(1, 4))
+    reduction = data.draw(st.sampled_from(["mean", "sum", "none"]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31 - 1)))
+    x = rng.normal(size=(n, c))
+    if data.draw(st.booleans()):
+        x = np.round(x * 2) / 2  # hinge kinks (z == 0) and ties
+    t = rng.integers(-1, c, size=(n, c)).astype(np.int64)  # repeats and -1 terminators
+    if not batched:
+        x, t = x[0], t[0]
+    module = data.draw(st.booleans())
+
+    def fn(lib, ts):
+        if module:
+            return lib.nn.MultiLabelMarginLoss(reduction=reduction)(ts["x"], ts["t"])
+        return lib.nn.functional.multilabel_margin_loss(ts["x"], ts["t"], reduction=reduction)
+
+    grads = lambda s: np.random.default_rng(3).normal(size=s)  # noqa: E731 - the same for both
+    where = f"[{dtype}] multilabel_margin_loss x{x.shape} t={t.tolist()} reduction={reduction}"
+    _compare(_run_both(fn, {"x": (x, True), "t": (t, False)}, dtype, grads), dtype, where)
+
+
+MLM_ERRORS = {
+    "target too big": lambda lib: lib.nn.functional.multilabel_margin_loss(
+        lib.zeros(1, 3), lib.tensor([[3, -1, 0]])),
+    "target below -1": lambda lib: lib.nn.functional.multilabel_margin_loss(
+        lib.zeros(1, 3), lib.tensor([[-2, 0, 0]])),
+    "int32 target": lambda lib: lib.nn.functional.multilabel_margin_loss(
+        lib.zeros(1, 3), lib.tensor([[0, -1, 0]], dtype=lib.int32)),
+    "shape": lambda lib: lib.nn.functional.multilabel_margin_loss(lib.zeros(1, 3), lib.tensor([[0, -1]])),
+    "3-D": lambda lib: lib.nn.functional.multilabel_margin_loss(
+        lib.zeros(1, 1, 3), lib.zeros(1, 1, 3, dtype=lib.long)),
+    "no classes": lambda lib: lib.nn.functional.multilabel_margin_loss(
+        lib.zeros(2, 0), lib.zeros(2, 0, dtype=lib.long)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MLM_ERRORS))
+def test_multilabel_margin_loss_errors(name):
+    _, want = _outcome(lambda: MLM_ERRORS[name](torch))
+    _, got = _outcome(lambda: MLM_ERRORS[name](descend))
+    assert want is not None and got is want, (name, got, want)

@@ -40,6 +40,7 @@ __all__ = [
     "hardshrink",
     "instance_norm",
     "multi_margin_loss",
+    "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "triplet_margin_with_distance_loss",
     "rms_norm",
@@ -2663,6 +2664,61 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if x.ndim == 1:
         loss = ops.reshape(loss, ())
     return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss: per sample, sum over its target classes j and non-target classes i of
+    max(0, 1 - (x[j] - x[i])), divided by C.
+
+    `target` holds class indices (int64), read up to its first -1 (a repeated index counts twice, as
+    PyTorch's kernel does); `input` is (C,) or (N, C).
+
+    Example:
+        >>> F.multilabel_margin_loss(descend.tensor([[0.1, 0.2, 0.4, 0.8]]), descend.tensor([[3, 0, -1, 1]]))
+        tensor(0.8500)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x, t = _tensor(input), _tensor(target)
+    X, T = x._data, t._data
+    if X.ndim > 2 or (X.ndim == 2 and X.shape[1] == 0) or (X.ndim == 1 and X.shape[0] == 0):
+        raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(X.shape)}")
+    if T.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {T.dtype} (multilabel_margin_loss target)")
+    rows = X.reshape(-1, X.shape[-1]) if X.ndim else X.reshape(1, 1)
+    n, c = rows.shape
+    if T.shape != X.shape:
+        raise RuntimeError(f"inconsistent target size: {list(T.shape)} for input of size: {list(X.shape)}")
+    T = T.reshape(n, c)
+    if T.size and (T.min() < -1 or T.max() >= c):
+        raise RuntimeError(f"argument #2 'target' is out of range: class indices must be in [-1, {c}), got "
+                           f"values in [{T.min()}, {T.max()}]")
+    valid = np.cumsum(T == -1, axis=1) == 0  # the entries before each row's first -1
+    cls = np.where(valid, T, 0)
+    is_target = np.zeros((n, c), dtype=bool)
+    r = np.broadcast_to(np.arange(n)[:, None], (n, c))
+    is_target[r[valid], cls[valid]] = True
+    xt = np.take_along_axis(rows, cls, axis=1)  # (n, K): x at each target
+    z = 1 - xt[:, :, None] + rows[:, None, :]  # (n, K, C)
+    active = valid[:, :, None] & ~is_target[:, None, :] & (z > 0)
+    loss = (np.where(active, z, 0).sum(axis=(1, 2)) / c).astype(X.dtype)
+    dtype = X.dtype
+    if reduction == "none":
+        out = loss.reshape(X.shape[:-1] if X.ndim else ())
+    elif reduction == "sum":
+        out = loss.sum()
+    else:  # an empty batch's mean is nan (PyTorch's kernel returns uninitialised memory there)
+        out = loss.mean() if n else np.array(np.nan, dtype=dtype)
+    out = np.asarray(out, dtype=dtype)
+
+    def vjp(g):
+        gs = np.broadcast_to(g / n if reduction == "mean" else g, (n,)) if reduction != "none" else g
+        a = active * (np.reshape(gs, (n, 1, 1)) / c)
+        grad = a.sum(axis=1).astype(dtype)
+        np.add.at(grad, (r, cls), -a.sum(axis=2))
+        return grad.reshape(X.shape)
+
+    return record("MultilabelMarginLossBackward0", out, (x,), (vjp,))
 
 
 def bilinear(input1, input2, weight, bias=None):

@@ -163,3 +163,25 @@ def test_max_unpool_errors_name_shapes(args, kwargs, exc, match):
     x, i, k = args
     with pytest.raises(exc, match=match):
         F.max_unpool1d(descend.tensor(x), descend.tensor(i), k, **kwargs)
+
+
+def test_multilabel_margin_loss_by_hand():
+    x = descend.tensor([[0.1, 0.2, 0.4, 0.8]], requires_grad=True)
+    # targets {3, 0} (read up to -1), non-targets {1, 2}: hinges 0.4, 0.6, 1.1, 1.3 summed, / 4 classes
+    loss = descend.nn.MultiLabelMarginLoss()(x, descend.tensor([[3, 0, -1, 1]]))
+    np.testing.assert_allclose(loss.item(), 3.4 / 4, rtol=1e-6)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[-0.5, 0.5, 0.5, -0.5]])  # each pair: -1/4 to j, +1/4 to i
+    repeated = F.multilabel_margin_loss(descend.tensor([0.1, 0.2, 0.4, 0.8]), descend.tensor([3, 3, -1, 1]),
+                                        reduction="none")
+    assert repeated.shape == ()
+    np.testing.assert_allclose(repeated.item(), 2 * (0.3 + 0.4 + 0.6) / 4, rtol=1e-6)  # 3 counted twice
+
+
+def test_multilabel_margin_loss_errors_name_the_problem():
+    with pytest.raises(RuntimeError, match=r"out of range.*\[-1, 3\)"):
+        F.multilabel_margin_loss(descend.zeros(1, 3), descend.tensor([[3, -1, 0]]))
+    with pytest.raises(RuntimeError, match=r"inconsistent target size: \[1, 2\] for input of size: \[1, 3\]"):
+        F.multilabel_margin_loss(descend.zeros(1, 3), descend.tensor([[0, -1]]))
+    with pytest.raises(RuntimeError, match="expected scalar type Long"):
+        F.multilabel_margin_loss(descend.zeros(1, 3), descend.tensor([[0, -1, 0]], dtype=descend.int32))

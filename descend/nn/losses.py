@@ -29,6 +29,7 @@ __all__ = [
     "L1Loss",
     "MSELoss",
     "MarginRankingLoss",
+    "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
@@ -391,6 +392,20 @@ class TripletMarginWithDistanceLoss(_Loss):
             anchor, positive, negative, distance_function=self.distance_function, margin=self.margin,
             swap=self.swap, reduction=self.reduction,
         )
+
+
+class MultiLabelMarginLoss(_LegacyLoss):
+    """Multi-label hinge loss: per sample, sum over targets j, non-targets i of max(0, 1 - x[j] + x[i]) / C.
+
+    The target holds class indices (int64), read up to the first -1.
+
+    Example:
+        >>> MultiLabelMarginLoss()(descend.tensor([[0.1, 0.2, 0.4, 0.8]]), descend.tensor([[3, 0, -1, 1]]))
+        tensor(0.8500)
+    """
+
+    def forward(self, input, target):
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_LegacyLoss):
