@@ -2002,7 +2002,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         _embedding_renorm(weight, idx, max_norm, norm_type)
     # every element's bag; the elements past `end` (include_last_offset) and padding are left out
     bag = np.searchsorted(starts, np.arange(n), side="right") - 1
-    keep = np.arange(n) < end
+    keep = (np.arange(n) < end) & (bag >= 0)  # no offsets at all: no bags
     if padding_idx is not None:
         keep &= idx != padding_idx
     pos = np.flatnonzero(keep)

@@ -55,6 +55,14 @@ def test_embedding_bag_include_last_offset_ends_the_last_bag():
     np.testing.assert_allclose(out.detach().numpy(), [[1.0, 2.0], [8.0, 10.0]])  # row 3 is past the end
 
 
+def test_embedding_bag_without_offsets_has_no_bags():
+    w = _w()
+    out = F.embedding_bag(descend.tensor([1, 2]), w, descend.tensor([], dtype=descend.long), mode="sum")
+    assert out.shape == (0, 2)
+    out.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), 0.0)
+
+
 def test_embedding_bag_module_from_pretrained_and_repr():
     bag = descend.nn.EmbeddingBag.from_pretrained(descend.tensor(W), mode="sum", padding_idx=-1)
     assert repr(bag) == "EmbeddingBag(4, 2, mode='sum', padding_idx=3)"
