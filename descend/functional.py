@@ -231,7 +231,7 @@ def gelu(input, approximate="none"):
     # NOTE: one fused node (GeluBackward0), PyTorch's CPU kernel formulas in their order of operations,
     # with the fused multiply-adds its compiled kernel has; float32's erf is PyTorch's vectorised one.
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise RuntimeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     x = _tensor(input)
     X = _float_data(x)
     dt = X.dtype.type
@@ -635,7 +635,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
         tensor(1.3125)
     """
     if not delta > 0:
-        raise ValueError(f"huber_loss does not support non-positive values for delta, got {delta}")
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}")
     input, target, diff = _regression_inputs(input, target, "huber_loss", reduction)
     ad = np.abs(diff)
     loss = np.where(ad < delta, 0.5 * diff * diff, delta * (ad - 0.5 * delta)).astype(diff.dtype, copy=False)
@@ -686,12 +686,12 @@ def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
     X = input._data.astype(dtype, copy=False)
     Y = target._data.astype(dtype, copy=False)
     if X.size and not (X.min() >= 0 and X.max() <= 1):  # also catches NaN
-        raise ValueError(
+        raise RuntimeError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities), got "
             f"values in [{X.min()}, {X.max()}]; for raw scores use binary_cross_entropy_with_logits"
         )
     if Y.size and not (Y.min() >= 0 and Y.max() <= 1):  # PyTorch checks the target too
-        raise ValueError(
+        raise RuntimeError(
             f"binary_cross_entropy: all elements of target should be between 0 and 1, got values in "
             f"[{Y.min()}, {Y.max()}]"
         )
@@ -801,7 +801,7 @@ def _class_targets(input, target, ignore_index, name, n_classes):
     X = input._data
     expected = X.shape[:1] + X.shape[2:] if X.ndim > 1 else ()
     if T.dtype.kind not in "iu":
-        raise TypeError(
+        raise RuntimeError(
             f"{name}: class-index targets must be integers (use target.long()), got dtype {T.dtype}"
             + (f"; class-probability targets must be floats of the input's shape {tuple(X.shape)}"
                if T.dtype.kind == "f" else "")
@@ -842,7 +842,7 @@ def _class_weight(weight, n_classes, dtype, name):
         return None
     w = _tensor(weight)._data
     if w.shape != (n_classes,):
-        raise ValueError(
+        raise RuntimeError(
             f"{name}: weight should be a 1-D tensor with one entry per class (shape ({n_classes},)), "
             f"got shape {tuple(w.shape)}"
         )

@@ -117,7 +117,7 @@ class HuberLoss(_Loss):
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction)
         if not delta > 0:
-            raise ValueError(f"huber_loss does not support non-positive values for delta, got {delta}")
+            raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}")
         self.delta = delta
 
     def forward(self, input, target):
