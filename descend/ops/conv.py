@@ -249,10 +249,8 @@ def _conv_operands(name, input, weight, bias, groups, spatial):
     return input, weight, bias, X, Wt, B, batched, groups
 
 
-def _convolve(name, input, weight, bias, stride, padding, dilation, groups, spatial):
-    """The shared conv1d/conv2d primitive: checks, im2col, one GEMM per group, VJPs for all three inputs."""
-    operands = _conv_operands(name, input, weight, bias, groups, spatial)
-    input, weight, bias, X, Wt, B, batched, groups = operands
+def _check_groups(name, X, Wt, B, groups):
+    """PyTorch's errors for a weight, input or bias that does not fit `groups` (any spatial rank)."""
     O, Cg = Wt.shape[:2]
     C = X.shape[1]
     if O % groups:
@@ -267,6 +265,15 @@ def _convolve(name, input, weight, bias, stride, padding, dilation, groups, spat
         )
     if B is not None and B.shape != (O,):
         raise RuntimeError(f"{name}: expected bias of shape [{O}], got {_size_list(B.shape)}")
+
+
+def _convolve(name, input, weight, bias, stride, padding, dilation, groups, spatial):
+    """The shared conv1d/conv2d primitive: checks, im2col, one GEMM per group, VJPs for all three inputs."""
+    operands = _conv_operands(name, input, weight, bias, groups, spatial)
+    input, weight, bias, X, Wt, B, batched, groups = operands
+    O, Cg = Wt.shape[:2]
+    C = X.shape[1]
+    _check_groups(name, X, Wt, B, groups)
     stride = _pair(stride, "stride", spatial)
     dilation = _pair(dilation, "dilation", spatial)
     if any(s < 1 for s in stride):
@@ -1463,18 +1470,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     input, weight, bias, X, Wt, B, batched, groups = operands
     O, Cg = Wt.shape[:2]
     N, C = X.shape[:2]
-    if O % groups:
-        raise RuntimeError(
-            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-            f"but got weight of size {_size_list(Wt.shape)} instead"
-        )
-    if C != Cg * groups:
-        raise RuntimeError(
-            f"Given groups={groups}, weight of size {_size_list(Wt.shape)}, expected input"
-            f"{_size_list(X.shape)} to have {Cg * groups} channels, but got {C} channels instead"
-        )
-    if B is not None and B.shape != (O,):
-        raise RuntimeError(f"{name}: expected bias of shape [{O}], got {_size_list(B.shape)}")
+    _check_groups(name, X, Wt, B, groups)
     stride = _pair(stride, "stride", 3)
     dilation = _pair(dilation, "dilation", 3)
     if any(s < 1 for s in stride):

@@ -134,15 +134,10 @@ def _check_overlap(dst, src):
 
 def apply(t, fn, *args, **kwargs):
     """Make `t` hold `fn(t, *args, **kwargs)`, in place: the one path every in-place op takes."""
-    if not _recording(t, args):
-        with no_grad():
-            r = fn(t, *args, **kwargs)
-        _check_cast(r._data.dtype, t)
-        _write(t, r._data)
-        t._version[0] += 1
-        return t
-    check_inplace(t)
-    if t._data.dtype.kind not in "fc":  # an integer or bool tensor holds no gradient: values only
+    recording = _recording(t, args)
+    if recording:
+        check_inplace(t)
+    if not recording or t._data.dtype.kind not in "fc":  # an integer or bool tensor holds no gradient
         with no_grad():
             r = fn(t, *args, **kwargs)
         _check_cast(r._data.dtype, t)
