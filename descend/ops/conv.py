@@ -249,8 +249,14 @@ def _conv_operands(name, input, weight, bias, groups, spatial):
     return input, weight, bias, X, Wt, B, batched, groups
 
 
-def _check_groups(name, X, Wt, B, groups):
-    """PyTorch's errors for a weight, input or bias that does not fit `groups` (any spatial rank)."""
+def _conv_setup(name, input, weight, bias, stride, padding, dilation, groups, spatial):
+    """The operands of a convolution of any spatial rank, checked as PyTorch checks them.
+
+    Returns (input, weight, bias, X, Wt, B, batched, groups, stride, dilation, kernel, pads): the
+    tensors, their arrays (X batched), whether the input was batched, and the per-dim options.
+    """
+    operands = _conv_operands(name, input, weight, bias, groups, spatial)
+    input, weight, bias, X, Wt, B, batched, groups = operands
     O, Cg = Wt.shape[:2]
     C = X.shape[1]
     if O % groups:
@@ -265,15 +271,6 @@ def _check_groups(name, X, Wt, B, groups):
         )
     if B is not None and B.shape != (O,):
         raise RuntimeError(f"{name}: expected bias of shape [{O}], got {_size_list(B.shape)}")
-
-
-def _convolve(name, input, weight, bias, stride, padding, dilation, groups, spatial):
-    """The shared conv1d/conv2d primitive: checks, im2col, one GEMM per group, VJPs for all three inputs."""
-    operands = _conv_operands(name, input, weight, bias, groups, spatial)
-    input, weight, bias, X, Wt, B, batched, groups = operands
-    O, Cg = Wt.shape[:2]
-    C = X.shape[1]
-    _check_groups(name, X, Wt, B, groups)
     stride = _pair(stride, "stride", spatial)
     dilation = _pair(dilation, "dilation", spatial)
     if any(s < 1 for s in stride):
@@ -282,6 +279,51 @@ def _convolve(name, input, weight, bias, stride, padding, dilation, groups, spat
         raise RuntimeError(f"{name}: dilation should be greater than zero, got dilation={list(dilation)}")
     kernel = Wt.shape[2:]
     pads = _conv_padding(padding, spatial, kernel, dilation, stride, name)
+    return input, weight, bias, X, Wt, B, batched, groups, stride, dilation, kernel, pads
+
+
+def _transpose_setup(name, input, weight, bias, stride, padding, output_padding, dilation, groups, spatial):
+    """The operands of a transposed convolution of any spatial rank, checked as PyTorch checks them.
+
+    Returns (input, weight, bias, X, Wt, B, batched, groups, O, stride, padding, output_padding,
+    dilation), O the output channels.
+    """
+    operands = _conv_operands(name, input, weight, bias, groups, spatial)
+    input, weight, bias, X, Wt, B, batched, groups = operands
+    Cin, Og = Wt.shape[:2]
+    if X.shape[1] != Cin:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {_size_list(Wt.shape)}, expected input{_size_list(X.shape)} "
+            f"to have {Cin} channels, but got {X.shape[1]} channels instead"
+        )
+    if Cin % groups:
+        raise RuntimeError(f"{name}: weight's dim 0 ({Cin}) must be divisible by groups={groups}")
+    O = Og * groups
+    if B is not None and B.shape != (O,):
+        raise RuntimeError(f"{name}: expected bias of shape [{O}], got {_size_list(B.shape)}")
+    stride = _pair(stride, "stride", spatial)
+    padding = _pair(padding, "padding", spatial)
+    output_padding = _pair(output_padding, "output_padding", spatial)
+    dilation = _pair(dilation, "dilation", spatial)
+    if any(s < 1 for s in stride):
+        raise RuntimeError(f"{name}: non-positive stride is not supported, got stride={list(stride)}")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"{name}: negative padding is not supported, got padding={list(padding)}")
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if not 0 <= op_ < max(s, d):
+            raise RuntimeError(
+                f"output padding must be smaller than either stride or dilation, but got "
+                f"output_padding={list(output_padding)}, stride={list(stride)}, dilation={list(dilation)}"
+            )
+    return input, weight, bias, X, Wt, B, batched, groups, O, stride, padding, output_padding, dilation
+
+
+def _convolve(name, input, weight, bias, stride, padding, dilation, groups, spatial):
+    """The shared conv1d/conv2d primitive: checks, im2col, one GEMM per group, VJPs for all three inputs."""
+    input, weight, bias, X, Wt, B, batched, groups, stride, dilation, kernel, pads = _conv_setup(
+        name, input, weight, bias, stride, padding, dilation, groups, spatial)
+    O, Cg = Wt.shape[:2]
+    C = X.shape[1]
     if spatial == 1:  # run as 2-D over a height of 1
         X, Wk = X[:, :, None, :], Wt[:, :, None, :]
         kernel, stride, dilation, pads = (1, *kernel), (1, *stride), (1, *dilation), [(0, 0), *pads]
@@ -403,33 +445,10 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _conv_transpose(name, input, weight, bias, stride, padding, output_padding, groups, dilation, spatial):
     """The shared transposed convolution: conv2d's input gradient as a forward (GEMM + col2im)."""
-    operands = _conv_operands(name, input, weight, bias, groups, spatial)
-    input, weight, bias, X, Wt, B, batched, groups = operands
-    Cin, Og = Wt.shape[:2]
-    if X.shape[1] != Cin:
-        raise RuntimeError(
-            f"Given transposed=1, weight of size {_size_list(Wt.shape)}, expected input{_size_list(X.shape)} "
-            f"to have {Cin} channels, but got {X.shape[1]} channels instead"
-        )
-    if Cin % groups:
-        raise RuntimeError(f"{name}: weight's dim 0 ({Cin}) must be divisible by groups={groups}")
-    O = Og * groups
-    if B is not None and B.shape != (O,):
-        raise RuntimeError(f"{name}: expected bias of shape [{O}], got {_size_list(B.shape)}")
-    stride = _pair(stride, "stride", spatial)
-    padding = _pair(padding, "padding", spatial)
-    output_padding = _pair(output_padding, "output_padding", spatial)
-    dilation = _pair(dilation, "dilation", spatial)
-    if any(s < 1 for s in stride):
-        raise RuntimeError(f"{name}: non-positive stride is not supported, got stride={list(stride)}")
-    if any(p < 0 for p in padding):
-        raise RuntimeError(f"{name}: negative padding is not supported, got padding={list(padding)}")
-    for op_, s, d in zip(output_padding, stride, dilation):
-        if not 0 <= op_ < max(s, d):
-            raise RuntimeError(
-                f"output padding must be smaller than either stride or dilation, but got "
-                f"output_padding={list(output_padding)}, stride={list(stride)}, dilation={list(dilation)}"
-            )
+    (input, weight, bias, X, Wt, B, batched, groups, O, stride, padding, output_padding,
+     dilation) = _transpose_setup(name, input, weight, bias, stride, padding, output_padding, dilation,
+                                  groups, spatial)
+    Cin = Wt.shape[0]
     kernel = Wt.shape[2:]
     if spatial == 1:
         X, Wk = X[:, :, None, :], Wt[:, :, None, :]
@@ -1466,19 +1485,10 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         (1, 1, 2, 2, 2)
     """
     name = "conv3d"
-    operands = _conv_operands(name, input, weight, bias, groups, 3)
-    input, weight, bias, X, Wt, B, batched, groups = operands
+    input, weight, bias, X, Wt, B, batched, groups, stride, dilation, kernel, pads = _conv_setup(
+        name, input, weight, bias, stride, padding, dilation, groups, 3)
     O, Cg = Wt.shape[:2]
     N, C = X.shape[:2]
-    _check_groups(name, X, Wt, B, groups)
-    stride = _pair(stride, "stride", 3)
-    dilation = _pair(dilation, "dilation", 3)
-    if any(s < 1 for s in stride):
-        raise RuntimeError(f"{name}: non-positive stride is not supported, got stride={list(stride)}")
-    if any(d < 1 for d in dilation):
-        raise RuntimeError(f"{name}: dilation should be greater than zero, got dilation={list(dilation)}")
-    kernel = Wt.shape[2:]
-    pads = _conv_padding(padding, 3, kernel, dilation, stride, name)
     sizes = X.shape[2:]
     padded = tuple(n + a + b for n, (a, b) in zip(sizes, pads))
     out_size = tuple(_out_size(n, k, s, 0, d) for n, k, s, d in zip(padded, kernel, stride, dilation))
@@ -1543,33 +1553,10 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
         (1, 1, 4, 4, 4)
     """
     name = "conv_transpose3d"
-    operands = _conv_operands(name, input, weight, bias, groups, 3)
-    input, weight, bias, X, Wt, B, batched, groups = operands
-    Cin, Og = Wt.shape[:2]
-    if X.shape[1] != Cin:
-        raise RuntimeError(
-            f"Given transposed=1, weight of size {_size_list(Wt.shape)}, expected input{_size_list(X.shape)} "
-            f"to have {Cin} channels, but got {X.shape[1]} channels instead"
-        )
-    if Cin % groups:
-        raise RuntimeError(f"{name}: weight's dim 0 ({Cin}) must be divisible by groups={groups}")
-    O = Og * groups
-    if B is not None and B.shape != (O,):
-        raise RuntimeError(f"{name}: expected bias of shape [{O}], got {_size_list(B.shape)}")
-    stride = _pair(stride, "stride", 3)
-    padding = _pair(padding, "padding", 3)
-    output_padding = _pair(output_padding, "output_padding", 3)
-    dilation = _pair(dilation, "dilation", 3)
-    if any(s < 1 for s in stride):
-        raise RuntimeError(f"{name}: non-positive stride is not supported, got stride={list(stride)}")
-    if any(p < 0 for p in padding):
-        raise RuntimeError(f"{name}: negative padding is not supported, got padding={list(padding)}")
-    for op_, s, d in zip(output_padding, stride, dilation):
-        if not 0 <= op_ < max(s, d):
-            raise RuntimeError(
-                f"output padding must be smaller than either stride or dilation, but got "
-                f"output_padding={list(output_padding)}, stride={list(stride)}, dilation={list(dilation)}"
-            )
+    (input, weight, bias, X, Wt, B, batched, groups, O, stride, padding, output_padding,
+     dilation) = _transpose_setup(name, input, weight, bias, stride, padding, output_padding, dilation,
+                                  groups, 3)
+    Cin = Wt.shape[0]
     kernel = Wt.shape[2:]
     N = X.shape[0]
     in_size = X.shape[2:]
