@@ -148,6 +148,17 @@ class Distribution:
                 f"but found invalid values:\n{value}"
             )
 
+    def _expand_parameters(self, cls, batch_shape, _instance, names):
+        """`expand` of a family whose parameters `names` each have the batch shape (Normal, Gamma...):
+        each becomes a view at `batch_shape`, as PyTorch's per-class `expand` does."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = Size(batch_shape)
+        for name in names:
+            setattr(new, name, getattr(self, name).expand(batch_shape))
+        super(cls, new).__init__(batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:
             raise NotImplementedError(
