@@ -404,13 +404,18 @@ def register_tensor_hook(tensor, hook):
     if not tensor._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if tensor.grad_fn is None:
-        hooks = _LEAF_HOOKS.get(tensor)
-        if hooks is None:
-            hooks = []
-            _LEAF_HOOKS[tensor] = hooks
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+        return _append_hook(_LEAF_HOOKS, tensor, hook)
     return _add_hook(tensor.grad_fn, _nr(tensor), hook)
+
+
+def _append_hook(registry, tensor, hook):
+    """Add `hook` to `tensor`'s list in `registry` (a _ByIdentity); its handle's remove() takes it out."""
+    hooks = registry.get(tensor)
+    if hooks is None:
+        hooks = []
+        registry[tensor] = hooks
+    hooks.append(hook)
+    return RemovableHandle(hooks, hook)
 
 
 def _nr(t):
@@ -1225,12 +1230,7 @@ def register_post_accumulate_grad_hook(tensor, hook):
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
     if not tensor._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    hooks = _POST_HOOKS.get(tensor)
-    if hooks is None:
-        hooks = []
-        _POST_HOOKS[tensor] = hooks
-    hooks.append(hook)
-    return RemovableHandle(hooks, hook)
+    return _append_hook(_POST_HOOKS, tensor, hook)
 
 
 def _run_post_hooks(leaf_grads):
