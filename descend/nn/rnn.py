@@ -69,6 +69,14 @@ def _gru_step(igates, h, w_hh, b_hh):
 # --- cells ---
 
 
+def _reset_uniform(module):
+    """PyTorch's initialisation of recurrent layers and cells: every parameter, in registration
+    order, from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+    stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
+    for weight in module.parameters():
+        init.uniform_(weight, -stdv, stdv)
+
+
 class _RNNCellBase(Module):
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
@@ -89,9 +97,7 @@ class _RNNCellBase(Module):
 
     def reset_parameters(self):
         """Redraw every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), in registration order."""
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _reset_uniform(self)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -315,9 +321,7 @@ class _RNNBase(Module):
 
     def reset_parameters(self):
         """Redraw every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), in registration order."""
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _reset_uniform(self)
 
     def flatten_parameters(self):
         """A no-op, as in PyTorch on the CPU (it packs the weights for cuDNN)."""
