@@ -114,13 +114,13 @@ def _low(t):
     return isinstance(t, torch.Tensor) and t.dtype in (torch.float32, torch.float16, torch.bfloat16)
 
 
-def run_both(where, f_torch, f_descend):
-    """Run both sides; (torch_result, descend_result) or (None, None) when both raised."""
+def outcomes(f_torch, f_descend):
+    """Run both sides: (torch result, torch's error, descend result, descend's error), Nones where absent."""
+    t = d = t_err = d_err = None
     with warnings.catch_warnings():
         # torch prints no NumPy RuntimeWarnings for NaN/inf inputs; silence descend's
         # (pyproject turns them into errors for tests/) so that only results are compared
         warnings.simplefilter("ignore")
-        t_err = d_err = None
         try:
             t = f_torch()
         except Exception as e:  # noqa: BLE001 - any torch error is an expected outcome
@@ -130,6 +130,12 @@ def run_both(where, f_torch, f_descend):
                 d = f_descend()
             except Exception as e:  # noqa: BLE001
                 d_err = e
+    return t, t_err, d, d_err
+
+
+def run_both(where, f_torch, f_descend):
+    """Run both sides; (torch_result, descend_result) or (None, None) when both raised."""
+    t, t_err, d, d_err = outcomes(f_torch, f_descend)
     if t_err is not None:
         if d_err is None and isinstance(t_err, NotImplementedError) and "not implemented for" in str(t_err):
             # deliberate difference: torch lacks some kernels for some dtypes (abs of bool,

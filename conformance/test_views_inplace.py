@@ -15,7 +15,6 @@ backward of a weighted sum of all the values, and which errors are raised, with 
 Tolerances: float64 to 1e-12 relative, float32 to conformance.harness's float32 tolerance.
 """
 
-import warnings
 
 import numpy as np
 import pytest
@@ -63,18 +62,7 @@ def compare(where, t, d):
 
 def both(where, f_torch, f_descend):
     """(torch result, descend result), or (None, None) when both raised an error of the same type."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t_err = d_err = None
-        try:
-            t = f_torch()
-        except Exception as e:  # noqa: BLE001 - a torch error is an expected outcome
-            t_err = e
-        with np.errstate(all="ignore"):
-            try:
-                d = f_descend()
-            except Exception as e:  # noqa: BLE001
-                d_err = e
+    t, t_err, d, d_err = harness.outcomes(f_torch, f_descend)
     if t_err is not None:
         if d_err is None:
             raise Mismatch(f"{where}\ntorch raised {type(t_err).__name__}: {t_err}; descend did not")
